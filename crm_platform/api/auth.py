@@ -1,0 +1,62 @@
+"""Signing in for API clients, and who am I."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+
+from crm_platform.api import api, render, schemas, scope_of
+from crm_platform.api.operations import operation
+from crm_platform.auth.login import authenticate
+from crm_platform.auth.principal import Principal
+from crm_platform.db import request_session, utcnow
+from crm_platform.errors import BadRequest
+from crm_platform.models import ApiToken, Tenant, User
+from crm_platform.scoping import TenantScope
+from crm_platform.services.tokens import issue_token
+
+TAGS = ("Authentication",)
+
+
+@api.post("/auth/token")
+@operation("Exchange tenant, e-mail and password for an API token", tags=TAGS,
+           body=schemas.AUTH_TOKEN_REQUEST, authenticated=False,
+           responses={201: schemas.AUTH_TOKEN_RESPONSE},
+           description="Repeated failures for one account or client answer 429 with Retry-After. "
+                       "Platform administrators sign in with tenant `platform`.")
+def request_token(body: dict[str, Any]):
+    session = request_session()
+    user = authenticate(session, current_app.extensions["loom.throttler"], body["tenant"],
+                        body["email"], body["password"], request.remote_addr)
+    token, secret = issue_token(TenantScope(session, user.tenant_id), user,
+                                body.get("name", "API token"), user.id,
+                                body.get("expires_in_days"))
+    return {"token": secret, "id": token.id, "expires_at": render.iso(token.expires_at)}, 201
+
+
+@api.delete("/auth/token")
+@operation("Revoke the token this request is authenticated with", tags=TAGS,
+           responses={204: None})
+def revoke_own_token(principal: Principal):
+    if principal.token_id is None:
+        raise BadRequest("bad_request")
+    token = scope_of(principal).get(ApiToken, principal.token_id, "token")
+    token.revoked_at = token.revoked_at or utcnow()
+    return "", 204
+
+
+@api.get("/me")
+@operation("The signed-in user, their tenant and their rights", tags=TAGS,
+           responses={200: schemas.ME})
+def me(principal: Principal):
+    scope = scope_of(principal)
+    user = scope.get(User, principal.user_id, "user")
+    tenant = scope.session.get(Tenant, principal.tenant_id)
+    assert tenant is not None
+    return {
+        "user": render.user(user),
+        "tenant": {"id": tenant.id, "slug": tenant.slug, "name": tenant.name},
+        "is_platform_admin": principal.is_platform_admin,
+        "is_tenant_admin": principal.is_tenant_admin,
+    }

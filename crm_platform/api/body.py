@@ -1,0 +1,133 @@
+"""Reading a JSON request body and checking it against its JSON Schema.
+
+Every problem is reported at once as a `FieldError` with a path (`admin.email`,
+`roles[1]`), a code and the parameters the message needs; nothing reaches a service
+until the body is well-formed and of the documented shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from flask import request
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from crm_platform.errors import BadRequest, FieldError, UnsupportedMediaType, ValidationFailed
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def read_json() -> Any:
+    """The parsed body; 415 when it is not JSON, 400 naming where it stops being JSON."""
+    if not request.is_json:
+        if not request.content_length and not request.mimetype:
+            raise BadRequest("json_required")
+        raise UnsupportedMediaType(content_type=request.mimetype or "(none)")
+    raw = request.get_data(cache=True)  # 413 is raised here past the configured limit
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise BadRequest("malformed_json", detail=f"not UTF-8 at byte {exc.start}") from exc
+    except json.JSONDecodeError as exc:
+        raise BadRequest(
+            "malformed_json", detail=f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest("malformed_json", detail=str(exc)[:200] or "nested too deeply") from exc
+
+
+@cache
+def _validator(schema_json: str) -> Draft202012Validator:
+    schema = json.loads(schema_json)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+    """A checked, reused validator per distinct schema."""
+    return _validator(json.dumps(schema, sort_keys=True))
+
+
+def json_path(parts: Any) -> str:
+    """`["admin", "email"]` -> `admin.email`; `["roles", 1]` -> `roles[1]`."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+_SIMPLE = {
+    "minLength": ("too_short", "limit"),
+    "maxLength": ("too_long", "limit"),
+    "minimum": ("too_small", "limit"),
+    "maximum": ("too_large", "limit"),
+    "exclusiveMinimum": ("too_small", "limit"),
+    "exclusiveMaximum": ("too_large", "limit"),
+    "minItems": ("too_few_items", "limit"),
+    "maxItems": ("too_many_items", "limit"),
+    "pattern": ("bad_pattern", "pattern"),
+    "format": ("bad_format", "format"),
+    "uniqueItems": ("duplicate_items", None),
+}
+
+
+def field_errors(error: ValidationError) -> Iterator[FieldError]:
+    """Translate one jsonschema error into field errors with our codes."""
+    path = json_path(error.absolute_path)
+    keyword = error.validator
+    if keyword == "required":
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        for name in error.validator_value:
+            if name not in instance:
+                yield FieldError(_join(path, name), "required")
+    elif keyword == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        for name in error.instance:
+            if name not in known:
+                yield FieldError(_join(path, str(name)), "unknown_field")
+    elif keyword == "unevaluatedProperties":
+        for name in error.instance:
+            if name not in error.schema.get("properties", {}):
+                yield FieldError(_join(path, str(name)), "unknown_field")
+    elif keyword == "type":
+        expected = error.validator_value
+        expected = expected if isinstance(expected, str) else next(
+            (kind for kind in expected if kind != "null"), "string")
+        yield FieldError(path, "wrong_type", {"expected": expected})
+    elif keyword in ("enum", "const"):
+        allowed = error.validator_value if keyword == "enum" else [error.validator_value]
+        yield FieldError(path, "not_one_of",
+                         {"allowed": ", ".join(json.dumps(v, ensure_ascii=False) for v in allowed)})
+    elif keyword in _SIMPLE:
+        code, param = _SIMPLE[keyword]
+        yield FieldError(path, code, {param: error.validator_value} if param else {})
+    elif keyword in ("anyOf", "oneOf") and error.context:
+        best = min(error.context, key=lambda e: len(e.absolute_path) * -1)
+        yield from field_errors(best)
+    else:
+        yield FieldError(path, "invalid")
+
+
+def check_against(schema: dict[str, Any], data: Any) -> None:
+    """Raise ValidationFailed listing every problem of `data`; deduplicated, in order."""
+    problems: list[FieldError] = []
+    for error in validator_for(schema).iter_errors(data):
+        for problem in field_errors(error):
+            if problem not in problems:
+                problems.append(problem)
+    if problems:
+        problems.sort(key=lambda p: p.path)
+        raise ValidationFailed(fields=problems, count=len(problems))

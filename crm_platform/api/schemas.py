@@ -1,0 +1,139 @@
+"""JSON Schemas (draft 2020-12) of the platform API's bodies, shared by validation and
+the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def obj(properties: dict[str, Any], required: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+    """A closed object schema: unknown fields are errors."""
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    schema.update(extra)
+    return schema
+
+
+def text(max_length: int = 200, min_length: int = 1, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "minLength": min_length, "maxLength": max_length, **extra}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    kind = schema["type"]
+    return {**schema, "type": [kind, "null"]}
+
+
+ID = {"type": "integer", "minimum": 1}
+TIMESTAMP = {"type": "string", "format": "date-time"}
+LOCALE = {"type": "string", "enum": ["en", "zh"]}
+EMAIL = text(254, 3)
+PASSWORD = text(1024, 1)
+SLUG = text(63, 2, pattern="^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+KEY = text(63, 1, pattern="^[a-z][a-z0-9_]*$")
+REGION = {"type": "string", "pattern": "^[A-Z]{2}$"}
+
+ERROR = obj({
+    "error": obj({
+        "code": {"type": "string"},
+        "message": {"type": "string"},
+        "fields": {"type": "array", "items": obj({
+            "path": {"type": "string"}, "code": {"type": "string"},
+            "message": {"type": "string"},
+        }, ("path", "code", "message"))},
+    }, ("code", "message", "fields")),
+}, ("error",))
+
+
+def page_of(item: dict[str, Any]) -> dict[str, Any]:
+    return obj({"items": {"type": "array", "items": item},
+                "next_cursor": {"type": ["string", "null"]}}, ("items", "next_cursor"))
+
+
+PAGE_QUERY = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": 200,
+              "description": "Page size (default 50)."},
+    "cursor": {"type": "string", "maxLength": 200,
+               "description": "`next_cursor` of the previous page."},
+}
+
+# Tenants ---------------------------------------------------------------------------------
+TENANT = obj({
+    "id": ID, "slug": SLUG, "name": {"type": "string"},
+    "status": {"type": "string", "enum": ["active", "suspended"]},
+    "default_locale": LOCALE, "default_region": REGION,
+    "created_at": TIMESTAMP, "updated_at": TIMESTAMP,
+}, ("id", "slug", "name", "status", "default_locale", "default_region", "created_at"))
+
+TENANT_CREATE = obj({
+    "slug": SLUG, "name": text(),
+    "default_locale": LOCALE, "default_region": REGION,
+    "admin": obj({"email": EMAIL, "password": PASSWORD, "name": text(),
+                  "locale": LOCALE}, ("email", "password")),
+}, ("slug", "name", "admin"))
+
+TENANT_UPDATE = obj({
+    "name": text(), "default_locale": LOCALE, "default_region": REGION,
+    "status": {"type": "string", "enum": ["active", "suspended"]},
+}, minProperties=1)
+
+# Users -----------------------------------------------------------------------------------
+ROLE_REF = obj({"id": ID, "key": {"type": "string"}, "name": {"type": "string"}},
+               ("id", "key", "name"))
+
+USER = obj({
+    "id": ID, "email": {"type": "string"}, "name": {"type": "string"}, "locale": LOCALE,
+    "manager_id": nullable(ID), "department_id": nullable(ID), "is_active": {"type": "boolean"},
+    "roles": {"type": "array", "items": ROLE_REF},
+    "created_at": TIMESTAMP, "updated_at": TIMESTAMP,
+}, ("id", "email", "name", "locale", "manager_id", "department_id", "is_active", "roles"))
+
+_USER_FIELDS = {
+    "email": EMAIL, "name": text(), "password": PASSWORD, "locale": LOCALE,
+    "manager_id": nullable(ID), "department_id": nullable(ID),
+    "roles": {"type": "array", "items": ID, "uniqueItems": True, "maxItems": 100},
+}
+USER_CREATE = obj(_USER_FIELDS, ("email",))
+USER_UPDATE = obj({**_USER_FIELDS, "is_active": {"type": "boolean"}}, minProperties=1)
+
+ME = obj({
+    "user": USER, "tenant": obj({"id": ID, "slug": SLUG, "name": {"type": "string"}}),
+    "is_platform_admin": {"type": "boolean"}, "is_tenant_admin": {"type": "boolean"},
+})
+
+# Departments -----------------------------------------------------------------------------
+DEPARTMENT = obj({
+    "id": ID, "name": {"type": "string"}, "parent_id": nullable(ID), "head_id": nullable(ID),
+    "created_at": TIMESTAMP, "updated_at": TIMESTAMP,
+}, ("id", "name", "parent_id", "head_id"))
+_DEPARTMENT_FIELDS = {"name": text(), "parent_id": nullable(ID), "head_id": nullable(ID)}
+DEPARTMENT_CREATE = obj(_DEPARTMENT_FIELDS, ("name",))
+DEPARTMENT_UPDATE = obj(_DEPARTMENT_FIELDS, minProperties=1)
+
+# Roles -----------------------------------------------------------------------------------
+ROLE = obj({
+    "id": ID, "key": KEY, "name": {"type": "string"}, "description": {"type": "string"},
+    "is_system": {"type": "boolean"}, "created_at": TIMESTAMP,
+}, ("id", "key", "name", "description", "is_system"))
+ROLE_CREATE = obj({"key": KEY, "name": text(), "description": text(2000, 0)}, ("key", "name"))
+ROLE_UPDATE = obj({"name": text(), "description": text(2000, 0)}, minProperties=1)
+
+# Tokens ----------------------------------------------------------------------------------
+TOKEN = obj({
+    "id": ID, "user_id": ID, "name": {"type": "string"},
+    "prefix": {"type": "string", "description": "First characters of the secret, for recognition."},
+    "created_at": TIMESTAMP, "expires_at": nullable(TIMESTAMP), "last_used_at": nullable(TIMESTAMP),
+    "revoked_at": nullable(TIMESTAMP),
+}, ("id", "user_id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"))
+TOKEN_WITH_SECRET = {**TOKEN, "properties": {**TOKEN["properties"], "token": {"type": "string"}},
+                     "required": [*TOKEN["required"], "token"]}
+TOKEN_CREATE = obj({"user_id": ID, "name": text(),
+                    "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 3650}},
+                   ("user_id", "name"))
+
+AUTH_TOKEN_REQUEST = obj({
+    "tenant": SLUG, "email": EMAIL, "password": PASSWORD, "name": text(),
+    "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 3650},
+}, ("tenant", "email", "password"))
+AUTH_TOKEN_RESPONSE = obj({"token": {"type": "string"}, "id": ID,
+                           "expires_at": nullable(TIMESTAMP)}, ("token",))

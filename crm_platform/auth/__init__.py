@@ -1,0 +1,1 @@
+"""Identity: password hashing, API tokens, login throttling and the current principal."""

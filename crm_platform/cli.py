@@ -1,0 +1,221 @@
+"""The `loom` command: serve, demo, worker, database migrations and bootstrap."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.engine import make_url
+
+from crm_platform.config import Settings, normalize_database_url
+from crm_platform.db import Database
+from crm_platform.errors import ConfigError, LoomError
+from crm_platform.i18n import translate
+
+DEMO_TENANT = "demo"
+DEMO_EMAIL = "admin@demo.loom.example"
+DEMO_PASSWORD = "loom-demo-password"
+
+
+def _describe(error: LoomError) -> str:
+    lines = [translate(error.code, "en", **error.params)]
+    lines += [f"  {f.path}: " + translate(f.code, "en", field=f.path, **f.params)
+              for f in error.fields]
+    return "\n".join(lines)
+
+
+def secret_key_for(settings: Settings) -> str:
+    """SECRET_KEY from the environment; for SQLite, one generated once and kept beside the file."""
+    if settings.secret_key:
+        return settings.secret_key
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise click.ClickException("SECRET_KEY must be set (see README, Configuration).")
+    path = Path(url.database + ".secret")
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    return path.read_text().strip()
+
+
+def _settings(database_url: str | None = None) -> Settings:
+    try:
+        overrides: dict[str, Any] = {}
+        if database_url:
+            overrides["database_url"] = normalize_database_url(database_url)
+        settings = Settings.from_env(**overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return settings
+
+
+@contextmanager
+def _transaction(settings: Settings) -> Iterator[Any]:
+    database = Database(settings.database_url)
+    try:
+        with database.transaction() as session:
+            yield session
+    except LoomError as error:
+        raise click.ClickException(_describe(error)) from error
+    finally:
+        database.dispose()
+
+
+database_option = click.option("--database-url", envvar="DATABASE_URL", default=None,
+                               help="SQLAlchemy URL; defaults to $DATABASE_URL or sqlite:///loom.db.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Loom: a low-code CRM builder."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@database_option
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(database_url: str | None, revision: str) -> None:
+    """Apply the Alembic migrations up to REVISION."""
+    from crm_platform.migrate import upgrade
+
+    settings = _settings(database_url)
+    upgrade(settings.database_url, revision)
+    where = make_url(settings.database_url).render_as_string()  # hides any password
+    click.echo(f"Database at {where} is at {revision}.")
+
+
+@main.group()
+def tenant() -> None:
+    """Tenant commands."""
+
+
+@tenant.command("create")
+@database_option
+@click.option("--slug", required=True, help="Short name used to sign in, e.g. acme.")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--admin-email", required=True, help="E-mail of the tenant's first administrator.")
+@click.option("--admin-password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Password of that administrator (prompted when omitted).")
+@click.option("--locale", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+def tenant_create(database_url: str | None, slug: str, name: str, admin_email: str,
+                  admin_password: str, locale: str) -> None:
+    """Create a tenant with its built-in roles and first administrator."""
+    from crm_platform.services.tenants import create_tenant
+
+    with _transaction(_settings(database_url)) as session:
+        created, admin = create_tenant(session, {
+            "slug": slug, "name": name, "default_locale": locale,
+            "admin": {"email": admin_email, "password": admin_password, "locale": locale}})
+        click.echo(f"Created tenant {created.slug} (id {created.id}); admin {admin.email}.")
+
+
+@main.group()
+def user() -> None:
+    """User commands."""
+
+
+@user.command("create")
+@database_option
+@click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
+@click.option("--email", required=True)
+@click.option("--name", default=None)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--locale", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@click.option("--role", "role_keys", multiple=True, help="Role key to grant (repeatable).")
+def user_create(database_url: str | None, tenant_slug: str, email: str, name: str | None,
+                password: str, locale: str, role_keys: tuple[str, ...]) -> None:
+    """Create a user in a tenant."""
+    from crm_platform.cli_support import create_user_in_tenant
+
+    with _transaction(_settings(database_url)) as session:
+        created = create_user_in_tenant(session, tenant_slug, email, name, password, locale,
+                                        role_keys)
+        click.echo(f"Created user {created.email} (id {created.id}) in {tenant_slug}.")
+
+
+@main.group()
+def admin() -> None:
+    """Platform administrator commands."""
+
+
+@admin.command("create")
+@database_option
+@click.option("--email", required=True)
+@click.option("--name", default=None)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def admin_create(database_url: str | None, email: str, name: str | None, password: str) -> None:
+    """Create (or reset the password of) a platform administrator."""
+    from crm_platform.services.tenants import PLATFORM_SLUG, create_platform_admin
+
+    with _transaction(_settings(database_url)) as session:
+        created = create_platform_admin(session, email, password, name)
+        click.echo(f"Platform administrator {created.email} ready; sign in with tenant "
+                   f"'{PLATFORM_SLUG}'.")
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    from crm_platform import create_app
+
+    app = create_app(Settings.from_env(database_url=settings.database_url,
+                                       secret_key=secret_key_for(settings)))
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command()
+@database_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(database_url: str | None, host: str, port: int) -> None:
+    """Serve Loom with the built-in threaded server (production: gunicorn, see README)."""
+    _serve(_settings(database_url), host, port)
+
+
+@main.command()
+@click.option("--database-url", default="sqlite:///loom-demo.db", show_default=True,
+              help="Where the demo keeps its data.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the database and exit.")
+def demo(database_url: str, host: str, port: int, no_serve: bool) -> None:
+    """Create a demo database, tenant and administrator, print the login, and serve."""
+    from crm_platform.cli_support import prepare_demo
+    from crm_platform.migrate import upgrade
+
+    settings = _settings(database_url)
+    upgrade(settings.database_url)
+    with _transaction(settings) as session:
+        created = prepare_demo(session, DEMO_TENANT, DEMO_EMAIL, DEMO_PASSWORD)
+    state = "created" if created else "already there"
+    click.echo(f"Demo tenant '{DEMO_TENANT}' {state}.")
+    click.echo(f"Open http://{host}:{port}/ and sign in with")
+    click.echo(f"  tenant: {DEMO_TENANT}   e-mail: {DEMO_EMAIL}   password: {DEMO_PASSWORD}")
+    if not no_serve:
+        _serve(settings, host, port)
+
+
+@main.command()
+@click.option("--queue", "queues", multiple=True, default=("default",), show_default=True)
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+def worker(queues: tuple[str, ...], burst: bool) -> None:
+    """Run an rq worker (with rq's scheduler) on $REDIS_URL."""
+    from redis import Redis
+    from rq import Worker
+
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        raise click.ClickException("REDIS_URL is not set; without Redis, `loom serve` runs jobs "
+                                   "in-process and no worker is needed.")
+    connection = Redis.from_url(redis_url)
+    Worker(list(queues), connection=connection).work(with_scheduler=True, burst=burst)

@@ -1,0 +1,152 @@
+"""Engine, declarative base, column types and the request-scoped session.
+
+The caller owns the transaction: services take a `Session` and never commit. In a web
+request the session lives on `flask.g` and is committed once, at the end of the request,
+only when the response is a success; any error response or exception rolls it back, so a
+failed request never leaves a half-written change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from flask import Flask, Response, current_app, g
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Integer ids: BIGINT on PostgreSQL, INTEGER on SQLite (only that aliases ROWID).
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+IntPK = Annotated[int, mapped_column(IdType, primary_key=True, autoincrement=True)]
+Timestamp = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow)]
+OptionalTimestamp = Annotated[datetime | None, mapped_column(UTCDateTime())]
+
+
+def tenant_fk() -> Any:
+    """The `tenant_id` column every tenant-owned table carries."""
+    return mapped_column(IdType, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+
+
+def build_engine(url: str) -> Engine:
+    """An engine with the per-backend settings Loom needs."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class Database:
+    """Owns the engine and session factory for one app."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = build_engine(url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["loom.db"] = self
+        app.after_request(_finish_request_session)
+        app.teardown_appcontext(_close_request_session)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in its own transaction, committed on success (CLI, jobs, security logs)."""
+        with self.sessionmaker() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def database(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["loom.db"]
+
+
+def request_session() -> Session:
+    """The session of the current request, created on first use."""
+    if "loom_session" not in g:
+        g.loom_session = database().sessionmaker()
+    return g.loom_session
+
+
+def _finish_request_session(response: Response) -> Response:
+    session: Session | None = g.pop("loom_session", None)
+    if session is None:
+        return response
+    try:
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+    return response
+
+
+def _close_request_session(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("loom_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()

@@ -1,0 +1,130 @@
+"""The one error handler: every failure becomes the documented error body.
+
+`{"error": {"code", "message", "fields": [{"path", "code", "message"}]}}`, messages in the
+caller's locale. Web pages get the same information as a small HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+
+from crm_platform.errors import (
+    BadRequest,
+    Conflict,
+    LoomError,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+)
+from crm_platform.i18n import pick_locale, translate, word
+
+log = logging.getLogger(__name__)
+
+# Params whose values are vocabulary (types, resource names) and get translated too.
+_WORD_PARAMS = ("expected", "resource", "format")
+
+
+def request_locale() -> str:
+    """The signed-in user's locale, else the best of Accept-Language, else the default."""
+    principal = g.get("principal")
+    if principal is not None:
+        return principal.locale
+    accepted = [value for value, _quality in request.accept_languages]
+    return pick_locale(*accepted, default=current_app.config["LOOM_SETTINGS"].default_locale)
+
+
+def _message(code: str, locale: str, params: dict[str, Any], path: str | None = None) -> str:
+    params = dict(params)
+    for name in _WORD_PARAMS:
+        if isinstance(params.get(name), str):
+            params[name] = word(params[name], locale)
+    if path is not None:
+        params.setdefault("field", path or word("body", locale))
+    return translate(code, locale, **params)
+
+
+def error_body(error: LoomError, locale: str) -> dict[str, Any]:
+    params = dict(error.params)
+    if error.fields:
+        params.setdefault("count", len(error.fields))
+    return {"error": {
+        "code": error.code,
+        "message": _message(error.code, locale, params),
+        "fields": [{"path": f.path, "code": f.code,
+                    "message": _message(f.code, locale, f.params, f.path)}
+                   for f in error.fields],
+    }}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def respond(error: LoomError) -> Response:
+    locale = request_locale()
+    body = error_body(error, locale)
+    if _wants_json():
+        response = jsonify(body)
+    else:
+        response = Response(render_template("error.html", error=body["error"],
+                                            status=error.status), mimetype="text/html")
+    response.status_code = error.status
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _from_http_exception(exc: HTTPException) -> LoomError:
+    if isinstance(exc, CSRFError):
+        return BadRequest("csrf_failed")
+    if isinstance(exc, RequestEntityTooLarge):
+        return PayloadTooLarge(limit=current_app.config["MAX_CONTENT_LENGTH"])
+    if isinstance(exc, MethodNotAllowed):
+        error = LoomError("method_not_allowed", method=request.method)
+        error.status = 405
+        error.headers = {"Allow": ", ".join(exc.valid_methods or [])}
+        return error
+    if exc.code == 404:
+        return NotFound()
+    if exc.code == 429:
+        return TooManyRequests(60)
+    error = LoomError("bad_request" if (exc.code or 500) < 500 else "internal_error")
+    error.status = exc.code or 500
+    return error
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(LoomError)
+    def _domain(error: LoomError) -> Response:
+        return respond(error)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        return respond(_from_http_exception(exc))
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError) -> Response:
+        # Two requests raced for the same unique value; the loser is told, nothing is written.
+        log.info("integrity conflict: %s", exc.orig)
+        return respond(Conflict())
+
+    @app.errorhandler(OperationalError)
+    def _database_down(exc: OperationalError) -> Response:
+        log.exception("database error")
+        error = LoomError("internal_error")
+        error.status = 503
+        return respond(error)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        error = LoomError("internal_error")
+        error.status = 500
+        return respond(error)

@@ -1,0 +1,223 @@
+"""English and Chinese messages for the platform's error codes and UI strings.
+
+A catalog is a plain mapping `code -> {locale: template}`; templates use `str.format`
+placeholders filled from the error's params. An unknown code falls back to the code
+itself so a missing translation is visible, never a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOCALES = ("en", "zh")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # request-level errors
+    "bad_request": {"en": "The request is not valid.", "zh": "请求无效。"},
+    "malformed_json": {
+        "en": "The request body is not valid JSON: {detail}.",
+        "zh": "请求体不是有效的 JSON：{detail}。",
+    },
+    "json_required": {
+        "en": "This endpoint takes a JSON body (Content-Type: application/json).",
+        "zh": "此接口需要 JSON 请求体（Content-Type: application/json）。",
+    },
+    "unsupported_media_type": {
+        "en": "Content-Type {content_type} is not accepted here.",
+        "zh": "此处不接受 Content-Type {content_type}。",
+    },
+    "payload_too_large": {
+        "en": "The request body is larger than the limit of {limit} bytes.",
+        "zh": "请求体超过了 {limit} 字节的上限。",
+    },
+    "validation_failed": {
+        "en": "The request has {count} problem(s); see fields.",
+        "zh": "请求中有 {count} 处问题，详见 fields。",
+    },
+    "unauthorized": {
+        "en": "Authentication is required: send a bearer token or sign in.",
+        "zh": "需要身份验证：请提供 Bearer 令牌或先登录。",
+    },
+    "invalid_token": {
+        "en": "The API token is unknown, revoked or expired.",
+        "zh": "API 令牌不存在、已吊销或已过期。",
+    },
+    "invalid_credentials": {
+        "en": "Tenant, e-mail or password is wrong.",
+        "zh": "租户、邮箱或密码错误。",
+    },
+    "tenant_suspended": {
+        "en": "This tenant is suspended; contact your platform administrator.",
+        "zh": "该租户已被停用，请联系平台管理员。",
+    },
+    "user_inactive": {"en": "This user is deactivated.", "zh": "该用户已停用。"},
+    "too_many_requests": {
+        "en": "Too many attempts; try again in {seconds} seconds.",
+        "zh": "尝试次数过多，请在 {seconds} 秒后重试。",
+    },
+    "login_throttled": {
+        "en": "Too many failed sign-ins; try again in {seconds} seconds.",
+        "zh": "登录失败次数过多，请在 {seconds} 秒后重试。",
+    },
+    "forbidden": {
+        "en": "You do not have permission to do this.",
+        "zh": "您没有执行此操作的权限。",
+    },
+    "platform_admin_required": {
+        "en": "Only platform administrators may do this.",
+        "zh": "只有平台管理员可以执行此操作。",
+    },
+    "tenant_admin_required": {
+        "en": "Only tenant administrators may do this.",
+        "zh": "只有租户管理员可以执行此操作。",
+    },
+    "csrf_failed": {
+        "en": "The form has expired or its CSRF token is missing; reload the page and retry.",
+        "zh": "表单已过期或缺少 CSRF 令牌，请刷新页面后重试。",
+    },
+    "not_found": {"en": "Not found.", "zh": "未找到。"},
+    "resource_not_found": {"en": "{resource} {id} was not found.", "zh": "未找到{resource} {id}。"},
+    "method_not_allowed": {
+        "en": "Method {method} is not allowed here.",
+        "zh": "此处不允许使用 {method} 方法。",
+    },
+    "conflict": {
+        "en": "The request conflicts with the current state.",
+        "zh": "请求与当前状态冲突。",
+    },
+    "internal_error": {
+        "en": "Something went wrong on our side; the error has been logged.",
+        "zh": "服务器内部错误，已记录日志。",
+    },
+    # field-level codes (jsonschema keywords and domain checks)
+    "required": {"en": "{field} is required.", "zh": "{field} 为必填项。"},
+    "unknown_field": {"en": "{field} is not a known field.", "zh": "{field} 不是已知字段。"},
+    "wrong_type": {
+        "en": "{field} must be {expected}.",
+        "zh": "{field} 的类型应为{expected}。",
+    },
+    "too_short": {
+        "en": "{field} must be at least {limit} characters long.",
+        "zh": "{field} 至少需要 {limit} 个字符。",
+    },
+    "too_long": {
+        "en": "{field} must be at most {limit} characters long.",
+        "zh": "{field} 最多 {limit} 个字符。",
+    },
+    "too_small": {"en": "{field} must be at least {limit}.", "zh": "{field} 不能小于 {limit}。"},
+    "too_large": {"en": "{field} must be at most {limit}.", "zh": "{field} 不能大于 {limit}。"},
+    "too_few_items": {
+        "en": "{field} must have at least {limit} item(s).",
+        "zh": "{field} 至少需要 {limit} 项。",
+    },
+    "too_many_items": {
+        "en": "{field} must have at most {limit} item(s).",
+        "zh": "{field} 最多 {limit} 项。",
+    },
+    "duplicate_items": {
+        "en": "{field} must not repeat items.",
+        "zh": "{field} 中不能有重复项。",
+    },
+    "not_one_of": {
+        "en": "{field} must be one of: {allowed}.",
+        "zh": "{field} 必须是以下之一：{allowed}。",
+    },
+    "bad_format": {
+        "en": "{field} is not a valid {format}.",
+        "zh": "{field} 不是有效的{format}。",
+    },
+    "bad_pattern": {
+        "en": "{field} has characters that are not allowed here.",
+        "zh": "{field} 含有不允许的字符。",
+    },
+    "invalid": {"en": "{field} is not valid.", "zh": "{field} 无效。"},
+    "bad_cursor": {
+        "en": "{field} is not a cursor this API issued.",
+        "zh": "{field} 不是有效的分页游标。",
+    },
+    "bad_query_param": {
+        "en": "{field} must be {expected}.",
+        "zh": "{field} 的值应为{expected}。",
+    },
+    "taken": {
+        "en": "{field} {value} is already in use.",
+        "zh": "{field} {value} 已被使用。",
+    },
+    "reserved": {"en": "{field} {value} is reserved.", "zh": "{field} {value} 为保留值。"},
+    "no_such_reference": {
+        "en": "{field} refers to {resource} {value}, which does not exist.",
+        "zh": "{field} 引用的{resource} {value} 不存在。",
+    },
+    "creates_cycle": {
+        "en": "{field} would make a cycle: {resource} cannot report to itself.",
+        "zh": "{field} 会形成循环：{resource}不能隶属于自身。",
+    },
+    "password_too_weak": {
+        "en": "{field} must have at least {limit} characters.",
+        "zh": "{field} 至少需要 {limit} 个字符。",
+    },
+    "last_admin": {
+        "en": "This is the last active administrator of the tenant; appoint another first.",
+        "zh": "这是该租户最后一位有效管理员，请先指定其他管理员。",
+    },
+    "system_role": {
+        "en": "Built-in role {value} cannot be changed or deleted.",
+        "zh": "内置角色 {value} 不能修改或删除。",
+    },
+    "department_not_empty": {
+        "en": "The department still has {children} sub-department(s) and {members} member(s).",
+        "zh": "该部门仍有 {children} 个子部门和 {members} 名成员。",
+    },
+    "platform_tenant": {
+        "en": "The platform tenant cannot be suspended.",
+        "zh": "平台租户不能被停用。",
+    },
+}
+
+# Words used inside messages: JSON types and resource names.
+WORDS: dict[str, dict[str, str]] = {
+    "string": {"en": "text", "zh": "文本"},
+    "integer": {"en": "a whole number", "zh": "整数"},
+    "number": {"en": "a number", "zh": "数字"},
+    "boolean": {"en": "true or false", "zh": "布尔值"},
+    "object": {"en": "an object", "zh": "对象"},
+    "array": {"en": "a list", "zh": "列表"},
+    "null": {"en": "null", "zh": "空值"},
+    "email": {"en": "e-mail address", "zh": "邮箱地址"},
+    "date-time": {"en": "date and time", "zh": "日期时间"},
+    "tenant": {"en": "tenant", "zh": "租户"},
+    "user": {"en": "user", "zh": "用户"},
+    "department": {"en": "department", "zh": "部门"},
+    "role": {"en": "role", "zh": "角色"},
+    "token": {"en": "API token", "zh": "API 令牌"},
+    "body": {"en": "the body", "zh": "请求体"},
+}
+
+
+def word(key: str, locale: str) -> str:
+    """A catalogued word in `locale`, or the key itself."""
+    entry = WORDS.get(key)
+    return entry.get(locale, entry["en"]) if entry else key
+
+
+def translate(code: str, locale: str, **params: Any) -> str:
+    """Render the message for `code` in `locale` (falls back to English, then the code)."""
+    entry = MESSAGES.get(code)
+    if entry is None:
+        return code
+    template = entry.get(locale) or entry["en"]
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def pick_locale(*candidates: str | None, default: str = "en") -> str:
+    """First candidate that is a supported locale (`zh-CN` counts as `zh`)."""
+    for candidate in candidates:
+        if not candidate:
+            continue
+        primary = candidate.replace("_", "-").split("-")[0].lower()
+        if primary in LOCALES:
+            return primary
+    return default

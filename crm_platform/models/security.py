@@ -1,0 +1,50 @@
+"""API tokens and the login-failure counters behind throttling."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm_platform.db import (
+    Base,
+    IdType,
+    IntPK,
+    OptionalTimestamp,
+    Timestamp,
+    UTCDateTime,
+    tenant_fk,
+)
+
+
+class ApiToken(Base):
+    """A named bearer token; only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index(None, "tenant_id", "user_id"),)
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    user_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[Timestamp]
+    expires_at: Mapped[OptionalTimestamp]
+    last_used_at: Mapped[OptionalTimestamp]
+    revoked_at: Mapped[OptionalTimestamp]
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per key (tenant + e-mail, or client address) inside a window."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[OptionalTimestamp]

@@ -1,0 +1,108 @@
+"""Tenants and the people in them: users, departments (a tree), roles."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm_platform.db import Base, IdType, IntPK, Timestamp, tenant_fk, utcnow
+
+
+class TenantStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[IntPK]
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default=TenantStatus.ACTIVE)
+    # The one tenant that holds platform administrators; never listed or suspended.
+    is_platform: Mapped[bool] = mapped_column(Boolean, default=False)
+    default_locale: Mapped[str] = mapped_column(String(8), default="en")
+    default_region: Mapped[str] = mapped_column(String(2), default="CN")
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == TenantStatus.ACTIVE
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    __table_args__ = (Index(None, "tenant_id", "parent_id"),)
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("departments.id", ondelete="RESTRICT")
+    )
+    head_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="SET NULL", use_alter=True)
+    )
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email"),
+        Index(None, "tenant_id", "department_id"),
+        Index(None, "tenant_id", "manager_id"),
+    )
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    manager_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    department_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("departments.id", ondelete="SET NULL")
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
+
+    roles: Mapped[list[Role]] = relationship(
+        secondary="user_roles", order_by="Role.id", viewonly=True, lazy="selectin"
+    )
+
+
+class Role(Base):
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    key: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Built-in roles (admin, designer) are created with the tenant and cannot be removed.
+    is_system: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[Timestamp]
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    __table_args__ = (Index(None, "tenant_id", "role_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[int] = tenant_fk()

@@ -1,0 +1,101 @@
+"""Tenants, created and suspended by platform administrators, and the platform tenant that
+holds those administrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_platform.auth.passwords import hash_password
+from crm_platform.auth.principal import Principal
+from crm_platform.errors import Conflict, NotFound, invalid
+from crm_platform.models import Tenant, TenantStatus, User
+from crm_platform.scoping import TenantScope
+from crm_platform.services import roles as role_service
+from crm_platform.services.identity_checks import check_password, check_slug, normalize_email
+from crm_platform.services.users import create_tenant_admin
+
+PLATFORM_SLUG = "platform"
+
+
+def tenant_by_slug(session: Session, slug: str) -> Tenant | None:
+    return session.scalars(select(Tenant).where(Tenant.slug == slug)).first()
+
+
+def create_tenant(session: Session, body: dict[str, Any]) -> tuple[Tenant, User]:
+    """A tenant with its built-in roles and first administrator (used by API and CLI)."""
+    slug = check_slug(body["slug"])
+    if tenant_by_slug(session, slug) is not None:
+        raise invalid("slug", "taken", value=slug)
+    locale = body.get("default_locale", "en")
+    tenant = Tenant(slug=slug, name=body["name"], default_locale=locale,
+                    default_region=body.get("default_region", "CN"))
+    session.add(tenant)
+    session.flush()
+    scope = TenantScope(session, tenant.id)
+    roles = role_service.create_system_roles(scope)
+    admin = body["admin"]
+    user = create_tenant_admin(scope, admin["email"], admin["password"], admin.get("name"),
+                               admin.get("locale", locale), roles[role_service.ADMIN])
+    return tenant, user
+
+
+def create_tenant_as(session: Session, actor: Principal,
+                     body: dict[str, Any]) -> tuple[Tenant, User]:
+    actor.require_platform_admin()
+    return create_tenant(session, body)
+
+
+def get_tenant(session: Session, actor: Principal, tenant_id: int) -> Tenant:
+    actor.require_platform_admin()
+    tenant = session.get(Tenant, tenant_id) if isinstance(tenant_id, int) else None
+    if tenant is None or tenant.is_platform:
+        raise NotFound("resource_not_found", resource="tenant", id=tenant_id)
+    return tenant
+
+
+def update_tenant(session: Session, actor: Principal, tenant_id: int,
+                  body: dict[str, Any]) -> Tenant:
+    """Rename, change defaults, suspend (`status: suspended`) or reactivate a tenant."""
+    tenant = get_tenant(session, actor, tenant_id)
+    for name in ("name", "default_locale", "default_region"):
+        if name in body:
+            setattr(tenant, name, body[name])
+    if "status" in body:
+        tenant.status = TenantStatus(body["status"])
+    return tenant
+
+
+def tenants_query(actor: Principal):
+    actor.require_platform_admin()
+    return select(Tenant).where(Tenant.is_platform.is_(False))
+
+
+def ensure_platform_tenant(session: Session) -> Tenant:
+    tenant = tenant_by_slug(session, PLATFORM_SLUG)
+    if tenant is None:
+        tenant = Tenant(slug=PLATFORM_SLUG, name="Loom platform", is_platform=True)
+        session.add(tenant)
+        session.flush()
+        role_service.create_system_roles(TenantScope(session, tenant.id))
+    if not tenant.is_platform:
+        raise Conflict("reserved", field="slug", value=PLATFORM_SLUG)
+    return tenant
+
+
+def create_platform_admin(session: Session, email: str, password: str,
+                          name: str | None = None) -> User:
+    """Bootstrap (CLI): a platform administrator; re-running resets the password."""
+    tenant = ensure_platform_tenant(session)
+    scope = TenantScope(session, tenant.id)
+    email = normalize_email(email)
+    user = session.scalars(scope.select(User, User.email == email)).first()
+    if user is None:
+        user = scope.add(User(email=email, name=name or email.split("@")[0]))
+    user.password_hash = hash_password(check_password(password))
+    user.is_platform_admin = True
+    user.is_active = True
+    session.flush()
+    return user

@@ -1,0 +1,83 @@
+"""API tokens: `loom_` + 40 random characters, shown once, stored as SHA-256.
+
+A token's secret has 240 bits of entropy, so a fast hash is enough (no salt or scrypt needed:
+nobody can brute-force the pre-image); lookups are by the hash's unique index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from crm_platform.auth.principal import Principal
+from crm_platform.db import utcnow
+from crm_platform.errors import Unauthorized
+from crm_platform.models import ApiToken, User
+from crm_platform.scoping import TenantScope
+
+PREFIX = "loom_"
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(scope: TenantScope, user: User, name: str, created_by: int | None,
+                expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """Create a token for `user`; returns the row and the secret (never stored)."""
+    secret = PREFIX + secrets.token_urlsafe(30)
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    token = scope.add(ApiToken(user_id=user.id, name=name, token_hash=hash_token(secret),
+                               prefix=secret[:12], created_by_id=created_by,
+                               expires_at=expires_at))
+    scope.session.flush()
+    return token, secret
+
+
+def create_token(scope: TenantScope, actor: Principal,
+                 body: dict[str, Any]) -> tuple[ApiToken, str]:
+    """A tenant admin issues a token for any user of the tenant."""
+    actor.require_tenant_admin()
+    user = scope.reference(User, body["user_id"], "user_id", "user")
+    return issue_token(scope, user, body["name"], actor.user_id, body.get("expires_in_days"))
+
+
+def tokens_query(scope: TenantScope, actor: Principal,
+                 user_id: int | None = None) -> Select[tuple[ApiToken]]:
+    actor.require_tenant_admin()
+    statement = scope.select(ApiToken)
+    if user_id is not None:
+        statement = statement.where(ApiToken.user_id == user_id)
+    return statement
+
+
+def get_token(scope: TenantScope, actor: Principal, token_id: int) -> ApiToken:
+    actor.require_tenant_admin()
+    return scope.get(ApiToken, token_id, "token")
+
+
+def revoke_token(scope: TenantScope, actor: Principal, token_id: int) -> ApiToken:
+    token = get_token(scope, actor, token_id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+def is_usable(token: ApiToken, now: datetime) -> bool:
+    return token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
+
+
+def token_for_secret(session: Session, secret: str) -> ApiToken:
+    """The live token behind a presented secret, or Unauthorized."""
+    if not secret.startswith(PREFIX) or len(secret) > 200:
+        raise Unauthorized("invalid_token")
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    row = token.first()
+    if row is None or not is_usable(row, utcnow()):
+        raise Unauthorized("invalid_token")
+    return row

@@ -1,0 +1,1 @@
+"""Industry templates (JSON bundles) and their loader; bundles arrive with the template issue."""
