@@ -1,0 +1,148 @@
+"""Bad input on every endpoint that takes a body: a clear 4xx in the caller's locale, never
+a 500, never a half-written change."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import bearer
+
+BAD_BODIES = {
+    "malformed": (b'{"name": ', "application/json", 400, "malformed_json"),
+    "trailing garbage": (b'{"name": "x"} trailing', "application/json", 400, "malformed_json"),
+    "not utf-8": (b'{"name": "\xff\xfe"}', "application/json", 400, "malformed_json"),
+    "NaN": (b'{"name": NaN}', "application/json", 400, "malformed_json"),
+    "deep nesting": (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "malformed_json"),
+    "huge integer": (b'{"name": ' + b"9" * 5000 + b"}", "application/json", 400,
+                     "malformed_json"),
+    "a list, not an object": (b"[1, 2]", "application/json", 422, "validation_failed"),
+    "empty body": (b"", "application/json", 400, "malformed_json"),
+    "form-encoded": (b"name=x", "application/x-www-form-urlencoded", 415,
+                     "unsupported_media_type"),
+}
+
+
+def body_routes(app) -> list[tuple[str, str]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        spec = getattr(view, "openapi", None)
+        if spec is None or spec.body is None:
+            continue
+        for method in (rule.methods or set()) & {"POST", "PATCH", "PUT"}:
+            routes.append((rule.rule.replace("<int:user_id>", "{user}").replace(
+                "<int:tenant_id>", "{tenant}").replace("<int:department_id>", "{department}")
+                .replace("<int:role_id>", "{role}"), method))
+    return sorted(routes)
+
+
+@pytest.fixture
+def targets(client, tenant_a, platform_token):
+    department = client.post("/api/v1/admin/departments", json={"name": "D"},
+                             headers=tenant_a.headers).get_json()["id"]
+    role = client.post("/api/v1/admin/roles", json={"key": "r", "name": "R"},
+                       headers=tenant_a.headers).get_json()["id"]
+    ids = {"user": tenant_a.admin_id, "tenant": tenant_a.id, "department": department,
+           "role": role}
+
+    def headers_for(path: str, **extra: str) -> dict[str, str]:
+        token = platform_token if "/admin/tenants" in path else tenant_a.token
+        return bearer(token, **extra)
+
+    return ids, headers_for
+
+
+def test_every_body_endpoint_rejects_each_bad_body_cleanly(app, client, targets) -> None:
+    ids, headers_for = targets
+    routes = body_routes(app)
+    assert len(routes) >= 10
+    for template, method in routes:
+        path = template.format(**ids)
+        for name, (raw, content_type, status, code) in BAD_BODIES.items():
+            response = client.open(path, method=method, data=raw, headers=headers_for(
+                path, **{"Content-Type": content_type}))
+            where = f"{method} {template} with {name}"
+            assert response.status_code == status, (where, response.get_json())
+            error = response.get_json()["error"]
+            assert error["code"] == code, where
+            assert error["message"], where
+
+
+def test_unknown_fields_and_wrong_types_are_named(client, tenant_a) -> None:
+    response = client.post("/api/v1/admin/users", headers=tenant_a.headers, json={
+        "email": 42, "roles": "admin", "locale": "fr", "nickname": "x"})
+    assert response.status_code == 422
+    fields = {f["path"]: f for f in response.get_json()["error"]["fields"]}
+    assert fields["email"]["code"] == "wrong_type"
+    assert fields["email"]["message"] == "email must be text."
+    assert fields["roles"]["message"] == "roles must be a list."
+    assert fields["locale"]["code"] == "not_one_of"
+    assert fields["nickname"]["message"] == "nickname is not a known field."
+
+
+def test_missing_and_nested_fields_carry_their_path(client, platform_token) -> None:
+    response = client.post("/api/v1/admin/tenants", headers=bearer(platform_token), json={
+        "slug": "x", "admin": {"password": 5, "extra": True}})
+    fields = {f["path"]: f["code"] for f in response.get_json()["error"]["fields"]}
+    assert fields == {"name": "required", "slug": "too_short", "admin.email": "required",
+                      "admin.password": "wrong_type", "admin.extra": "unknown_field"}
+
+
+def test_messages_follow_the_users_locale(client, make_tenant) -> None:
+    chinese = make_tenant("zhong", locale="zh")
+    response = client.post("/api/v1/admin/users", headers=chinese.headers,
+                           json={"email": 1, "zzz": 2})
+    error = response.get_json()["error"]
+    assert error["message"] == "请求中有 2 处问题，详见 fields。"
+    messages = {f["path"]: f["message"] for f in error["fields"]}
+    assert messages == {"email": "email 的类型应为文本。", "zzz": "zzz 不是已知字段。"}
+    malformed = client.post("/api/v1/admin/users", headers={**chinese.headers,
+                            "Content-Type": "application/json"}, data=b"{")
+    assert malformed.get_json()["error"]["message"].startswith("请求体不是有效的 JSON")
+
+
+def test_anonymous_callers_get_accept_language(client) -> None:
+    response = client.get("/api/v1/me", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    assert response.get_json()["error"]["message"] == "需要身份验证：请提供 Bearer 令牌或先登录。"
+    english = client.get("/api/v1/me", headers={"Accept-Language": "en-GB"})
+    assert english.get_json()["error"]["message"].startswith("Authentication is required")
+
+
+def test_oversize_body_is_413_naming_the_limit(make_app, make_tenant) -> None:
+    app = make_app(max_body_bytes=2048)
+    world = make_tenant("alpha")
+    client = app.test_client()
+    response = client.post("/api/v1/admin/departments", headers=world.headers,
+                           json={"name": "x" * 5000})
+    assert response.status_code == 413
+    assert response.get_json()["error"]["message"] == (
+        "The request body is larger than the limit of 2048 bytes.")
+    listed = client.get("/api/v1/admin/departments", headers=world.headers).get_json()
+    assert listed["items"] == []
+
+
+def test_bad_query_parameters_are_422(client, tenant_a) -> None:
+    for query, path in (("limit=abc", "limit"), ("limit=0", "limit"), ("limit=5000", "limit"),
+                        ("cursor=%%%", "cursor"), ("active=maybe", "active")):
+        response = client.get(f"/api/v1/admin/users?{query}", headers=tenant_a.headers)
+        assert response.status_code == 422, query
+        assert response.get_json()["error"]["fields"][0]["path"] == path, query
+
+
+def test_unknown_paths_and_methods_use_the_error_body(client, tenant_a) -> None:
+    missing = client.get("/api/v1/no-such-thing", headers=tenant_a.headers)
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "not_found"
+    wrong = client.put("/api/v1/admin/users", headers=tenant_a.headers, json={})
+    assert wrong.status_code == 405
+    assert "GET" in wrong.headers["Allow"]
+    assert wrong.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_failed_request_writes_nothing(client, tenant_a) -> None:
+    """The user row is flushed before the bad role id is found; the request rolls back."""
+    response = client.post("/api/v1/admin/users", headers=tenant_a.headers,
+                           json={"email": "half@alpha.example", "roles": [999999]})
+    assert response.status_code == 422
+    users = client.get("/api/v1/admin/users", headers=tenant_a.headers).get_json()["items"]
+    assert "half@alpha.example" not in [u["email"] for u in users]
