@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from crm_platform.config import Settings, normalize_database_url
 from crm_platform.db import Database
 from crm_platform.errors import ConfigError, LoomError
-from crm_platform.i18n import translate
+from crm_platform.i18n import render_error
 
 DEMO_TENANT = "demo"
 DEMO_EMAIL = "admin@demo.loom.example"
@@ -24,10 +24,9 @@ DEMO_PASSWORD = "loom-demo-password"
 
 
 def _describe(error: LoomError) -> str:
-    lines = [translate(error.code, "en", **error.params)]
-    lines += [f"  {f.path}: " + translate(f.code, "en", field=f.path, **f.params)
-              for f in error.fields]
-    return "\n".join(lines)
+    body = render_error(error, "en")
+    return "\n".join([body["message"], *(f"  {f['path']}: {f['message']}"
+                                         for f in body["fields"])])
 
 
 def secret_key_for(settings: Settings) -> str:

@@ -22,13 +22,9 @@ from crm_platform.errors import (
     PayloadTooLarge,
     TooManyRequests,
 )
-from crm_platform.i18n import pick_locale, translate, word
+from crm_platform.i18n import pick_locale, render_error
 
 log = logging.getLogger(__name__)
-
-# Params whose values are vocabulary (types, resource names) and get translated too.
-_WORD_PARAMS = ("expected", "resource", "format")
-
 
 def request_locale() -> str:
     """The signed-in user's locale, else the best of Accept-Language, else the default."""
@@ -39,27 +35,8 @@ def request_locale() -> str:
     return pick_locale(*accepted, default=current_app.config["LOOM_SETTINGS"].default_locale)
 
 
-def _message(code: str, locale: str, params: dict[str, Any], path: str | None = None) -> str:
-    params = dict(params)
-    for name in _WORD_PARAMS:
-        if isinstance(params.get(name), str):
-            params[name] = word(params[name], locale)
-    if path is not None:
-        params.setdefault("field", path or word("body", locale))
-    return translate(code, locale, **params)
-
-
 def error_body(error: LoomError, locale: str) -> dict[str, Any]:
-    params = dict(error.params)
-    if error.fields:
-        params.setdefault("count", len(error.fields))
-    return {"error": {
-        "code": error.code,
-        "message": _message(error.code, locale, params),
-        "fields": [{"path": f.path, "code": f.code,
-                    "message": _message(f.code, locale, f.params, f.path)}
-                   for f in error.fields],
-    }}
+    return {"error": render_error(error, locale)}
 
 
 def _wants_json() -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm_platform.errors import LoomError
+
 LOCALES = ("en", "zh")
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -210,6 +212,34 @@ def translate(code: str, locale: str, **params: Any) -> str:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+# Params whose values are vocabulary (types, resource names) and get translated too.
+_WORD_PARAMS = ("expected", "resource", "format")
+
+
+def _message(code: str, locale: str, params: dict[str, Any], path: str | None = None) -> str:
+    params = dict(params)
+    for name in _WORD_PARAMS:
+        if isinstance(params.get(name), str):
+            params[name] = word(params[name], locale)
+    if path is not None:
+        params.setdefault("field", path or word("body", locale))
+    return translate(code, locale, **params)
+
+
+def render_error(error: LoomError, locale: str) -> dict[str, Any]:
+    """The documented error body for `error`, its messages in `locale`."""
+    params = dict(error.params)
+    if error.fields:
+        params.setdefault("count", len(error.fields))
+    return {
+        "code": error.code,
+        "message": _message(error.code, locale, params),
+        "fields": [{"path": f.path, "code": f.code,
+                    "message": _message(f.code, locale, f.params, f.path)}
+                   for f in error.fields],
+    }
 
 
 def pick_locale(*candidates: str | None, default: str = "en") -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from alembic.migration import MigrationContext
 from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from crm_platform.db import Base
