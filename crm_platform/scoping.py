@@ -16,6 +16,11 @@ from sqlalchemy.orm import Session
 from crm_platform.errors import FieldError, NotFound, ValidationFailed
 
 M = TypeVar("M")
+MAX_ID = 2**63 - 1  # BIGINT; larger numbers cannot name a row
+
+
+def is_valid_id(ident: Any) -> bool:
+    return isinstance(ident, int) and not isinstance(ident, bool) and 1 <= ident <= MAX_ID
 
 
 class TenantScope:
@@ -33,7 +38,7 @@ class TenantScope:
 
     def find(self, model: type[M], ident: Any) -> M | None:
         """The row with primary key `ident` in this tenant, or None."""
-        if not isinstance(ident, int) or isinstance(ident, bool):
+        if not is_valid_id(ident):
             return None
         return self.session.scalars(self.select(model, model.id == ident)).first()  # type: ignore[attr-defined]
 

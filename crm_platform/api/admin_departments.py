@@ -12,7 +12,7 @@ from crm_platform.models import Department
 from crm_platform.services import departments as service
 
 TAGS = ("Admin: departments",)
-DEPARTMENT_QUERY = {**schemas.PAGE_QUERY, "parent_id": {"type": "integer", "minimum": 1}}
+DEPARTMENT_QUERY = {**schemas.PAGE_QUERY, "parent_id": schemas.ID}
 
 
 @api.get("/admin/departments")

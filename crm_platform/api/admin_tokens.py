@@ -12,7 +12,7 @@ from crm_platform.models import ApiToken
 from crm_platform.services import tokens as service
 
 TAGS = ("Admin: API tokens",)
-TOKEN_QUERY = {**schemas.PAGE_QUERY, "user_id": {"type": "integer", "minimum": 1}}
+TOKEN_QUERY = {**schemas.PAGE_QUERY, "user_id": schemas.ID}
 
 
 @api.get("/admin/tokens")

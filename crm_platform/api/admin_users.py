@@ -14,7 +14,7 @@ from crm_platform.services import users as service
 TAGS = ("Admin: users",)
 USER_QUERY = {
     **schemas.PAGE_QUERY,
-    "department_id": {"type": "integer", "minimum": 1},
+    "department_id": schemas.ID,
     "active": {"type": "boolean"},
 }
 

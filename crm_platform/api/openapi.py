@@ -11,7 +11,7 @@ from crm_platform.api import api, schemas
 from crm_platform.api.operations import operation
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
-_PARAM_TYPES = {"int": {"type": "integer", "minimum": 1}, None: {"type": "string"},
+_PARAM_TYPES = {"int": schemas.ID, None: {"type": "string"},
                 "string": {"type": "string"}}
 _STATUS_TEXT = {200: "OK", 201: "Created", 204: "No content"}
 _ERRORS = {

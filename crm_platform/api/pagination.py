@@ -12,6 +12,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from crm_platform.errors import invalid
+from crm_platform.scoping import MAX_ID
 
 DEFAULT_LIMIT = 50
 
@@ -26,7 +27,7 @@ def decode_cursor(cursor: str) -> int:
         after = json.loads(base64.urlsafe_b64decode(padded))["after"]
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
         raise invalid("cursor", "bad_cursor") from exc
-    if not isinstance(after, int) or isinstance(after, bool):
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_ID:
         raise invalid("cursor", "bad_cursor")
     return after
 

@@ -24,7 +24,7 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "type": [kind, "null"]}
 
 
-ID = {"type": "integer", "minimum": 1}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 TIMESTAMP = {"type": "string", "format": "date-time"}
 LOCALE = {"type": "string", "enum": ["en", "zh"]}
 EMAIL = text(254, 3)

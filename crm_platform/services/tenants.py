@@ -12,7 +12,7 @@ from crm_platform.auth.passwords import hash_password
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import Conflict, NotFound, invalid
 from crm_platform.models import Tenant, TenantStatus, User
-from crm_platform.scoping import TenantScope
+from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services import roles as role_service
 from crm_platform.services.identity_checks import check_password, check_slug, normalize_email
 from crm_platform.services.users import create_tenant_admin
@@ -50,7 +50,7 @@ def create_tenant_as(session: Session, actor: Principal,
 
 def get_tenant(session: Session, actor: Principal, tenant_id: int) -> Tenant:
     actor.require_platform_admin()
-    tenant = session.get(Tenant, tenant_id) if isinstance(tenant_id, int) else None
+    tenant = session.get(Tenant, tenant_id) if is_valid_id(tenant_id) else None
     if tenant is None or tenant.is_platform:
         raise NotFound("resource_not_found", resource="tenant", id=tenant_id)
     return tenant
