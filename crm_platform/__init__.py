@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm_platform.auth.throttle import LoginThrottler
 from crm_platform.config import Settings
@@ -38,6 +39,11 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    if settings.trusted_proxies:
+        # Client addresses (login throttling) and the scheme come from the proxies' headers.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     database = Database(settings.database_url)
     database.init_app(app)

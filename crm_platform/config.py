@@ -32,6 +32,7 @@ ENV_VARIABLES = {
     "login_max_failures": "LOOM_LOGIN_MAX_FAILURES",
     "login_window_seconds": "LOOM_LOGIN_WINDOW_SECONDS",
     "login_lockout_seconds": "LOOM_LOGIN_LOCKOUT_SECONDS",
+    "trusted_proxies": "LOOM_TRUSTED_PROXIES",
 }
 
 
@@ -49,6 +50,8 @@ class Settings:
     login_window_seconds: int = 300
     login_lockout_seconds: int = 300
     token_touch_seconds: int = 60
+    # How many reverse proxies in front of Loom set X-Forwarded-For / -Proto (0: none).
+    trusted_proxies: int = 0
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -82,6 +85,8 @@ class Settings:
             raise ConfigError("LOOM_DEFAULT_LOCALE must be 'en' or 'zh'")
         if self.max_body_bytes < 1024:
             raise ConfigError("LOOM_MAX_BODY_BYTES must be at least 1024")
+        if not 0 <= self.trusted_proxies <= 5:
+            raise ConfigError("LOOM_TRUSTED_PROXIES must be between 0 and 5")
         if self.login_max_failures < 1:
             raise ConfigError("LOOM_LOGIN_MAX_FAILURES must be at least 1")
         return replace(self, database_url=normalize_database_url(self.database_url))

@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
 from crm_platform.config import Settings
 from crm_platform.db import Database, utcnow
 from crm_platform.errors import TooManyRequests
@@ -50,10 +53,14 @@ class LoginThrottler:
         window = timedelta(seconds=self.settings.login_window_seconds)
         with self.db.transaction() as session:
             for key in keys:
-                row = session.get(LoginThrottle, key, with_for_update=True)
-                if row is None:
-                    row = LoginThrottle(key=key, failures=0, window_started_at=now)
-                    session.add(row)
+                # Concurrent first failures must not race to insert the same key.
+                insert = pg_insert if session.get_bind().dialect.name == "postgresql" else (
+                    sqlite_insert)
+                session.execute(insert(LoginThrottle).values(
+                    key=key, failures=0, window_started_at=now).on_conflict_do_nothing())
+                row = session.get(LoginThrottle, key, with_for_update=True,
+                                  populate_existing=True)
+                assert row is not None
                 if now - row.window_started_at > window:
                     row.failures, row.window_started_at, row.locked_until = 0, now, None
                 row.failures += 1

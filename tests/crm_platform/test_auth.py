@@ -143,3 +143,37 @@ def test_platform_admin_signs_in_with_the_platform_tenant(client, platform_token
     assert response.status_code == 201
     me = client.get("/api/v1/me", headers=bearer(response.get_json()["token"])).get_json()
     assert me["is_platform_admin"] is True
+
+
+def test_concurrent_failures_are_all_counted_without_errors(make_app, make_tenant) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = make_app(login_max_failures=50)
+    make_tenant("alpha")
+
+    def attempt(_):
+        return request_token(app.test_client(), "alpha", "admin@alpha.example", "nope").status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(attempt, range(16)))
+    assert statuses == [401] * 16
+    from crm_platform.models import LoginThrottle
+
+    with app.extensions["loom.db"].transaction() as session:
+        row = session.get(LoginThrottle, "account:alpha:admin@alpha.example")
+        assert row.failures == 16
+
+
+def test_client_address_comes_from_a_trusted_proxy(make_app, make_tenant) -> None:
+    app = make_app(trusted_proxies=1, login_max_failures=1)
+    make_tenant("alpha")
+    client = app.test_client()
+    for email in ("a@alpha.example", "b@alpha.example", "c@alpha.example", "d@alpha.example"):
+        request_token(client, "alpha", email, "nope", **{"X-Forwarded-For": "203.0.113.9"})
+    # the address 203.0.113.9 is locked now (4 failures), another address is not
+    locked = request_token(client, "alpha", "admin@alpha.example",
+                           **{"X-Forwarded-For": "203.0.113.9"})
+    assert locked.status_code == 429
+    other = request_token(client, "alpha", "admin@alpha.example",
+                          **{"X-Forwarded-For": "198.51.100.7"})
+    assert other.status_code == 201
