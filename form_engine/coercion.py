@@ -1,0 +1,144 @@
+"""Reading what people type: numbers with thousands separators, dates in Chinese and slash
+formats, yes/no in two languages. Used for form input and import ("input" mode); the JSON
+API is strict ("json" mode) and takes only canonical values."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from form_engine.errors import CoercionError
+
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "on", "是", "对", "真", "✓", "√"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "off", "否", "错", "假", "✗", "×"})
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋：／", "0123456789.,-+:/")
+_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
+_DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})\s*日?\s*$")
+_TIME = re.compile(r"^\s*(\d{1,2})[:：时點点](\d{2})(?:[:：分](\d{2}))?\s*秒?\s*$")
+
+
+def normalize_text(value: str) -> str:
+    return value.translate(_FULL_WIDTH).strip()
+
+
+def parse_decimal(value: Any, lenient: bool) -> Decimal:
+    """An exact decimal from a JSON number, or (lenient) from text like '1,234.50'."""
+    if isinstance(value, bool):
+        raise CoercionError("not_a_number", value=value)
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str) and lenient:
+        text = normalize_text(value).replace(" ", "")
+        if text and _NUMBER.match(text) and any(char.isdigit() for char in text):
+            try:
+                return Decimal(text.replace(",", ""))
+            except InvalidOperation:
+                pass
+        raise CoercionError("not_a_number", value=value)
+    raise CoercionError("not_a_number", value=value)
+
+
+def parse_bool(value: Any, lenient: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if lenient and isinstance(value, str | int) and not isinstance(value, bool):
+        word = normalize_text(str(value)).lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise CoercionError("not_a_boolean", value=value)
+
+
+def parse_date(value: Any, lenient: bool) -> date:
+    """ISO dates; lenient also 2024/1/5, 2024.1.5 and 2024年1月5日 (and date objects)."""
+    if isinstance(value, datetime):
+        if lenient:
+            return value.date()
+        raise CoercionError("bad_date", value=str(value))
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
+        elif lenient:
+            match = _DATE.match(normalize_text(text))
+            if match:
+                try:
+                    return date(*(int(part) for part in match.groups()))
+                except ValueError:
+                    pass
+    raise CoercionError("bad_date", value=value)
+
+
+def parse_datetime(value: Any, lenient: bool, default_tz: Any = UTC) -> datetime:
+    """An aware datetime; naive input is taken in `default_tz` (the tenant's zone)."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        text = normalize_text(value) if lenient else value.strip()
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+            if lenient:
+                moment = _lenient_datetime(text)
+            if moment is None:
+                raise CoercionError("bad_datetime", value=value) from None
+    elif isinstance(value, date) and lenient:
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        raise CoercionError("bad_datetime", value=value)
+    if moment.tzinfo is None:
+        if not lenient:
+            raise CoercionError("bad_datetime", value=value)
+        moment = moment.replace(tzinfo=default_tz)
+    return moment
+
+
+def _lenient_datetime(text: str) -> datetime | None:
+    day_part, _, time_part = text.partition(" ")
+    match = _DATE.match(day_part)
+    if not match:
+        return None
+    try:
+        day = date(*(int(part) for part in match.groups()))
+        moment = parse_time(time_part, True) if time_part else time()
+    except (ValueError, CoercionError):
+        return None
+    return datetime.combine(day, moment)
+
+
+def parse_time(value: Any, lenient: bool) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) in (5, 8):
+                return time.fromisoformat(text)
+        except ValueError:
+            pass
+        if lenient:
+            match = _TIME.match(normalize_text(text))
+            if match:
+                hour, minute, second = match.groups()
+                try:
+                    return time(int(hour), int(minute), int(second or 0))
+                except ValueError:
+                    pass
+    raise CoercionError("bad_time", value=value)
+
+
+def decimal_places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0

@@ -1,0 +1,163 @@
+"""Compiling a checked definition into a `CompiledForm`: every field's coercers, conditions
+and computations are prepared once, so validating a record is a tight loop over closures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from form_engine.definition import require_valid
+from form_engine.expressions import Expression, compile_expression
+from form_engine.field_types import FIELD_TYPES, FieldType, TypeEnv
+from form_engine.field_types.base import Coercer
+
+
+@dataclass(frozen=True)
+class CompiledField:
+    key: str
+    type: str
+    kind: str                       # value | computed | layout | subtable
+    label: Any
+    spec: Mapping[str, Any]
+    field_type: FieldType
+    strict: Coercer
+    lenient: Coercer
+    required: bool
+    read_only: bool
+    has_default: bool
+    default: Any
+    default_expression: Expression | None
+    visible_if: Expression | None
+    required_if: Expression | None
+    readonly_if: Expression | None
+    formula: Expression | None
+    rows: CompiledRows | None       # subtables only
+
+    def coercer(self, lenient: bool) -> Coercer:
+        return self.lenient if lenient else self.strict
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    key: str
+    expression: Expression
+    field: str | None
+    message: Any
+
+
+@dataclass(frozen=True)
+class CompiledRows:
+    """The fields of a subtable row, compiled like a small form."""
+
+    fields: tuple[CompiledField, ...]
+    by_key: Mapping[str, CompiledField]
+    inputs: tuple[CompiledField, ...]
+    formulas: tuple[CompiledField, ...]
+    conditional: tuple[CompiledField, ...]
+    min_rows: int
+    max_rows: int
+
+
+@dataclass(frozen=True)
+class CompiledForm:
+    key: str
+    definition: Mapping[str, Any]
+    fields: tuple[CompiledField, ...]
+    by_key: Mapping[str, CompiledField]
+    inputs: tuple[CompiledField, ...]        # value and subtable fields, in order
+    computed: tuple[CompiledField, ...]      # rollups and formulas, dependency order
+    autonumbers: tuple[CompiledField, ...]
+    conditional: tuple[CompiledField, ...]   # fields with visible/required/readonly_if
+    defaults_by_expression: tuple[CompiledField, ...]
+    rules: tuple[CompiledRule, ...]
+    references: tuple[CompiledField, ...]    # user / department / lookup fields
+    env: TypeEnv = field(default_factory=TypeEnv)
+
+    @property
+    def label(self) -> Any:
+        return self.definition.get("label", self.key)
+
+
+def _expression(spec: Mapping[str, Any], option: str) -> Expression | None:
+    return compile_expression(spec[option]) if option in spec else None
+
+
+def _compile_field(spec: Mapping[str, Any], env: TypeEnv) -> CompiledField:
+    kind_impl = FIELD_TYPES[spec["type"]]
+    kind = "subtable" if spec["type"] == "subtable" else kind_impl.kind
+    rows = _compile_rows(spec, env) if kind == "subtable" else None
+    return CompiledField(
+        key=spec["key"], type=spec["type"], kind=kind, label=spec.get("label", spec["key"]),
+        spec=spec, field_type=kind_impl,
+        strict=kind_impl.coercer(spec, False, env) if kind != "layout" else _no_value,
+        lenient=kind_impl.coercer(spec, True, env) if kind != "layout" else _no_value,
+        required=bool(spec.get("required")), read_only=bool(spec.get("read_only")),
+        has_default="default" in spec, default=spec.get("default"),
+        default_expression=_expression(spec, "default_expression"),
+        visible_if=_expression(spec, "visible_if"), required_if=_expression(spec, "required_if"),
+        readonly_if=_expression(spec, "readonly_if"),
+        formula=_expression(spec, "expression") if spec["type"] == "formula" else None,
+        rows=rows,
+    )
+
+
+def _no_value(value: Any) -> None:
+    return None
+
+
+def _formula_order(fields: list[CompiledField]) -> list[CompiledField]:
+    """Computed fields so that each comes after the computed fields it reads."""
+    computed = {f.key: f for f in fields if f.kind == "computed" and f.type != "autonumber"}
+    ordered: list[CompiledField] = []
+    done: set[str] = set()
+
+    def place(item: CompiledField) -> None:
+        if item.key in done:
+            return
+        done.add(item.key)
+        needs = item.formula.names if item.formula else ()
+        for name in needs:
+            if name in computed:
+                place(computed[name])
+        ordered.append(item)
+
+    for item in computed.values():
+        place(item)
+    return ordered
+
+
+def _compile_rows(spec: Mapping[str, Any], env: TypeEnv) -> CompiledRows:
+    fields = [_compile_field(row, env) for row in spec["fields"]]
+    return CompiledRows(
+        fields=tuple(fields), by_key={f.key: f for f in fields},
+        inputs=tuple(f for f in fields if f.kind == "value"),
+        formulas=tuple(_formula_order(fields)),
+        conditional=tuple(f for f in fields if f.visible_if or f.required_if or f.readonly_if),
+        min_rows=spec.get("min_rows", 0), max_rows=spec.get("max_rows", 1000),
+    )
+
+
+def compile_form(definition: Mapping[str, Any], env: TypeEnv | None = None,
+                 checked: bool = False) -> CompiledForm:
+    """Check (unless `checked`) and compile a definition; raises DefinitionError."""
+    env = env or TypeEnv()
+    if not checked:
+        require_valid(definition, env=env)
+    fields = [_compile_field(spec, env) for spec in definition["fields"]]
+    rules = tuple(CompiledRule(rule["key"], compile_expression(rule["error_if"]),
+                               rule.get("field"), rule["message"])
+                  for rule in definition.get("rules", []))
+    return CompiledForm(
+        key=definition["key"], definition=definition, fields=tuple(fields),
+        by_key={f.key: f for f in fields},
+        inputs=tuple(f for f in fields if f.kind in ("value", "subtable")),
+        computed=tuple(_formula_order(fields)),
+        autonumbers=tuple(f for f in fields if f.type == "autonumber"),
+        conditional=tuple(f for f in fields if f.visible_if or f.required_if or f.readonly_if),
+        defaults_by_expression=tuple(f for f in fields if f.default_expression),
+        rules=rules,
+        references=tuple(f for f in fields if f.type in ("user", "department", "lookup")),
+        env=env,
+    )

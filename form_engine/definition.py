@@ -1,0 +1,239 @@
+"""Checking a form definition: the meta-schema first, then what a schema cannot see.
+
+`check_definition(definition)` returns every problem at once, each with its JSON path
+(`fields[3].options[1].value`), so a designer fixes a whole form in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from form_engine.errors import CoercionError, DefinitionError, Problem
+from form_engine.expressions import check_expression, compile_expression
+from form_engine.field_types import FIELD_TYPES, FieldType, TypeEnv
+from form_engine.metaschema import META_SCHEMA, field_options
+
+_VALIDATOR = Draft202012Validator(META_SCHEMA)
+FIELD_EXPRESSIONS = ("visible_if", "required_if", "readonly_if", "default_expression")
+_TITLE_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+def json_path(parts: Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _schema_problems(definition: Any) -> list[Problem]:
+    problems: list[Problem] = []
+    for error in _VALIDATOR.iter_errors(definition):
+        problems.extend(_translate(error))
+    unique: list[Problem] = []
+    for problem in problems:
+        if problem not in unique:
+            unique.append(problem)
+    return unique
+
+
+def _translate(error: ValidationError) -> Iterator[Problem]:
+    """jsonschema's errors, as problems that name the field, type or option."""
+    path = json_path(error.absolute_path)
+    instance = error.instance
+    if error.validator == "allOf" or (error.validator in ("if", "then") and error.context):
+        for sub in error.context or []:
+            yield from _translate(sub)
+        return
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        known = set(error.schema.get("properties", {}))
+        kind = instance.get("type") if "type" in known and "key" in known else None
+        for name in instance:
+            if name not in known:
+                if kind is not None:
+                    yield Problem(_join(path, name), "unknown_option", {"type": kind, "name": name})
+                else:
+                    yield Problem(_join(path, name), "unknown_property", {"name": name})
+        return
+    if error.validator == "required" and isinstance(instance, dict):
+        for name in error.validator_value:
+            if name not in instance:
+                yield Problem(_join(path, name), "missing", {"name": name})
+        return
+    if error.validator == "enum" and path.endswith(".type"):
+        yield Problem(path, "unknown_type",
+                      {"name": instance, "known": ", ".join(sorted(FIELD_TYPES))})
+        return
+    yield Problem(path, "schema", {"detail": error.message[:300]})
+
+
+def _fields_in(fields: list[Mapping[str, Any]], path: str
+               ) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    for index, field in enumerate(fields):
+        yield f"{path}[{index}]", field
+
+
+def _expression_problems(source: str, known: Collection[str], path: str) -> Iterator[Problem]:
+    for error in check_expression(source, known):
+        yield error.problem(path)
+
+
+def _field_problems(field: Mapping[str, Any], path: str, known: Collection[str],
+                    kind: FieldType, env: TypeEnv) -> Iterator[Problem]:
+    for problem in kind.check(field):
+        yield Problem(_join(path, problem.path), problem.code, problem.params)
+    for option in FIELD_EXPRESSIONS:
+        if option in field:
+            yield from _expression_problems(field[option], known, _join(path, option))
+    if field["type"] == "formula":
+        yield from _expression_problems(field["expression"], known, _join(path, "expression"))
+    if "default" in field and kind.kind == "value" and field["type"] != "subtable":
+        try:
+            kind.coercer(field, False, env)(field["default"])
+        except CoercionError as error:
+            from form_engine.messages import render
+
+            yield Problem(_join(path, "default"), "bad_default",
+                          {"detail": render(error.code, "en", {**error.params,
+                                                               "label": field["key"]})})
+
+
+def _duplicate_keys(fields: list[Mapping[str, Any]], path: str) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for field_path, field in _fields_in(fields, path):
+        if field["key"] in seen:
+            yield Problem(_join(field_path, "key"), "duplicate_key", {"key": field["key"]})
+        seen.add(field["key"])
+
+
+def _formula_cycles(fields: list[Mapping[str, Any]]) -> Iterator[Problem]:
+    formulas = {f["key"]: f for f in fields if f["type"] == "formula"}
+    graph = {key: [name for name in compile_expression(f["expression"]).names
+                   if name in formulas] for key, f in formulas.items()}
+    state: dict[str, int] = {}
+
+    def visit(key: str, trail: list[str]) -> list[str] | None:
+        state[key] = 1
+        for dependency in graph[key]:
+            if state.get(dependency) == 1:
+                return [*trail, key, dependency]
+            if dependency not in state:
+                cycle = visit(dependency, [*trail, key])
+                if cycle:
+                    return cycle
+        state[key] = 2
+        return None
+
+    for key in graph:
+        if key not in state:
+            cycle = visit(key, [])
+            if cycle:
+                start = cycle.index(cycle[-1])
+                yield Problem("fields", "formula_cycle", {"cycle": " → ".join(cycle[start:])})
+                return
+
+
+def _semantic_problems(definition: Mapping[str, Any], known_forms: Collection[str] | None,
+                       env: TypeEnv) -> Iterator[Problem]:
+    fields = definition["fields"]
+    by_key = {field["key"]: field for field in fields}
+    top_keys = set(by_key)
+    yield from _duplicate_keys(fields, "fields")
+    for path, field in _fields_in(fields, "fields"):
+        kind = FIELD_TYPES[field["type"]]
+        yield from _field_problems(field, path, top_keys, kind, env)
+        if field["type"] == "subtable":
+            rows = field["fields"]
+            yield from _duplicate_keys(rows, _join(path, "fields"))
+            row_keys = top_keys | {row["key"] for row in rows}
+            for row_path, row_field in _fields_in(rows, _join(path, "fields")):
+                row_kind = FIELD_TYPES[row_field["type"]]
+                if not row_kind.in_subtable:
+                    yield Problem(_join(row_path, "type"), "nested_subtable",
+                                  {"type": row_field["type"]})
+                    continue
+                yield from _field_problems(row_field, row_path, row_keys, row_kind, env)
+            yield from _formula_cycles(rows)
+        if field["type"] == "rollup":
+            yield from _rollup_problems(field, path, by_key, known_forms)
+        if field["type"] == "lookup" and known_forms is not None and (
+                field["form"] not in known_forms):
+            yield Problem(_join(path, "form"), "unknown_form_ref", {"name": field["form"]})
+    yield from _formula_cycles(fields)
+    for index, rule in enumerate(definition.get("rules", [])):
+        yield from _expression_problems(rule["error_if"], top_keys, f"rules[{index}].error_if")
+        if "field" in rule and rule["field"] not in top_keys:
+            yield Problem(f"rules[{index}].field", "unknown_field_ref", {"name": rule["field"]})
+    yield from _layout_problems(definition, top_keys)
+    for match in _TITLE_PLACEHOLDER.finditer(definition.get("title", "")):
+        if match.group(1) not in top_keys:
+            yield Problem("title", "bad_title", {"name": match.group(1)})
+    for index, keys in enumerate(definition.get("dedup", [])):
+        for position, key in enumerate(keys):
+            if key not in top_keys or FIELD_TYPES[by_key[key]["type"]].kind != "value":
+                yield Problem(f"dedup[{index}][{position}]", "unknown_field_ref", {"name": key})
+
+
+def _rollup_problems(field: Mapping[str, Any], path: str, by_key: Mapping[str, Any],
+                     known_forms: Collection[str] | None) -> Iterator[Problem]:
+    if "related" in field:
+        form = field["related"]["form"]
+        if known_forms is not None and form not in known_forms:
+            yield Problem(_join(path, "related.form"), "unknown_form_ref", {"name": form})
+        return
+    source = by_key.get(field.get("subtable", ""))
+    if source is None or source["type"] != "subtable":
+        yield Problem(_join(path, "subtable"), "not_a_subtable",
+                      {"name": field.get("subtable", "")})
+        return
+    column = field.get("column")
+    if column is None and field["function"] == "count":
+        return
+    if column not in {row["key"] for row in source["fields"]}:
+        yield Problem(_join(path, "column"), "not_a_subtable_column",
+                      {"name": column, "subtable": source["key"]})
+
+
+def _layout_problems(definition: Mapping[str, Any], keys: set[str]) -> Iterator[Problem]:
+    placed: set[str] = set()
+    for index, block in enumerate(definition.get("layout", [])):
+        for position, key in enumerate(block["fields"]):
+            path = f"layout[{index}].fields[{position}]"
+            if key not in keys:
+                yield Problem(path, "unknown_layout_field", {"name": key})
+            elif key in placed:
+                yield Problem(path, "layout_repeats", {"name": key})
+            placed.add(key)
+
+
+def check_definition(definition: Any, known_forms: Collection[str] | None = None,
+                     env: TypeEnv | None = None) -> list[Problem]:
+    """Every problem of `definition`; an empty list means it can be saved and compiled.
+
+    `known_forms` (keys of the app's forms) lets lookups and related rollups be checked.
+    """
+    problems = _schema_problems(definition)
+    if problems:
+        return problems
+    return list(_semantic_problems(definition, known_forms, env or TypeEnv()))
+
+
+def require_valid(definition: Any, known_forms: Collection[str] | None = None,
+                  env: TypeEnv | None = None) -> Mapping[str, Any]:
+    problems = check_definition(definition, known_forms, env)
+    if problems:
+        raise DefinitionError(problems)
+    return definition
+
+
+def options_of(type_name: str) -> dict[str, Any]:
+    """Every option a field of `type_name` accepts (for builders and docs)."""
+    return field_options(FIELD_TYPES[type_name])

@@ -1,0 +1,88 @@
+"""The field-type contract, documented once.
+
+A field type is a small class registered under its `name` (the `type` of a field in a
+definition). It declares:
+
+- `options`: JSON Schema properties of the options it adds to the common ones (required,
+  default, visible_if …); anything else in a field of this type is an unknown option.
+- `kind`: "value" (the user enters it), "computed" (formula, rollup, autonumber: the engine
+  fills it) or "layout" (section, note: no value at all).
+- `check(field)`: problems a schema cannot see (min above max, duplicate options), with
+  paths relative to the field.
+- `coercer(field, lenient, env)`: a function from a raw value to the stored value, raising
+  `CoercionError(code, **params)`; strict (`lenient=False`) for the JSON API — it agrees
+  with `json_schema` — lenient for form input and import.
+- `json_schema(field)`: the JSON Schema (draft 2020-12) of a stored value.
+- `display(field, value, locale)`: the value as a person reads it.
+- `operators`: the filter operators the query language offers for it.
+- `widget`: the Jinja2 macro that renders it.
+
+Stored values are plain Python data: `str`, `bool`, exact `Decimal`, `int` ids, `date`,
+`datetime`, `time`, lists and dicts of those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from typing import Any, ClassVar
+
+from form_engine.errors import CoercionError, Problem
+from form_engine.messages import label_text
+
+Coercer = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class TypeEnv:
+    """Tenant-wide settings a coercer may need: default phone region and time zone."""
+
+    region: str = "CN"
+    timezone: tzinfo = UTC
+
+EQUALITY = ("eq", "ne", "in", "not_in", "is_empty", "not_empty")
+ORDERED = (*EQUALITY, "lt", "lte", "gt", "gte", "between")
+TEXTUAL = (*EQUALITY, "contains", "starts_with")
+DATES = (*ORDERED, "today", "this_week", "this_month", "last_n_days", "next_n_days")
+
+
+class FieldType:
+    name: ClassVar[str]
+    kind: ClassVar[str] = "value"
+    options: ClassVar[dict[str, Any]] = {}
+    required_options: ClassVar[tuple[str, ...]] = ()
+    operators: ClassVar[tuple[str, ...]] = EQUALITY
+    widget: ClassVar[str] = "text"
+    # May appear inside a subtable row.
+    in_subtable: ClassVar[bool] = True
+
+    def check(self, field: Mapping[str, Any]) -> Iterator[Problem]:
+        return iter(())
+
+    def coercer(self, field: Mapping[str, Any], lenient: bool, env: TypeEnv) -> Coercer:
+        raise NotImplementedError
+
+    def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def display(self, field: Mapping[str, Any], value: Any, locale: str) -> str:
+        return "" if value is None else str(value)
+
+    def to_json(self, value: Any) -> Any:
+        """The value as JSON-ready data (dates as ISO text; Decimals stay exact)."""
+        return value
+
+
+def check_min_max(field: Mapping[str, Any], low: str = "min", high: str = "max"
+                  ) -> Iterator[Problem]:
+    if field.get(low) is not None and field.get(high) is not None and field[low] > field[high]:
+        yield Problem(low, "min_above_max", {"min": field[low], "max": field[high]})
+
+
+def reject(code: str, **params: Any) -> CoercionError:
+    return CoercionError(code, **params)
+
+
+def field_label(field: Mapping[str, Any], locale: str) -> str:
+    return label_text(field.get("label") or field["key"], locale)

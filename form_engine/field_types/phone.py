@@ -1,0 +1,60 @@
+"""`phone`: a phone number checked with `phonenumbers`, stored in E.164 (+8613812345678).
+
+Numbers without a country code are read in the field's `region`, else the tenant's default
+region from the validation context, else CN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import phonenumbers
+
+from form_engine.field_types.base import Coercer, TypeEnv, reject
+from form_engine.field_types.strings import StringType
+
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+
+
+class Phone(StringType):
+    name = "phone"
+    widget = "phone"
+    default_max_length = 40
+    options: ClassVar[dict[str, Any]] = {"region": {"type": "string", "pattern": "^[A-Z]{2}$"}}
+
+    def coercer(self, field: Mapping[str, Any], lenient: bool, env: TypeEnv) -> Coercer:
+        region = field.get("region") or env.region
+        limit = self.max_length(field)
+
+        def coerce(value: Any) -> str:
+            if isinstance(value, int) and lenient and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str):
+                raise reject("wrong_type", expected="text")
+            if len(value) > limit:
+                raise reject("too_long", limit=limit)
+            if not lenient and not value.startswith("+"):
+                raise reject("bad_phone", region="E.164 (+countrycode…)")
+            try:
+                number = phonenumbers.parse(value, region)
+            except phonenumbers.NumberParseException as exc:
+                raise reject("bad_phone", region=region) from exc
+            if not phonenumbers.is_valid_number(number):
+                raise reject("bad_phone", region=region)
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+        return coerce
+
+    def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
+        return {"type": "string", "pattern": E164_PATTERN,
+                "description": "E.164, e.g. +8613812345678"}
+
+    def display(self, field: Mapping[str, Any], value: Any, locale: str) -> str:
+        if not value:
+            return ""
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException:
+            return str(value)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

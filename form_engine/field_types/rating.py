@@ -1,0 +1,35 @@
+"""`rating`: whole stars from 1 to `max` (default 5)."""
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from form_engine.field_types.base import ORDERED, Coercer, FieldType, TypeEnv, reject
+
+
+class Rating(FieldType):
+    name = "rating"
+    widget = "rating"
+    operators = ORDERED
+    options: ClassVar[dict[str, Any]] = {"max": {"type": "integer", "minimum": 1, "maximum": 10}}
+
+    def coercer(self, field: Mapping[str, Any], lenient: bool, env: TypeEnv) -> Coercer:
+        top = field.get("max", 5)
+
+        def coerce(value: Any) -> int:
+            if lenient and isinstance(value, str) and value.strip().isdigit():
+                value = int(value.strip())
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise reject("not_an_integer")
+            if value < 1:
+                raise reject("too_small", limit=1)
+            if value > top:
+                raise reject("too_large", limit=top)
+            return value
+
+        return coerce
+
+    def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 1, "maximum": field.get("max", 5)}
+
+    def display(self, field: Mapping[str, Any], value: Any, locale: str) -> str:
+        return "" if value is None else "★" * int(value) + "☆" * (field.get("max", 5) - int(value))

@@ -1,0 +1,103 @@
+"""Shared behaviour of the text-like types: length limits and a user `pattern` on RE2."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
+from typing import Any, ClassVar
+
+import re2
+
+from form_engine.errors import Problem
+from form_engine.field_types.base import (
+    TEXTUAL,
+    Coercer,
+    FieldType,
+    TypeEnv,
+    check_min_max,
+    reject,
+)
+
+LENGTH_OPTIONS = {
+    "min_length": {"type": "integer", "minimum": 0, "maximum": 100_000},
+    "max_length": {"type": "integer", "minimum": 1, "maximum": 100_000},
+    "pattern": {"type": "string", "minLength": 1, "maxLength": 1000},
+    "pattern_message": {"$ref": "#/$defs/label"},
+}
+
+
+@lru_cache(maxsize=2048)
+def compile_pattern(pattern: str) -> Any:
+    """RE2 runs in linear time: no user pattern can hang a worker (e.g. `(a+)+$`)."""
+    options = re2.Options()
+    options.max_mem = 8 << 20
+    return re2.compile(pattern, options)
+
+
+class StringType(FieldType):
+    """Text stored as `str`, with min/max length and an optional pattern."""
+
+    options: ClassVar[dict[str, Any]] = LENGTH_OPTIONS
+    operators = TEXTUAL
+    default_max_length: ClassVar[int] = 500
+    multiline: ClassVar[bool] = False
+
+    def check(self, field: Mapping[str, Any]) -> Iterator[Problem]:
+        yield from check_min_max(field, "min_length", "max_length")
+        if "pattern" in field:
+            try:
+                compile_pattern(field["pattern"])
+            except Exception as exc:  # re2.error and friends
+                yield Problem("pattern", "bad_pattern", {"detail": str(exc)[:200]})
+
+    def max_length(self, field: Mapping[str, Any]) -> int:
+        return field.get("max_length", self.default_max_length)
+
+    def normalize(self, text: str, field: Mapping[str, Any]) -> str:
+        """Type-specific normalisation after length checks (email, phone, url override)."""
+        return text
+
+    def coercer(self, field: Mapping[str, Any], lenient: bool, env: TypeEnv) -> Coercer:
+        low = field.get("min_length", 0)
+        high = self.max_length(field)
+        pattern = compile_pattern(field["pattern"]) if "pattern" in field else None
+        normalize = self.normalize
+        multiline = self.multiline
+
+        def coerce(value: Any) -> str:
+            if not isinstance(value, str):
+                if lenient and isinstance(value, int | float) and not isinstance(value, bool):
+                    value = str(value)
+                else:
+                    raise reject("wrong_type", expected="text")
+            if lenient:
+                value = value.strip() if multiline else " ".join(value.split())
+            size = len(value)
+            if size > high:
+                raise reject("too_long", limit=high)
+            if size < low:
+                raise reject("too_short", limit=low)
+            if pattern is not None and pattern.search(value) is None:
+                raise reject("pattern_mismatch", pattern=field["pattern"])
+            return normalize(value, field)
+
+        return coerce
+
+    def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string", "maxLength": self.max_length(field)}
+        if field.get("min_length"):
+            schema["minLength"] = field["min_length"]
+        if "pattern" in field:
+            schema["pattern"] = field["pattern"]
+        return schema
+
+
+def string_type(name: str, **attributes: Any) -> Callable[[type], type]:
+    """Decorator filling the class attributes of a simple string type."""
+    def decorate(cls: type) -> type:
+        cls.name = name
+        for key, value in attributes.items():
+            setattr(cls, key, value)
+        return cls
+
+    return decorate

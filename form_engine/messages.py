@@ -1,0 +1,160 @@
+"""Messages of the form engine in English and Chinese, by problem code.
+
+Placeholders: `{label}` is the field's label in the reader's locale (the engine fills it
+in), other names come from the problem's params.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # values
+    "required": ("{label} is required.", "{label}为必填项。"),
+    "wrong_type": ("{label} must be {expected}.", "{label}应为{expected}。"),
+    "not_a_number": ("{label} must be a number, not {value!r}.", "{label}应为数字，而不是“{value}”。"),
+    "not_an_integer": ("{label} must be a whole number.", "{label}应为整数。"),
+    "too_many_decimals": ("{label} allows at most {limit} decimal place(s).",
+                          "{label}最多允许 {limit} 位小数。"),
+    "too_small": ("{label} must be at least {limit}.", "{label}不能小于 {limit}。"),
+    "too_large": ("{label} must be at most {limit}.", "{label}不能大于 {limit}。"),
+    "too_short": ("{label} needs at least {limit} character(s).", "{label}至少需要 {limit} 个字符。"),
+    "too_long": ("{label} allows at most {limit} character(s).", "{label}最多 {limit} 个字符。"),
+    "pattern_mismatch": ("{label} does not have the expected format.", "{label}的格式不正确。"),
+    "not_a_boolean": ("{label} must be yes or no, not {value!r}.", "{label}应为“是”或“否”，而不是“{value}”。"),
+    "bad_date": ("{label} must be a date such as 2024-01-05, not {value!r}.",
+                 "{label}应为日期（如 2024-01-05），而不是“{value}”。"),
+    "bad_datetime": ("{label} must be a date and time such as 2024-01-05T09:30:00+08:00.",
+                     "{label}应为日期时间（如 2024-01-05T09:30:00+08:00）。"),
+    "bad_time": ("{label} must be a time such as 09:30, not {value!r}.",
+                 "{label}应为时间（如 09:30），而不是“{value}”。"),
+    "not_an_option": ("{label}: {value!r} is not one of the options.", "{label}：“{value}”不是可选项。"),
+    "too_few_items": ("{label} needs at least {limit} choice(s).", "{label}至少选择 {limit} 项。"),
+    "too_many_items": ("{label} allows at most {limit} choice(s).", "{label}最多选择 {limit} 项。"),
+    "duplicate_items": ("{label} lists {value!r} twice.", "{label}中“{value}”重复。"),
+    "bad_email": ("{label} is not a valid e-mail address: {detail}", "{label}不是有效的邮箱地址：{detail}"),
+    "bad_phone": ("{label} is not a valid phone number for {region}.",
+                  "{label}不是有效的电话号码（地区 {region}）。"),
+    "bad_url": ("{label} must be a web address starting with http:// or https://.",
+                "{label}应为以 http:// 或 https:// 开头的网址。"),
+    "bad_reference": ("{label} must be the id of a {target}.", "{label}应为{target}的编号。"),
+    "no_such_user": ("{label}: user {value} does not exist.", "{label}：用户 {value} 不存在。"),
+    "no_such_department": ("{label}: department {value} does not exist.",
+                           "{label}：部门 {value} 不存在。"),
+    "no_such_record": ("{label}: there is no {target} record {value}.",
+                       "{label}：{target} 中不存在记录 {value}。"),
+    "too_few_rows": ("{label} needs at least {limit} line(s).", "{label}至少需要 {limit} 行。"),
+    "too_many_rows": ("{label} allows at most {limit} line(s).", "{label}最多 {limit} 行。"),
+    "bad_address": ("{label} must be an address with province, city, district and detail.",
+                    "{label}应为包含省、市、区和详细地址的地址。"),
+    "unknown_field": ("{key} is not a field of this form.", "{key}不是此表单的字段。"),
+    "computed": ("{label} is calculated and cannot be set.", "{label}为自动计算字段，不能填写。"),
+    "read_only": ("{label} is read-only.", "{label}为只读字段。"),
+    "not_an_object": ("The record must be an object of field values.", "记录应为字段值组成的对象。"),
+    "rule": ("{message}", "{message}"),
+    "expression_failed": ("{label}: the expression could not be evaluated ({detail}).",
+                          "{label}：表达式无法计算（{detail}）。"),
+    "bad_value": ("{label} has a value that cannot be read: {value!r}.", "{label}的值无法识别：“{value}”。"),
+    # definitions
+    "unknown_type": ("Unknown field type {name!r}; known types: {known}.",
+                     "未知的字段类型“{name}”；可用类型：{known}。"),
+    "unknown_option": ("Field type {type} has no option {name!r}.", "字段类型 {type} 没有选项“{name}”。"),
+    "duplicate_key": ("Field key {key!r} is used twice.", "字段标识“{key}”重复。"),
+    "unknown_property": ("{name!r} is not part of a form definition here.", "“{name}”不是表单定义中允许的属性。"),
+    "unknown_field_ref": ("{name!r} is not a field of this form.", "“{name}”不是此表单的字段。"),
+    "unknown_form_ref": ("{name!r} is not a form of this app.", "“{name}”不是此应用中的表单。"),
+    "formula_cycle": ("Calculated fields depend on each other in a cycle: {cycle}.",
+                      "计算字段之间存在循环依赖：{cycle}。"),
+    "min_above_max": ("The minimum {min} is above the maximum {max}.", "最小值 {min} 大于最大值 {max}。"),
+    "duplicate_option": ("Option value {value!r} is listed twice.", "选项值“{value}”重复。"),
+    "bad_pattern": ("The pattern is not a valid regular expression: {detail}.",
+                    "正则表达式无效：{detail}。"),
+    "bad_default": ("The default value does not fit the field: {detail}", "默认值与字段不符：{detail}"),
+    "bad_autonumber_pattern": ("The pattern needs exactly one {{seq}} or {{seq:N}} placeholder.",
+                               "编号规则中需要且只能有一个 {{seq}} 或 {{seq:N}} 占位符。"),
+    "not_a_subtable_column": ("{name!r} is not a column of subtable {subtable!r}.",
+                              "“{name}”不是子表“{subtable}”的列。"),
+    "not_a_subtable": ("{name!r} is not a subtable of this form.", "“{name}”不是此表单的子表。"),
+    "nested_subtable": ("A subtable cannot contain {type} fields.", "子表中不能包含 {type} 类型的字段。"),
+    "unknown_layout_field": ("Layout places {name!r}, which is not a field.", "布局中的“{name}”不是字段。"),
+    "layout_repeats": ("Layout places {name!r} twice.", "布局中“{name}”出现了两次。"),
+    "bad_title": ("The title template uses {{{name}}}, which is not a field.",
+                  "标题模板中的 {{{name}}} 不是字段。"),
+    # definition shape (jsonschema)
+    "missing": ("{name} is required here.", "此处必须提供 {name}。"),
+    "schema": ("{detail}", "{detail}"),
+    # expressions
+    "empty_expression": ("The expression is empty.", "表达式为空。"),
+    "expression_too_long": ("The expression is {length} characters long; the limit is {limit}.",
+                            "表达式长度为 {length} 个字符，超过上限 {limit}。"),
+    "expression_too_deep": ("The expression nests more than {limit} levels deep.",
+                            "表达式嵌套超过 {limit} 层。"),
+    "syntax_error": ("Syntax error at column {column}: {detail}.", "第 {column} 列语法错误：{detail}。"),
+    "forbidden_syntax": ("{what} is not allowed in expressions (column {column}).",
+                         "表达式中不允许使用 {what}（第 {column} 列）。"),
+    "unknown_name": ("Unknown name {name!r} at column {column}.", "第 {column} 列的名称“{name}”未定义。"),
+    "unknown_function": ("Unknown function {name!r} at column {column}.",
+                         "第 {column} 列的函数“{name}”不存在。"),
+    "wrong_argument_count": ("{name}() takes {signature}, not {count} argument(s) (column {column}).",
+                             "{name}() 的用法是 {signature}，而不是 {count} 个参数（第 {column} 列）。"),
+    "power_too_large": ("The power would have more than {limit} digits.", "乘方结果超过 {limit} 位。"),
+    "number_too_large": ("A number in the expression grew too large.", "表达式中的数字过大。"),
+    "result_too_long": ("The result would be longer than {limit}.", "结果长度将超过 {limit}。"),
+    "type_mismatch": ("Cannot apply {operator} to {left} and {right}.", "无法对 {left} 和 {right} 使用 {operator}。"),
+    "arithmetic_error": ("Arithmetic error: {detail}.", "算术错误：{detail}。"),
+    "bad_argument": ("{function}(): {detail}.", "{function}()：{detail}。"),
+    "invalid_expression": ("The expression is invalid: {detail}.", "表达式无效：{detail}。"),
+    "missing_item": ("No item {detail}.", "不存在项 {detail}。"),
+    "evaluation_failed": ("The expression failed: {detail}.", "表达式计算失败：{detail}。"),
+    # versions
+    "field_removed": ("Field {key!r} is removed; {count} record(s) hold a value.",
+                      "字段“{key}”被删除；有 {count} 条记录含有该值。"),
+    "field_retyped": ("Field {key!r} changes type from {old} to {new}.",
+                      "字段“{key}”的类型从 {old} 改为 {new}。"),
+    "newly_required": ("Field {key!r} becomes required; records without it need a default.",
+                       "字段“{key}”改为必填；缺少该值的记录需要默认值。"),
+    "options_removed": ("Field {key!r} loses option(s) {values}.", "字段“{key}”删除了选项 {values}。"),
+    "migration_needed": ("This change needs a migration (a default or a conversion).",
+                         "此修改需要提供迁移方式（默认值或转换）。"),
+}
+
+WORDS: dict[str, tuple[str, str]] = {
+    "text": ("text", "文本"),
+    "number": ("a number", "数字"),
+    "list": ("a list", "列表"),
+    "object": ("an object", "对象"),
+    "boolean": ("true or false", "布尔值"),
+    "user": ("user", "用户"),
+    "department": ("department", "部门"),
+    "record": ("record", "记录"),
+}
+
+
+def render(code: str, locale: str, params: Mapping[str, Any]) -> str:
+    """The message for `code` in `locale` (zh or en), with params filled in."""
+    entry = MESSAGES.get(code)
+    if entry is None:
+        return code
+    template = entry[1] if locale == "zh" else entry[0]
+    values = dict(params)
+    for name in ("expected", "target"):
+        if isinstance(values.get(name), str) and values[name] in WORDS:
+            values[name] = WORDS[values[name]][1 if locale == "zh" else 0]
+    if "label" in values and isinstance(values["label"], Mapping):
+        values["label"] = label_text(values["label"], locale)
+    values.setdefault("label", values.get("key", ""))
+    if isinstance(values.get("message"), Mapping):
+        values["message"] = label_text(values["message"], locale)
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def label_text(label: Any, locale: str) -> str:
+    """A `{en, zh}` label (or a plain string) in `locale`, falling back to any text."""
+    if isinstance(label, Mapping):
+        return str(label.get(locale) or label.get("en") or label.get("zh")
+                   or next(iter(label.values()), ""))
+    return "" if label is None else str(label)

@@ -1,0 +1,321 @@
+"""`validate(form, data, context)`: normalized data and every error, at once.
+
+The pipeline, for the form and for each subtable row:
+1. unknown keys and attempts to set computed fields are errors;
+2. each value is coerced by its field type (strict JSON or lenient input);
+3. on create, missing fields get their default (value or expression);
+4. computed fields are filled in dependency order (row formulas, rollups, formulas);
+5. visible_if / required_if / readonly_if are evaluated; hidden fields are never required;
+6. required and read-only are enforced, then the form's rules (`error_if`);
+7. references (users, departments, lookups) are checked through the resolver in one batch.
+Errors are `Problem`s with a path (`lines[2].qty`), a code and params incl. the label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from form_engine.compiler import CompiledField, CompiledForm, CompiledRows
+from form_engine.context import ValidationContext
+from form_engine.errors import CoercionError, ExpressionError, Problem
+from form_engine.expressions import EvaluationContext, Evaluator
+from form_engine.field_types.autonumber import format_number, period_key
+from form_engine.messages import label_text
+
+_BLANK_STRICT = (None, "", [])
+
+
+@dataclass
+class ValidationResult:
+    data: dict[str, Any]
+    errors: list[Problem]
+    visible: dict[str, bool] = field(default_factory=dict)
+    required: dict[str, bool] = field(default_factory=dict)
+    read_only: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def messages(self, locale: str = "en") -> list[dict[str, Any]]:
+        return [problem.as_dict(locale) for problem in self.errors]
+
+
+def _is_blank(value: Any, lenient: bool) -> bool:
+    if value is None or value == "" or value == []:
+        return True
+    return lenient and isinstance(value, str) and not value.strip()
+
+
+class _Run:
+    """State of one validation: the evaluator, the errors, the context."""
+
+    def __init__(self, form: CompiledForm, context: ValidationContext) -> None:
+        self.provided: Mapping[str, Any] = {}
+        self.failed_paths: set[str] = set()
+        self.form = form
+        self.context = context
+        self.lenient = context.mode == "input"
+        self.errors: list[Problem] = []
+        self.evaluator = Evaluator(EvaluationContext(context.clock, context.user))
+
+    def fail(self, path: str, field_: CompiledField | None, code: str,
+             params: Mapping[str, Any] | None = None) -> None:
+        values = dict(params or {})
+        if field_ is not None:
+            values.setdefault("label", field_.label)
+        self.errors.append(Problem(path, code, values))
+
+    def evaluate(self, field_: CompiledField | None, expression: Any, names: Mapping[str, Any],
+                 fallback: Any) -> Any:
+        try:
+            return self.evaluator.run(expression, names)
+        except ExpressionError:
+            return fallback
+
+    # -- values ----------------------------------------------------------------------
+    def coerce(self, fields: Any, data: Mapping[str, Any], prefix: str,
+               out: dict[str, Any]) -> None:
+        lenient = self.lenient
+        for item in fields:
+            key = item.key
+            if key not in data:
+                continue
+            raw = data[key]
+            path = prefix + key
+            if _is_blank(raw, lenient):
+                out[key] = None
+                continue
+            try:
+                value = (item.lenient if lenient else item.strict)(raw)
+            except CoercionError as error:
+                self.fail(path, item, error.code, error.params)
+                continue
+            if item.rows is not None:
+                value = self.rows(item, value, path, out)
+            out[key] = None if value in _BLANK_STRICT else value
+
+    def unknown_keys(self, by_key: Mapping[str, CompiledField], data: Mapping[str, Any],
+                     prefix: str) -> None:
+        for key in data:
+            item = by_key.get(key)
+            if item is None or item.kind == "layout":
+                self.fail(prefix + str(key), None, "unknown_field", {"key": key})
+            elif item.kind == "computed":
+                self.fail(prefix + key, item, "computed")
+
+    def defaults(self, fields: Any, data: Mapping[str, Any], out: dict[str, Any],
+                 names: Mapping[str, Any]) -> None:
+        for item in fields:
+            if item.key in data or item.kind not in ("value", "subtable"):
+                continue
+            if item.has_default:
+                try:
+                    out[item.key] = item.strict(item.default)
+                except CoercionError:
+                    out[item.key] = None
+            elif item.default_expression is not None:
+                value = self.evaluate(item, item.default_expression, names, None)
+                try:
+                    out[item.key] = None if value is None else item.strict(
+                        value.isoformat() if hasattr(value, "isoformat") else value)
+                except CoercionError:
+                    out[item.key] = None
+
+    # -- subtables -------------------------------------------------------------------
+    def rows(self, item: CompiledField, rows: list[Any], path: str,
+             parent: Mapping[str, Any]) -> list[dict[str, Any]]:
+        spec: CompiledRows = item.rows  # type: ignore[assignment]
+        result = []
+        for index, row in enumerate(rows):
+            prefix = f"{path}[{index}]."
+            if not isinstance(row, dict):
+                self.fail(f"{path}[{index}]", item, "wrong_type", {"expected": "object"})
+                continue
+            self.unknown_keys(spec.by_key, row, prefix)
+            out: dict[str, Any] = {}
+            self.coerce(spec.inputs, row, prefix, out)
+            # Rows are re-sent whole on every save, so a missing cell takes its default.
+            self.defaults(spec.inputs, row, out, {**parent, **out})
+            for column in spec.inputs:
+                out.setdefault(column.key, None)
+            for formula in spec.formulas:
+                names = {**parent, **out}
+                out[formula.key] = formula.strict(
+                    self.evaluate(formula, formula.formula, names, None))
+            self.conditions(spec.conditional, spec.inputs, out, prefix, {**parent, **out},
+                            existing=None)
+            result.append(out)
+        return result
+
+    # -- computed fields ---------------------------------------------------------------
+    def compute(self, out: dict[str, Any]) -> None:
+        for item in self.form.computed:
+            if item.type == "formula":
+                out[item.key] = item.strict(self.evaluate(item, item.formula, out, None))
+            else:
+                out[item.key] = self.rollup(item, out)
+
+    def rollup(self, item: CompiledField, out: Mapping[str, Any]) -> Any:
+        spec = item.spec
+        function = spec["function"]
+        if "related" in spec:
+            resolver = self.context.resolver
+            if resolver is None:
+                return None
+            return resolver.related_rollup(spec["related"]["form"], spec["related"]["link_field"],
+                                           spec.get("column"), function, self.context.record_id)
+        rows = out.get(spec["subtable"]) or []
+        column = spec.get("column")
+        if function == "count":
+            return len(rows) if column is None else sum(
+                1 for row in rows if row.get(column) is not None)
+        values = [Decimal(row[column]) for row in rows
+                  if isinstance(row.get(column), int | Decimal) and not isinstance(
+                      row.get(column), bool)]
+        if not values:
+            return Decimal(0) if function == "sum" else None
+        result = {"sum": lambda: sum(values, Decimal(0)),
+                  "avg": lambda: sum(values, Decimal(0)) / len(values),
+                  "min": lambda: min(values), "max": lambda: max(values)}[function]()
+        return result if spec.get("precision") is None else round(result, spec["precision"])
+
+    def autonumbers(self, out: dict[str, Any]) -> None:
+        existing = self.context.existing or {}
+        for item in self.form.autonumbers:
+            if not self.context.creating:
+                out[item.key] = existing.get(item.key)
+                continue
+            resolver = self.context.resolver
+            if not self.context.assign_numbers or resolver is None:
+                out[item.key] = None
+                continue
+            today = self.context.clock().date()
+            period = period_key(item.spec.get("reset", "never"), today)
+            sequence = resolver.next_sequence(item.key, period)
+            out[item.key] = format_number(item.spec.get("pattern", "{seq}"), sequence, today)
+
+    # -- conditions, required, read-only --------------------------------------------------
+    def conditions(self, conditional: Any, inputs: Any, out: dict[str, Any], prefix: str,
+                   names: Mapping[str, Any], existing: Mapping[str, Any] | None,
+                   result: ValidationResult | None = None) -> None:
+        hidden: set[str] = set()
+        required: set[str] = set()
+        read_only: set[str] = set()
+        for item in conditional:
+            if item.visible_if is not None and not self.evaluate(item, item.visible_if, names,
+                                                                 True):
+                hidden.add(item.key)
+            if item.required_if is not None and self.evaluate(item, item.required_if, names,
+                                                              False):
+                required.add(item.key)
+            if item.readonly_if is not None and self.evaluate(item, item.readonly_if, names,
+                                                              False):
+                read_only.add(item.key)
+        data_keys = self.provided
+        for item in inputs:
+            key = item.key
+            if result is not None:
+                result.visible[key] = key not in hidden
+                result.required[key] = (item.required or key in required) and key not in hidden
+                result.read_only[key] = item.read_only or key in read_only
+            if key in hidden:
+                continue
+            if ((item.required or key in required) and out.get(key) is None
+                    and prefix + key not in self.failed_paths):
+                self.fail(prefix + key, item, "required")
+            if prefix or self.context.system or not (item.read_only or key in read_only):
+                continue
+            if existing is None:
+                if key in data_keys and out.get(key) is not None and not item.has_default:
+                    self.fail(key, item, "read_only")
+            elif key in data_keys and out.get(key) != existing.get(key):
+                self.fail(key, item, "read_only")
+
+    def rules(self, out: Mapping[str, Any]) -> None:
+        for rule in self.form.rules:
+            try:
+                broken = self.evaluator.run(rule.expression, out)
+            except ExpressionError as error:
+                self.errors.append(Problem(rule.field or "", "expression_failed", {
+                    "label": rule.key, "detail": error.code}))
+                continue
+            if broken:
+                target = self.form.by_key.get(rule.field or "")
+                self.errors.append(Problem(rule.field or "", "rule", {
+                    "message": rule.message, "rule": rule.key,
+                    "label": target.label if target else rule.key}))
+
+    def references(self, out: Mapping[str, Any]) -> None:
+        resolver = self.context.resolver
+        if resolver is None:
+            return
+        wanted: dict[tuple[str, str | None], dict[int, list[tuple[str, CompiledField]]]] = {}
+        for item in self.form.fields:
+            self._collect(item, out, item.key, wanted)
+            if item.rows is not None:
+                for index, row in enumerate(out.get(item.key) or []):
+                    for column in item.rows.fields:
+                        self._collect(column, row, f"{item.key}[{index}].{column.key}", wanted)
+        for (target, form), ids in wanted.items():
+            for missing in resolver.missing_references(target, form, set(ids)):
+                for path, item in ids.get(missing, []):
+                    code = {"user": "no_such_user", "department": "no_such_department"}.get(
+                        target, "no_such_record")
+                    self.fail(path, item, code, {"value": missing, "target": form or target})
+
+    @staticmethod
+    def _collect(item: CompiledField, values: Mapping[str, Any], path: str,
+                 wanted: dict[Any, dict[int, list[Any]]]) -> None:
+        if item.type not in ("user", "department", "lookup"):
+            return
+        value = values.get(item.key)
+        if value is None:
+            return
+        target = "record" if item.type == "lookup" else item.type
+        key = (target, item.spec.get("form"))
+        wanted.setdefault(key, {}).setdefault(value, []).append((path, item))
+
+
+def validate(form: CompiledForm, data: Any, context: ValidationContext | None = None
+             ) -> ValidationResult:
+    """Coerce, complete and check `data` against `form`; never raises for bad data."""
+    context = context or ValidationContext()
+    run = _Run(form, context)
+    result = ValidationResult({}, run.errors)
+    if not isinstance(data, Mapping):
+        run.fail("", None, "not_an_object")
+        return result
+    run.provided = data
+    run.failed_paths = set()
+    out: dict[str, Any] = {}
+    run.unknown_keys(form.by_key, data, "")
+    run.coerce(form.inputs, data, "", out)
+    run.failed_paths = {problem.path for problem in run.errors}
+    if context.creating:
+        run.defaults(form.inputs, data, out, out)
+    else:
+        for item in form.inputs:
+            if item.key not in data:
+                out[item.key] = (context.existing or {}).get(item.key)
+    for item in form.inputs:
+        out.setdefault(item.key, None)
+    run.compute(out)
+    run.conditions(form.conditional, form.inputs, out, "", out, context.existing, result)
+    for item in form.inputs:
+        result.visible.setdefault(item.key, True)
+        result.required.setdefault(item.key, item.required)
+        result.read_only.setdefault(item.key, item.read_only)
+    run.rules(out)
+    run.references(out)
+    if not run.errors:
+        run.autonumbers(out)
+    result.data = out
+    return result
+
+
+def display_label(item: CompiledField, locale: str) -> str:
+    return label_text(item.label, locale)
