@@ -49,7 +49,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     app.extensions["loom.throttler"] = LoginThrottler(database, settings)
 
-    from crm_platform import api, health, http_errors, request_auth, web
+    from crm_platform import api, health, http_errors, web
+    from crm_platform.auth import request as request_auth
 
     csrf = CSRFProtect(app)
     csrf.exempt(api.api)  # API: bearer tokens; cookie callers are checked in request_auth

@@ -8,13 +8,13 @@ from flask import current_app, request
 
 from crm_platform.api import api, render, schemas, scope_of
 from crm_platform.api.operations import operation
-from crm_platform.auth.login import authenticate
+from crm_platform.auth.login import authenticate, signed_in_user
 from crm_platform.auth.principal import Principal
-from crm_platform.db import request_session, utcnow
-from crm_platform.errors import BadRequest
-from crm_platform.models import ApiToken, Tenant, User
+from crm_platform.db import database, request_session
+from crm_platform.models import Tenant, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services.tokens import issue_token
+from crm_platform.services.tokens import revoke_own_token as revoke_own_token_service
 
 TAGS = ("Authentication",)
 
@@ -26,9 +26,10 @@ TAGS = ("Authentication",)
            description="Repeated failures for one account or client answer 429 with Retry-After. "
                        "Platform administrators sign in with tenant `platform`.")
 def request_token(body: dict[str, Any]):
+    user_id = authenticate(database(), current_app.extensions["loom.throttler"],
+                           body["tenant"], body["email"], body["password"], request.remote_addr)
     session = request_session()
-    user = authenticate(session, current_app.extensions["loom.throttler"], body["tenant"],
-                        body["email"], body["password"], request.remote_addr)
+    user = signed_in_user(session, user_id)
     token, secret = issue_token(TenantScope(session, user.tenant_id), user,
                                 body.get("name", "API token"), user.id,
                                 body.get("expires_in_days"))
@@ -39,10 +40,7 @@ def request_token(body: dict[str, Any]):
 @operation("Revoke the token this request is authenticated with", tags=TAGS,
            responses={204: None})
 def revoke_own_token(principal: Principal):
-    if principal.token_id is None:
-        raise BadRequest("bad_request")
-    token = scope_of(principal).get(ApiToken, principal.token_id, "token")
-    token.revoked_at = token.revoked_at or utcnow()
+    revoke_own_token_service(scope_of(principal), principal)
     return "", 204
 
 

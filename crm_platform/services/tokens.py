@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from crm_platform.auth.principal import Principal
 from crm_platform.db import utcnow
-from crm_platform.errors import Unauthorized
+from crm_platform.errors import BadRequest, Unauthorized
 from crm_platform.models import ApiToken, User
 from crm_platform.scoping import TenantScope
 
@@ -66,6 +66,14 @@ def revoke_token(scope: TenantScope, actor: Principal, token_id: int) -> ApiToke
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     return token
+
+
+def revoke_own_token(scope: TenantScope, actor: Principal) -> None:
+    """Sign out an API client: the token it authenticated with stops working."""
+    if actor.token_id is None:
+        raise BadRequest("bad_request")
+    token = scope.get(ApiToken, actor.token_id, "token")
+    token.revoked_at = token.revoked_at or utcnow()
 
 
 def is_usable(token: ApiToken, now: datetime) -> bool:

@@ -14,8 +14,8 @@ from flask import (
     url_for,
 )
 
-from crm_platform.auth.login import authenticate, session_fingerprint
-from crm_platform.db import request_session
+from crm_platform.auth.login import authenticate, session_fingerprint, signed_in_user
+from crm_platform.db import database, request_session, utcnow
 from crm_platform.errors import LoomError
 from crm_platform.http_errors import error_body, request_locale
 from crm_platform.models import Tenant, User
@@ -43,8 +43,9 @@ def login():
     form = {name: request.form.get(name, "").strip() for name in ("tenant", "email")}
     password = request.form.get("password", "")
     try:
-        user = authenticate(request_session(), current_app.extensions["loom.throttler"],
-                            form["tenant"], form["email"], password, request.remote_addr)
+        user_id = authenticate(database(), current_app.extensions["loom.throttler"],
+                               form["tenant"], form["email"], password, request.remote_addr)
+        user = signed_in_user(request_session(), user_id)
     except LoomError as error:
         body = error_body(error, request_locale())
         response = current_app.make_response(
@@ -52,7 +53,8 @@ def login():
         response.headers.update(error.headers)
         return response
     session.clear()
-    session.update(user_id=user.id, tenant_id=user.tenant_id, fp=session_fingerprint(user))
+    session.update(user_id=user.id, tenant_id=user.tenant_id, fp=session_fingerprint(user),
+                   iat=int(utcnow().timestamp()))
     session.permanent = True
     return redirect(url_for("web.home"))
 

@@ -145,23 +145,35 @@ def test_platform_admin_signs_in_with_the_platform_tenant(client, platform_token
     assert me["is_platform_admin"] is True
 
 
-def test_concurrent_failures_are_all_counted_without_errors(make_app, make_tenant) -> None:
+def test_concurrent_guesses_cannot_outrun_the_limit(make_app, make_tenant) -> None:
+    """Attempts are claimed atomically before the password is checked."""
     from concurrent.futures import ThreadPoolExecutor
 
-    app = make_app(login_max_failures=50)
+    app = make_app(login_max_failures=3)
     make_tenant("alpha")
 
     def attempt(_):
         return request_token(app.test_client(), "alpha", "admin@alpha.example", "nope").status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        statuses = list(pool.map(attempt, range(16)))
-    assert statuses == [401] * 16
-    from crm_platform.models import LoginThrottle
+        statuses = sorted(pool.map(attempt, range(16)))
+    assert statuses == [401] * 3 + [429] * 13
 
-    with app.extensions["loom.db"].transaction() as session:
-        row = session.get(LoginThrottle, "account:alpha:admin@alpha.example")
-        assert row.failures == 16
+
+def test_spelling_the_email_differently_does_not_reset_the_count(make_app, make_tenant) -> None:
+    app = make_app(login_max_failures=2)
+    make_tenant("alpha")
+    client = app.test_client()
+    for spelling in ("admin@alpha.example", " ADMIN@alpha.example", "admin@ALPHA.example  "):
+        request_token(client, "alpha", spelling, "nope")
+    assert request_token(client, "alpha", "admin@alpha.example").status_code == 429
+
+
+def test_hostile_credentials_are_just_wrong(client, tenant_a) -> None:
+    for tenant, email in (("alpha", "a\x00b@alpha.example"), ("alpha", "x" * 5000),
+                          ("al\x00pha", tenant_a.admin_email)):
+        response = request_token(client, tenant, email)
+        assert response.status_code in (401, 422), (tenant[:10], email[:10])
 
 
 def test_client_address_comes_from_a_trusted_proxy(make_app, make_tenant) -> None:

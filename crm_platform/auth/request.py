@@ -1,0 +1,95 @@
+"""Resolving the principal of each request: a bearer token, else the session cookie.
+
+Resolution runs in a short transaction of its own and leaves a plain `Principal` on
+`flask.g`, so a request never holds two database connections (the request session opens
+its own only when the view needs one). A session-authenticated API call that changes
+something must carry the CSRF token in `X-CSRFToken` (pages put it in a meta tag); bearer
+calls need none, since a browser never attaches a bearer token by itself.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, current_app, g, request, session
+from flask_wtf.csrf import CSRFError, validate_csrf
+from sqlalchemy.orm import Session
+from wtforms.validators import ValidationError as WTFValidationError
+
+from crm_platform.auth.login import principal_for, session_fingerprint
+from crm_platform.auth.principal import Principal
+from crm_platform.db import database, utcnow
+from crm_platform.errors import BadRequest, Forbidden, Unauthorized
+from crm_platform.models import User
+from crm_platform.services.tokens import token_for_secret
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A web session ends this long after sign-in, however active it is.
+SESSION_MAX_AGE = timedelta(hours=12)
+
+
+def _bearer_secret() -> str | None:
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("invalid_token")
+    return secret.strip()
+
+
+def _from_token(db_session: Session, secret: str) -> Principal:
+    token = token_for_secret(db_session, secret)
+    user = db_session.get(User, token.user_id)
+    if user is None or user.tenant_id != token.tenant_id:
+        raise Unauthorized("invalid_token")
+    principal = principal_for(db_session, user, "token", token.id)
+    every = timedelta(seconds=current_app.config["LOOM_SETTINGS"].token_touch_seconds)
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= every:
+        token.last_used_at = now  # at most once a minute: no write per request
+    return principal
+
+
+def _from_session(db_session: Session) -> Principal | None:
+    user_id, tenant_id = session.get("user_id"), session.get("tenant_id")
+    if user_id is None:
+        return None
+    started = session.get("iat", 0)
+    if utcnow().timestamp() - started > SESSION_MAX_AGE.total_seconds():
+        session.clear()
+        return None
+    user = db_session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.tenant_id != tenant_id or (
+            session_fingerprint(user) != session.get("fp")):
+        session.clear()  # stale: the user is gone or changed their password
+        return None
+    try:
+        return principal_for(db_session, user, "session")
+    except Forbidden:
+        if request.path.startswith("/api/"):
+            raise
+        session.clear()  # web pages: a suspended or deactivated user is signed out
+        raise
+
+
+def resolve_principal() -> None:
+    g.principal = None
+    if request.endpoint in (None, "static", "web.static") or request.path in (
+            "/healthz", "/readyz"):
+        return
+    api_call = request.path.startswith("/api/")
+    secret = _bearer_secret() if api_call else None
+    with database().transaction() as db_session:
+        g.principal = (_from_token(db_session, secret) if secret is not None
+                       else _from_session(db_session))
+    if (g.principal is not None and g.principal.via == "session" and api_call
+            and request.method not in SAFE_METHODS):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except (CSRFError, WTFValidationError) as exc:
+            raise BadRequest("csrf_failed") from exc
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(resolve_principal)
