@@ -38,8 +38,10 @@ def secret_key_for(settings: Settings) -> str:
         raise click.ClickException("SECRET_KEY must be set (see README, Configuration).")
     path = Path(url.database + ".secret")
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                             stat.S_IRUSR | stat.S_IWUSR)  # never readable by others
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
@@ -109,10 +111,10 @@ def tenant() -> None:
 def tenant_create(database_url: str | None, slug: str, name: str, admin_email: str,
                   admin_password: str, locale: str) -> None:
     """Create a tenant with its built-in roles and first administrator."""
-    from crm_platform.services.tenants import create_tenant
+    from crm_platform.cli_support import create_tenant_from_console
 
     with _transaction(_settings(database_url)) as session:
-        created, admin = create_tenant(session, {
+        created, admin = create_tenant_from_console(session, {
             "slug": slug, "name": name, "default_locale": locale,
             "admin": {"email": admin_email, "password": admin_password, "locale": locale}})
         click.echo(f"Created tenant {created.slug} (id {created.id}); admin {admin.email}.")
@@ -137,8 +139,9 @@ def user_create(database_url: str | None, tenant_slug: str, email: str, name: st
     from crm_platform.cli_support import create_user_in_tenant
 
     with _transaction(_settings(database_url)) as session:
-        created = create_user_in_tenant(session, tenant_slug, email, name, password, locale,
-                                        role_keys)
+        body = {"email": email, "password": password, "locale": locale,
+                **({"name": name} if name else {})}
+        created = create_user_in_tenant(session, tenant_slug, body, role_keys)
         click.echo(f"Created user {created.email} (id {created.id}) in {tenant_slug}.")
 
 

@@ -87,6 +87,7 @@ class Settings:
             raise ConfigError("LOOM_MAX_BODY_BYTES must be at least 1024")
         if not 0 <= self.trusted_proxies <= 5:
             raise ConfigError("LOOM_TRUSTED_PROXIES must be between 0 and 5")
-        if self.login_max_failures < 1:
-            raise ConfigError("LOOM_LOGIN_MAX_FAILURES must be at least 1")
+        for name in ("login_max_failures", "login_window_seconds", "login_lockout_seconds"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{ENV_VARIABLES[name]} must be at least 1")
         return replace(self, database_url=normalize_database_url(self.database_url))

@@ -86,6 +86,12 @@ class ValidationFailed(LoomError):
     status = 422
     code = "validation_failed"
 
+    def under(self, prefix: str) -> ValidationFailed:
+        """The same error with every field path moved under `prefix` (`email` → `admin.email`)."""
+        self.fields = [FieldError(f"{prefix}.{f.path}" if f.path else prefix, f.code, f.params)
+                       for f in self.fields]
+        return self
+
 
 class TooManyRequests(LoomError):
     status = 429

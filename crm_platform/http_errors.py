@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from crm_platform.errors import (
@@ -93,7 +94,8 @@ def init_app(app: Flask) -> None:
         return respond(Conflict())
 
     @app.errorhandler(OperationalError)
-    def _database_down(exc: OperationalError) -> Response:
+    @app.errorhandler(SQLAlchemyTimeoutError)
+    def _database_down(exc: Exception) -> Response:
         log.exception("database error")
         error = LoomError("internal_error")
         error.status = 503

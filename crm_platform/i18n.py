@@ -170,10 +170,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The department still has {children} sub-department(s) and {members} member(s).",
         "zh": "该部门仍有 {children} 个子部门和 {members} 名成员。",
     },
-    "platform_tenant": {
-        "en": "The platform tenant cannot be suspended.",
-        "zh": "平台租户不能被停用。",
-    },
 }
 
 # Words used inside messages: JSON types and resource names.

@@ -63,6 +63,16 @@ class TenantScope:
         statement = self.filter(select(func.count()).select_from(model), model)
         return self.session.scalar(statement.where(*criteria)) or 0
 
+    def lock_tenant(self) -> None:
+        """Serialize this tenant's guarded changes (cycles, last admin) on PostgreSQL.
+
+        `SELECT … FOR UPDATE` on the tenant row; SQLite serializes all writers anyway.
+        """
+        from crm_platform.models import Tenant
+
+        self.session.execute(select(Tenant.id).where(Tenant.id == self.tenant_id)
+                             .with_for_update())
+
     def add(self, row: M) -> M:
         """Stamp `row` with this tenant and add it to the session."""
         row.tenant_id = self.tenant_id  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from what the code accepts."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -14,6 +15,8 @@ from flask import g, request
 from crm_platform.api.body import check_against, read_json
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import FieldError, Unauthorized, ValidationFailed
+
+_INTEGER = re.compile(r"^-?[0-9]{1,19}$")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ def current_principal() -> Principal:
 def _coerce_query(schema: dict[str, Any], raw: str) -> Any:
     kind = schema.get("type")
     if kind == "integer":
+        if not _INTEGER.match(raw):
+            raise ValueError(raw)
         return int(raw)
     if kind == "boolean":
         if raw.lower() in ("true", "1", "yes"):

@@ -19,6 +19,18 @@ class Principal:
     via: str  # "token" or "session"
     token_id: int | None = None
 
+    @classmethod
+    def console(cls, tenant_id: int) -> Principal:
+        """The operator at the command line: a tenant administrator with no user row."""
+        return cls(user_id=0, tenant_id=tenant_id, email="", locale="en",
+                   is_platform_admin=False, is_tenant_admin=True,
+                   role_keys=frozenset({"admin"}), via="console")
+
+    @property
+    def acting_user_id(self) -> int | None:
+        """The user to record as author, None for the console."""
+        return None if self.via == "console" else self.user_id
+
     def require_platform_admin(self) -> None:
         if not self.is_platform_admin:
             raise Forbidden("platform_admin_required")

@@ -70,7 +70,7 @@ def _from_session(db_session: Session) -> Principal | None:
         if request.path.startswith("/api/"):
             raise
         session.clear()  # web pages: a suspended or deactivated user is signed out
-        raise
+        return None
 
 
 def resolve_principal() -> None:

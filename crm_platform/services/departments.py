@@ -16,11 +16,14 @@ def _set_parent(scope: TenantScope, department: Department, parent_id: int | Non
     if parent_id is None:
         department.parent_id = None
         return
+    scope.lock_tenant()  # two concurrent moves must not build a cycle between them
     parent = scope.reference(Department, parent_id, "parent_id", "department")
+    seen: set[int] = set()
     cursor: Department | None = parent
-    while cursor is not None:
+    while cursor is not None and cursor.id not in seen:
         if cursor.id == department.id:
             raise invalid("parent_id", "creates_cycle", resource="department")
+        seen.add(cursor.id)
         cursor = scope.find(Department, cursor.parent_id) if cursor.parent_id else None
     department.parent_id = parent.id
 
@@ -77,12 +80,3 @@ def delete_department(scope: TenantScope, actor: Principal, department_id: int) 
         raise Conflict("department_not_empty", children=children, members=members)
     scope.session.delete(department)
 
-
-def ancestors(scope: TenantScope, department: Department) -> list[Department]:
-    """The chain of parents, nearest first (department heads N levels up use this)."""
-    chain = []
-    cursor = scope.find(Department, department.parent_id) if department.parent_id else None
-    while cursor is not None:
-        chain.append(cursor)
-        cursor = scope.find(Department, cursor.parent_id) if cursor.parent_id else None
-    return chain

@@ -5,7 +5,7 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 
 from crm_platform.auth.passwords import MIN_PASSWORD_LENGTH
-from crm_platform.errors import FieldError, invalid
+from crm_platform.errors import invalid
 
 RESERVED_SLUGS = frozenset({"platform", "admin", "api", "static", "www", "loom", "login"})
 
@@ -29,7 +29,3 @@ def check_slug(value: str, path: str = "slug") -> str:
     if value in RESERVED_SLUGS:
         raise invalid(path, "reserved", value=value)
     return value
-
-
-def field_error(path: str, code: str, **params: object) -> FieldError:
-    return FieldError(path, code, dict(params))

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from crm_platform.auth.passwords import hash_password
 from crm_platform.auth.principal import Principal
-from crm_platform.errors import Conflict, NotFound, invalid
+from crm_platform.errors import Conflict, NotFound, ValidationFailed, invalid
 from crm_platform.models import Tenant, TenantStatus, User
 from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services import roles as role_service
 from crm_platform.services.identity_checks import check_password, check_slug, normalize_email
-from crm_platform.services.users import create_tenant_admin
+from crm_platform.services.users import create_user
 
 PLATFORM_SLUG = "platform"
 
@@ -36,9 +36,11 @@ def create_tenant(session: Session, body: dict[str, Any]) -> tuple[Tenant, User]
     session.flush()
     scope = TenantScope(session, tenant.id)
     roles = role_service.create_system_roles(scope)
-    admin = body["admin"]
-    user = create_tenant_admin(scope, admin["email"], admin["password"], admin.get("name"),
-                               admin.get("locale", locale), roles[role_service.ADMIN])
+    admin = {"locale": locale, **body["admin"], "roles": [roles[role_service.ADMIN].id]}
+    try:
+        user = create_user(scope, Principal.console(tenant.id), admin)
+    except ValidationFailed as error:
+        raise error.under("admin") from None
     return tenant, user
 
 

@@ -44,7 +44,8 @@ def create_token(scope: TenantScope, actor: Principal,
     """A tenant admin issues a token for any user of the tenant."""
     actor.require_tenant_admin()
     user = scope.reference(User, body["user_id"], "user_id", "user")
-    return issue_token(scope, user, body["name"], actor.user_id, body.get("expires_in_days"))
+    return issue_token(scope, user, body["name"], actor.acting_user_id,
+                       body.get("expires_in_days"))
 
 
 def tokens_query(scope: TenantScope, actor: Principal,

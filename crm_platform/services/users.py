@@ -10,7 +10,7 @@ from sqlalchemy import Select
 from crm_platform.auth.passwords import hash_password
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import Conflict, invalid
-from crm_platform.models import Department, Role, User
+from crm_platform.models import Department, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services import roles as role_service
 from crm_platform.services.identity_checks import check_password, normalize_email
@@ -25,6 +25,7 @@ def _set_manager(scope: TenantScope, user: User, manager_id: int | None) -> None
     if manager_id is None:
         user.manager_id = None
         return
+    scope.lock_tenant()  # two concurrent changes must not build a cycle between them
     manager = scope.reference(User, manager_id, "manager_id", "user")
     seen = {user.id}
     cursor: User | None = manager
@@ -62,6 +63,7 @@ def _apply(scope: TenantScope, user: User, body: dict[str, Any]) -> None:
 
 def _guard_last_admin(scope: TenantScope, user: User) -> None:
     """Refuse a change that would leave the tenant with no active administrator."""
+    scope.lock_tenant()  # two admins demoting each other at once must not both succeed
     scope.session.flush()
     if not role_service.active_admin_ids(scope):
         raise Conflict("last_admin")
@@ -112,17 +114,3 @@ def update_user(scope: TenantScope, actor: Principal, user_id: int, body: dict[s
 def deactivate_user(scope: TenantScope, actor: Principal, user_id: int) -> User:
     """Users are never hard-deleted: their records, history and approvals keep the name."""
     return update_user(scope, actor, user_id, {"is_active": False})
-
-
-def create_tenant_admin(scope: TenantScope, email: str, password: str, name: str | None,
-                        locale: str, admin_role: Role, path: str = "admin") -> User:
-    """The first administrator of a new tenant (no acting principal exists yet)."""
-    user = scope.add(User(
-        email=normalize_email(email, f"{path}.email"),
-        name=name or email.split("@")[0],
-        password_hash=hash_password(check_password(password, f"{path}.password")),
-        locale=locale,
-    ))
-    scope.session.flush()
-    role_service.set_user_roles(scope, user, [admin_role.id], f"{path}.roles")
-    return user

@@ -169,11 +169,25 @@ def test_spelling_the_email_differently_does_not_reset_the_count(make_app, make_
     assert request_token(client, "alpha", "admin@alpha.example").status_code == 429
 
 
-def test_hostile_credentials_are_just_wrong(client, tenant_a) -> None:
+def test_text_no_database_can_store_is_refused_before_it_reaches_one(client, tenant_a) -> None:
+    for email in (b"a\\u0000b@alpha.example", b"\\ud800@alpha.example"):
+        response = client.post("/api/v1/auth/token", content_type="application/json",
+                               data=b'{"tenant": "alpha", "email": "' + email +
+                               b'", "password": "whatever"}')
+        assert response.status_code == 400
+        assert response.get_json()["error"]["code"] == "malformed_json"
+    assert request_token(client, "alpha", "x" * 5000).status_code == 422
+
+
+def test_hostile_web_sign_in_is_just_wrong(client, tenant_a) -> None:
+    from tests.crm_platform.test_web import csrf_from
+
     for tenant, email in (("alpha", "a\x00b@alpha.example"), ("alpha", "x" * 5000),
                           ("al\x00pha", tenant_a.admin_email)):
-        response = request_token(client, tenant, email)
-        assert response.status_code in (401, 422), (tenant[:10], email[:10])
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+        response = client.post("/login", data={"tenant": tenant, "email": email,
+                                               "password": "whatever", "csrf_token": token})
+        assert response.status_code == 401, (tenant[:10], email[:10])
 
 
 def test_client_address_comes_from_a_trusted_proxy(make_app, make_tenant) -> None:

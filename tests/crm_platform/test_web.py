@@ -106,6 +106,9 @@ def test_suspended_tenant_cannot_use_the_web_ui(client, tenant_a, platform_token
     client.application.test_client().patch(
         f"/api/v1/admin/tenants/{tenant_a.id}", json={"status": "suspended"},
         headers={"Authorization": f"Bearer {platform_token}"})
-    response = client.get("/")
-    assert response.status_code == 403
-    assert "suspended" in response.get_data(as_text=True)
+    response = client.get("/")  # signed out, not stuck on an error page
+    assert response.status_code == 302
+    assert client.get("/login").status_code == 200
+    again = sign_in(client, "alpha", tenant_a.admin_email)
+    assert again.status_code == 403
+    assert "suspended" in again.get_data(as_text=True)
