@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from crm_platform import create_app
 from crm_platform.config import Settings
@@ -30,9 +31,11 @@ def _prepare_postgres() -> str:
     engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
     try:
         with engine.begin() as connection:
+            encoding = connection.execute(text("SHOW server_encoding")).scalar()
+            assert encoding == "UTF8", f"the test database must be UTF8, not {encoding}"
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
-    except Exception as exc:
+    except OperationalError as exc:  # unreachable: skip locally, fail under CI
         unavailable("PostgreSQL", POSTGRES_URL, exc)
     finally:
         engine.dispose()

@@ -103,3 +103,25 @@ def test_short_password_is_refused_with_the_limit(client, tenant_a) -> None:
     assert response.get_json()["error"]["fields"][0] == {
         "path": "password", "code": "password_too_weak",
         "message": "password must have at least 8 characters."}
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, client, db,
+                                                                 tenant_a) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    admin_role = role_id(client, tenant_a, "admin")
+    second = create_user(client, tenant_a, roles=[admin_role]).get_json()
+    targets = [tenant_a.admin_id, second["id"]]
+
+    def demote(user_id):
+        return app.test_client().patch(f"/api/v1/admin/users/{user_id}", json={"roles": []},
+                                       headers=tenant_a.headers).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = list(pool.map(demote, targets))
+    assert statuses.count(200) <= 1, statuses
+    from crm_platform.scoping import TenantScope
+    from crm_platform.services.roles import active_admin_ids
+
+    with db.transaction() as session:
+        assert len(active_admin_ids(TenantScope(session, tenant_a.id))) >= 1
