@@ -15,7 +15,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidO
 from typing import Any
 
 from form_engine.errors import ExpressionError
-from form_engine.expressions.limits import MAX_STRING_LENGTH, to_number
+from form_engine.expressions.limits import MAX_STRING_LENGTH, check_decimal, to_number
 
 
 @dataclass(frozen=True)
@@ -53,16 +53,27 @@ def _number(value: Any) -> Decimal:
     if isinstance(value, bool):
         return Decimal(int(value))
     if isinstance(value, int | Decimal):
-        return Decimal(value)
+        return check_decimal(Decimal(value))
     if isinstance(value, str):
-        return Decimal(value.replace(",", "").strip())
+        if len(value) > 100:
+            raise ValueError("text too long to be a number")
+        number = Decimal(value.replace(",", "").strip())
+        if not number.is_finite():
+            raise ValueError(f"{value!r} is not a number")
+        return check_decimal(number)
     raise TypeError(f"{type(value).__name__} is not a number")
 
 
+def _small_int(value: Any, limit: int = 1_000_000) -> int:
+    """A whole-number argument (a count, days, months) within ±limit, cheaply."""
+    number = _number(value)
+    if abs(number) > limit:
+        raise ValueError(f"{value} is outside ±{limit}")
+    return int(number)
+
+
 def _round(value: Any, places: Any = 0) -> Decimal:
-    places = int(places)
-    if not -20 <= places <= 20:
-        raise ValueError("places must be between -20 and 20")
+    places = _small_int(places, 20)
     return _number(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
@@ -88,6 +99,9 @@ def _present(values: list[Any]) -> list[Any]:
 
 
 def _sum(rows: Any, key: Any = None) -> Decimal | int:
+    """Like a spreadsheet: the sum of nothing (a blank subtable) is 0."""
+    if rows is None:
+        return Decimal(0)
     return sum((_number(v) for v in _present(_column(rows, key))), Decimal(0))
 
 
@@ -136,12 +150,27 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return format(check_decimal(value), "f")
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    if isinstance(value, list | tuple):
+        parts: list[str] = []
+        size = 0
+        for item in value:
+            part = _text(item)
+            size += len(part) + 2
+            if size > MAX_STRING_LENGTH:
+                raise ExpressionError("result_too_long", limit=MAX_STRING_LENGTH)
+            parts.append(part)
+        return ", ".join(parts)
+    if isinstance(value, dict):
+        raise TypeError("a row has no text; pick a column")
+    text = str(value)
+    if len(text) > MAX_STRING_LENGTH:
+        raise ExpressionError("result_too_long", limit=MAX_STRING_LENGTH)
+    return text
 
 
 def _as_date(value: Any) -> date:
@@ -156,12 +185,12 @@ def _as_date(value: Any) -> date:
 
 def _add_days(value: Any, days: Any) -> date:
     base = value if isinstance(value, datetime) else _as_date(value)
-    return base + timedelta(days=int(days))
+    return base + timedelta(days=_small_int(days))
 
 
 def _add_months(value: Any, months: Any) -> date:
     day = _as_date(value)
-    index = day.year * 12 + day.month - 1 + int(months)
+    index = day.year * 12 + day.month - 1 + _small_int(months, 100_000)
     year, month = divmod(index, 12)
     month += 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
@@ -172,21 +201,21 @@ def _days_between(start: Any, end: Any) -> int:
 
 
 def _date(year: Any, month: Any, day: Any) -> date:
-    return date(int(year), int(month), int(day))
+    return date(_small_int(year, 9999), _small_int(month, 12), _small_int(day, 31))
 
 
 def _left(text: Any, count: Any) -> str:
-    return _text(text)[: max(int(count), 0)]
+    return _text(text)[: max(_small_int(count, MAX_STRING_LENGTH), 0)]
 
 
 def _right(text: Any, count: Any) -> str:
-    count = max(int(count), 0)
+    count = max(_small_int(count, MAX_STRING_LENGTH), 0)
     return _text(text)[-count:] if count else ""
 
 
 def _mid(text: Any, start: Any, count: Any) -> str:
-    start = max(int(start), 1) - 1
-    return _text(text)[start:start + max(int(count), 0)]
+    start = max(_small_int(start, MAX_STRING_LENGTH), 1) - 1
+    return _text(text)[start:start + max(_small_int(count, MAX_STRING_LENGTH), 0)]
 
 
 def _replace(text: Any, old: Any, new: Any) -> str:
@@ -197,11 +226,12 @@ def _replace(text: Any, old: Any, new: Any) -> str:
 
 
 def _today(context: Any) -> date:
-    return context.now().date()
+    """Today in the tenant's time zone (in China the day starts at 00:00 +08:00)."""
+    return context.now().astimezone(context.timezone).date()
 
 
 def _now(context: Any) -> datetime:
-    return context.now()
+    return context.now().astimezone(context.timezone)
 
 
 def _len(value: Any) -> int:
@@ -274,7 +304,7 @@ FUNCTIONS: dict[str, Function] = {
     "starts_with": F(_nullsafe(lambda t, s: _text(t).startswith(_text(s))),
                      "starts_with(text, start)", 2, 2, "text",
                      "True when the text starts with `start`.", "文本以 start 开头时为真。"),
-    "sum": F(_nullsafe(_sum), "sum(rows, column)", 1, 2, "list",
+    "sum": F(_sum, "sum(rows, column)", 1, 2, "list",
              "Total of a subtable column (blanks ignored).", "子表某列的合计（忽略空值）。"),
     "text": F(_text, "text(value)", 1, 1, "text", "A value as text.", "把值转为文本。"),
     "today": F(_today, "today()", 0, 0, "date", "Today's date.", "今天的日期。",

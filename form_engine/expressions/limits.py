@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from form_engine.errors import ExpressionError
@@ -24,11 +25,37 @@ MAX_STRING_LENGTH = 100_000     # characters in any string an expression builds
 MAX_LIST_LENGTH = 10_000        # items in any list an expression builds
 MAX_INT_BITS = 3400             # about 1000 decimal digits
 MAX_POWER_DIGITS = 1000         # decimal digits of a power's result
+MAX_DECIMAL_EXPONENT = 100      # decimals stay within 1e-100 .. 1e100
+
+
+def check_decimal(value: Decimal) -> Decimal:
+    """A finite decimal of sane magnitude: converting it to int or text stays cheap."""
+    if not value.is_finite():
+        raise ExpressionError("number_too_large")
+    if value and not -MAX_DECIMAL_EXPONENT <= value.adjusted() <= MAX_DECIMAL_EXPONENT:
+        raise ExpressionError("number_too_large")
+    return value
 
 
 def to_number(value: Any) -> Any:
     """Floats never enter the sandbox: they become exact decimals."""
-    return Decimal(repr(value)) if isinstance(value, float) else value
+    if isinstance(value, float):
+        return check_decimal(Decimal(repr(value)))
+    return value
+
+
+def cells(value: Any, budget: int = MAX_LIST_LENGTH) -> int:
+    """How many items a (nested) list holds, counting repeats; stops past `budget`."""
+    total = 0
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list | tuple):
+            total += len(current)
+            if total > budget:
+                return total
+            stack.extend(item for item in current if isinstance(item, list | tuple))
+    return total
 
 
 def _check_size(value: Any) -> Any:
@@ -36,9 +63,11 @@ def _check_size(value: Any) -> Any:
         return value
     if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
         raise ExpressionError("number_too_large")
+    if isinstance(value, Decimal):
+        return check_decimal(value)
     if isinstance(value, str) and len(value) > MAX_STRING_LENGTH:
         raise ExpressionError("result_too_long", limit=MAX_STRING_LENGTH)
-    if isinstance(value, list | tuple) and len(value) > MAX_LIST_LENGTH:
+    if isinstance(value, list | tuple) and cells(value) > MAX_LIST_LENGTH:
         raise ExpressionError("result_too_long", limit=MAX_LIST_LENGTH)
     return value
 
@@ -68,14 +97,24 @@ def _divide(left: Any, right: Any) -> Any:
     return left / right
 
 
+def _floored(left: Any, right: Any) -> tuple[Any, Any]:
+    """Quotient and remainder rounded toward minus infinity, for ints and decimals alike
+    (Decimal's own // and % truncate toward zero: -7.0 % 3 would be -1, not 2)."""
+    if isinstance(left, bool) or isinstance(right, bool) or not (
+            isinstance(left, int | Decimal) and isinstance(right, int | Decimal)):
+        raise TypeError("needs numbers")
+    if isinstance(left, int) and isinstance(right, int):
+        return divmod(left, right)
+    quotient = (Decimal(left) / Decimal(right)).to_integral_value(rounding=ROUND_FLOOR)
+    return quotient, Decimal(left) - Decimal(right) * quotient
+
+
 def _floor_divide(left: Any, right: Any) -> Any:
-    return None if right == 0 else left // right
+    return None if right == 0 else _floored(left, right)[0]
 
 
 def _modulo(left: Any, right: Any) -> Any:
-    if isinstance(left, str):
-        raise TypeError("string formatting is not part of the language")
-    return None if right == 0 else left % right
+    return None if right == 0 else _floored(left, right)[1]
 
 
 def _power(base: Any, exponent: Any) -> Any:
@@ -92,7 +131,11 @@ def _power(base: Any, exponent: Any) -> Any:
             raise ExpressionError("power_too_large", limit=MAX_POWER_DIGITS)
     if abs(exponent) > 10_000:
         raise ExpressionError("power_too_large", limit=MAX_POWER_DIGITS)
-    return base ** exponent
+    if isinstance(base, int) and isinstance(exponent, int) and exponent >= 0:
+        return base ** exponent
+    if base == 0 and exponent < 0:
+        return None
+    return Decimal(base) ** Decimal(exponent)  # exact to 28 digits, never a float
 
 
 def _multiply(left: Any, right: Any) -> Any:
@@ -104,7 +147,32 @@ def _multiply(left: Any, right: Any) -> Any:
     return left * right
 
 
+def _is_day(value: Any) -> bool:
+    return isinstance(value, date) and not isinstance(value, datetime)
+
+
+def _whole_days(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise TypeError("days must be a number")
+    if abs(value) > 1_000_000:
+        raise ExpressionError("number_too_large")
+    return int(value)
+
+
+def _subtract(left: Any, right: Any) -> Any:
+    """Numbers as usual; date - date is whole days; date - n is n days earlier."""
+    if _is_day(left) and _is_day(right):
+        return (left - right).days
+    if isinstance(left, date) and not isinstance(right, date):
+        return left - timedelta(days=_whole_days(right))
+    return left - right
+
+
 def _add(left: Any, right: Any) -> Any:
+    if isinstance(left, date) and not isinstance(right, date):
+        return left + timedelta(days=_whole_days(right))
+    if isinstance(right, date) and not isinstance(left, date):
+        return right + timedelta(days=_whole_days(left))
     if isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
         limit = MAX_STRING_LENGTH if isinstance(left, str) else MAX_LIST_LENGTH
         if len(left) + len(right) > limit:
@@ -160,7 +228,7 @@ def _not_equal(left: Any, right: Any) -> bool:
 OPERATORS: dict[type, Any] = {
     # arithmetic
     ast.Add: _arith("+", _add),
-    ast.Sub: _arith("-", operator.sub),
+    ast.Sub: _arith("-", _subtract),
     ast.Mult: _arith("*", _multiply),
     ast.Div: _arith("/", _divide),
     ast.FloorDiv: _arith("//", _floor_divide),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -73,9 +73,14 @@ class Expression:
 def _bracket_depth(source: str) -> int:
     depth = deepest = 0
     quote = ""
+    escaped = False
     for char in source:
         if quote:
-            if char == quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
                 quote = ""
         elif char in "'\"":
             quote = char
@@ -97,11 +102,48 @@ def _ast_depth(node: ast.AST) -> int:
     return deepest
 
 
-def _column(node: ast.AST) -> int:
-    return getattr(node, "col_offset", 0) + 1
+class _Columns:
+    """1-based character columns in the original source (ast gives UTF-8 byte offsets of
+    the stripped text; operators have no position of their own, so they take their
+    expression's)."""
+
+    def __init__(self, source: str, tree: ast.AST) -> None:
+        self.indent = len(source) - len(source.lstrip())
+        self.encoded = source.strip().encode("utf-8")
+        self.owner: dict[int, ast.AST] = {}
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                if not hasattr(child, "col_offset"):
+                    self.owner[id(child)] = node
+            if isinstance(node, ast.Compare):
+                for op in node.ops:
+                    self.owner[id(op)] = node
+
+    def __call__(self, node: ast.AST) -> int:
+        offset = 0
+        owner = self.owner.get(id(node))
+        if isinstance(owner, ast.BinOp) and node is owner.op:
+            offset = self._after(owner.left.end_col_offset)  # the operator itself
+        elif isinstance(owner, ast.Compare) and node in owner.ops:
+            before = ([owner.left, *owner.comparators])[owner.ops.index(node)]
+            offset = self._after(before.end_col_offset)
+        else:
+            while not hasattr(node, "col_offset") and id(node) in self.owner:
+                node = self.owner[id(node)]
+            offset = getattr(node, "col_offset", 0)
+        return self.indent + len(self.encoded[:offset].decode("utf-8", "ignore")) + 1
+
+    def _after(self, offset: int | None) -> int:
+        """The first non-blank byte at or after `offset` (skipping closing brackets' spaces)."""
+        position = offset or 0
+        while position < len(self.encoded) and self.encoded[position:position + 1] in (
+                b" ", b")", b"\t"):
+            position += 1
+        return position
 
 
-def _check_call(node: ast.Call, functions: dict[str, int]) -> ExpressionError | None:
+def _check_call(node: ast.Call, functions: dict[str, int], _column: _Columns
+                ) -> ExpressionError | None:
     """Structural problems raise; an unknown function or wrong arity is returned."""
     if not isinstance(node.func, ast.Name):
         raise ExpressionError("forbidden_syntax", _column(node), what="calling a computed value")
@@ -129,15 +171,21 @@ def compile_expression(source: str) -> Expression:
                               length=len(source))
     if _bracket_depth(source) > MAX_NESTING:
         raise ExpressionError("expression_too_deep", limit=MAX_NESTING)
+    indent = len(source) - len(source.lstrip())
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError("syntax_error", exc.offset or 1, detail=exc.msg) from exc
+        line = (exc.text or "").rstrip("\n")
+        column = len(line.encode("utf-8")[:max((exc.offset or 1) - 1, 0)].decode(
+            "utf-8", "ignore")) if exc.offset else 0
+        raise ExpressionError("syntax_error", indent + column + 1, detail=exc.msg) from exc
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ExpressionError("syntax_error", None, detail=str(exc)[:100]) from exc
     if _ast_depth(tree) > MAX_NESTING * 3:
         raise ExpressionError("expression_too_deep", limit=MAX_NESTING)
 
+    _column = _Columns(source, tree)
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     names: dict[str, int] = {}
     functions: dict[str, int] = {}
     call_problems: list[ExpressionError] = []
@@ -149,22 +197,24 @@ def compile_expression(source: str) -> Expression:
             what = _DESCRIBED.get(type(node), type(node).__name__)
             raise ExpressionError("forbidden_syntax", _column(node), what=what)
         if isinstance(node, ast.Call):
-            problem = _check_call(node, functions)
+            problem = _check_call(node, functions, _column)
             if problem is not None:
                 call_problems.append(problem)
         elif isinstance(node, ast.Name):
             if node.id.startswith("_"):
                 raise ExpressionError("forbidden_syntax", _column(node), what="names with _")
-            names.setdefault(node.id, _column(node))
+            if id(node) not in called:
+                names.setdefault(node.id, _column(node))
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, float):
-                node.value = Decimal(repr(node.value))
+                number = Decimal(repr(node.value))
+                if not number.is_finite() or (number and abs(number.adjusted()) > 100):
+                    raise ExpressionError("number_too_large")
+                node.value = number
             elif isinstance(node.value, complex | bytes):
                 raise ExpressionError("forbidden_syntax", _column(node), what="this literal")
             elif isinstance(node.value, str) and len(node.value) > MAX_STRING_LENGTH:
                 raise ExpressionError("result_too_long", limit=MAX_STRING_LENGTH)
-    for name in functions:
-        names.pop(name, None)
     return Expression(source, tree.body, names, functions, tuple(call_problems))
 
 
@@ -187,12 +237,13 @@ def check_expression(source: str, known: Collection[str]) -> list[ExpressionErro
 
 
 class EvaluationContext:
-    """What contextual functions see: the clock and the acting user."""
+    """What contextual functions see: the clock, the tenant's time zone, the acting user."""
 
     def __init__(self, clock: Callable[[], datetime] | None = None,
-                 user: Mapping[str, Any] | None = None) -> None:
+                 user: Mapping[str, Any] | None = None, timezone: tzinfo = UTC) -> None:
         self.now = clock or (lambda: datetime.now(UTC))
         self.user = dict(user or {})
+        self.timezone = timezone
 
 
 _BASE_FUNCTIONS = {name: f.call for name, f in FUNCTIONS.items() if not f.contextual}
