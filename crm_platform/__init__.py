@@ -14,6 +14,11 @@ from crm_platform.auth.throttle import LoginThrottler
 from crm_platform.config import Settings
 from crm_platform.db import Database
 from crm_platform.errors import ConfigError
+from crm_platform.json_provider import ExactJSONProvider
+
+
+class LoomFlask(Flask):
+    json_provider_class = ExactJSONProvider
 
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
@@ -25,7 +30,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     if not settings.secret_key:
         raise ConfigError("SECRET_KEY is not set: sessions and CSRF tokens need it")
 
-    app = Flask(__name__, static_folder=None)
+    app = LoomFlask(__name__, static_folder=None)
     app.config.update(
         LOOM_SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
@@ -37,8 +42,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead, which expires itself
         TESTING=settings.testing,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
 
     if settings.trusted_proxies:
         # Client addresses (login throttling) and the scheme come from the proxies' headers.

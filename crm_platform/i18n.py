@@ -73,6 +73,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Only tenant administrators may do this.",
         "zh": "只有租户管理员可以执行此操作。",
     },
+    "designer_required": {
+        "en": "Only tenant administrators and designers may change apps and forms.",
+        "zh": "只有租户管理员和设计者可以修改应用和表单。",
+    },
+    "definition_invalid": {
+        "en": "The form definition has {count} problem(s); see fields.",
+        "zh": "表单定义中有 {count} 处问题，详见 fields。",
+    },
+    "breaking_change": {
+        "en": "Publishing would break existing records ({count} problem(s)); say how to migrate.",
+        "zh": "发布会影响已有记录（{count} 处问题），请说明迁移方式。",
+    },
+    "key_is_fixed": {
+        "en": "{field} cannot change from {value}: a form's key is permanent.",
+        "zh": "{field} 不能从 {value} 修改：表单标识不可更改。",
+    },
+    "nothing_to_publish": {
+        "en": "The draft is the same as published version {version}.",
+        "zh": "草稿与已发布的第 {version} 版相同。",
+    },
+    "no_published_version": {
+        "en": "Form {form} has no published version yet.",
+        "zh": "表单 {form} 还没有已发布的版本。",
+    },
     "csrf_failed": {
         "en": "The form has expired or its CSRF token is missing; reload the page and retry.",
         "zh": "表单已过期或缺少 CSRF 令牌，请刷新页面后重试。",
@@ -183,11 +207,16 @@ WORDS: dict[str, dict[str, str]] = {
     "null": {"en": "null", "zh": "空值"},
     "email": {"en": "e-mail address", "zh": "邮箱地址"},
     "date-time": {"en": "date and time", "zh": "日期时间"},
+    "time zone": {"en": "IANA time zone (e.g. Asia/Shanghai)",
+                  "zh": "IANA 时区（如 Asia/Shanghai）"},
     "tenant": {"en": "tenant", "zh": "租户"},
     "user": {"en": "user", "zh": "用户"},
     "department": {"en": "department", "zh": "部门"},
     "role": {"en": "role", "zh": "角色"},
     "token": {"en": "API token", "zh": "API 令牌"},
+    "app": {"en": "app", "zh": "应用"},
+    "form": {"en": "form", "zh": "表单"},
+    "version": {"en": "version", "zh": "版本"},
     "body": {"en": "the body", "zh": "请求体"},
 }
 
@@ -215,6 +244,8 @@ _WORD_PARAMS = ("expected", "resource", "format")
 
 
 def _message(code: str, locale: str, params: dict[str, Any], path: str | None = None) -> str:
+    if isinstance(params.get("text"), str):
+        return params["text"]  # already rendered by the engine that found the problem
     params = dict(params)
     for name in _WORD_PARAMS:
         if isinstance(params.get(name), str):

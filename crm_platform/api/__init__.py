@@ -23,7 +23,9 @@ def init_app(app: Flask) -> None:
         admin_tenants,
         admin_tokens,
         admin_users,
+        apps,
         auth,
+        forms,
         openapi,
     )
 

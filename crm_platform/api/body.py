@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -57,7 +58,8 @@ def read_json() -> Any:
         raise UnsupportedMediaType(content_type=request.mimetype or "(none)")
     raw = request.get_data(cache=True)  # 413 is raised here past the configured limit
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant,
+                          parse_float=Decimal)  # money stays exact
     except UnicodeDecodeError as exc:
         raise BadRequest("malformed_json", detail=f"not UTF-8 at byte {exc.start}") from exc
     except json.JSONDecodeError as exc:

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 
 from crm_platform.api import api, schemas
 from crm_platform.api.operations import operation
+from crm_platform.api.schemas import FORM_DEFINITION
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 _PARAM_TYPES = {"int": schemas.ID, None: {"type": "string"},
@@ -34,10 +35,11 @@ def _path_and_parameters(rule: str) -> tuple[str, list[dict[str, Any]]]:
     return _CONVERTER.sub(r"{\2}", rule), parameters
 
 
-def _response(schema: dict[str, Any] | None, status: int) -> dict[str, Any]:
+def _response(schema: dict[str, Any] | None, status: int, content_type: str
+              ) -> dict[str, Any]:
     response: dict[str, Any] = {"description": _STATUS_TEXT.get(status, "OK")}
     if schema is not None:
-        response["content"] = {"application/json": {"schema": schema}}
+        response["content"] = {content_type: {"schema": schema}}
     return response
 
 
@@ -54,7 +56,7 @@ def build_document(app: Flask) -> dict[str, Any]:
                 "operationId": rule.endpoint.replace(".", "_"),
                 "summary": spec.summary,
                 "tags": list(spec.tags),
-                "responses": {str(status): _response(schema, status)
+                "responses": {str(status): _response(schema, status, spec.content_type)
                               for status, schema in spec.responses.items()},
             }
             if spec.description:
@@ -65,9 +67,10 @@ def build_document(app: Flask) -> dict[str, Any]:
                      for name, schema in spec.query.items()]
             if parameters or query:
                 entry["parameters"] = parameters + query
-            if spec.body is not None:
+            body = spec.body if spec.body is not None else spec.raw_body
+            if body is not None:
                 entry["requestBody"] = {"required": True, "content": {
-                    "application/json": {"schema": spec.body}}}
+                    "application/json": {"schema": body}}}
             for status, text in _ERRORS.items():
                 entry["responses"].setdefault(status, {
                     "description": text,
@@ -85,7 +88,7 @@ def build_document(app: Flask) -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
-            "schemas": {"Error": schemas.ERROR},
+            "schemas": {"Error": schemas.ERROR, "FormDefinition": FORM_DEFINITION},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer",
                            "description": "An API token from POST /api/v1/auth/token."},

@@ -28,6 +28,10 @@ class Operation:
     responses: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     authenticated: bool = True
     description: str = ""
+    # A JSON body that the view checks itself (e.g. a form definition, checked by the
+    # form engine with its own messages); documented, not validated here.
+    raw_body: dict[str, Any] | None = None
+    content_type: str = "application/json"
 
 
 def current_principal() -> Principal:
@@ -73,12 +77,14 @@ def read_query(query: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def operation(summary: str, *, tags: tuple[str, ...] | str, body: dict[str, Any] | None = None,
               query: dict[str, dict[str, Any]] | None = None,
               responses: dict[int, dict[str, Any] | None] | None = None,
-              authenticated: bool = True, description: str = "") -> Callable:
+              authenticated: bool = True, description: str = "",
+              raw_body: dict[str, Any] | None = None,
+              content_type: str = "application/json") -> Callable:
     """Declare an API endpoint. The view receives `principal`, `body` and `query` as needed."""
     spec = Operation(
         summary=summary, tags=(tags,) if isinstance(tags, str) else tags, body=body,
         query=query or {}, responses=responses or {200: None}, authenticated=authenticated,
-        description=description,
+        description=description, raw_body=raw_body, content_type=content_type,
     )
 
     def decorate(view: Callable) -> Callable:
@@ -92,6 +98,8 @@ def operation(summary: str, *, tags: tuple[str, ...] | str, body: dict[str, Any]
                 data = read_json()
                 check_against(spec.body, data)
                 kwargs["body"] = data
+            elif spec.raw_body is not None:
+                kwargs["body"] = read_json()
             return view(**kwargs)
 
         endpoint.openapi = spec  # type: ignore[attr-defined]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from form_engine.metaschema import META_SCHEMA
+
 
 def obj(properties: dict[str, Any], required: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
     """A closed object schema: unknown fields are errors."""
@@ -32,6 +34,9 @@ PASSWORD = text(1024, 1)
 SLUG = text(63, 2, pattern="^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 KEY = text(63, 1, pattern="^[a-z][a-z0-9_]*$")
 REGION = {"type": "string", "pattern": "^[A-Z]{2}$"}
+TIMEZONE = {"type": "string", "minLength": 1, "maxLength": 64,
+            "pattern": "^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$",
+            "description": "IANA time zone, e.g. Asia/Shanghai"}
 
 ERROR = obj({
     "error": obj({
@@ -61,19 +66,20 @@ PAGE_QUERY = {
 TENANT = obj({
     "id": ID, "slug": SLUG, "name": {"type": "string"},
     "status": {"type": "string", "enum": ["active", "suspended"]},
-    "default_locale": LOCALE, "default_region": REGION,
+    "default_locale": LOCALE, "default_region": REGION, "timezone": TIMEZONE,
     "created_at": TIMESTAMP, "updated_at": TIMESTAMP,
-}, ("id", "slug", "name", "status", "default_locale", "default_region", "created_at"))
+}, ("id", "slug", "name", "status", "default_locale", "default_region", "timezone",
+    "created_at"))
 
 TENANT_CREATE = obj({
     "slug": SLUG, "name": text(),
-    "default_locale": LOCALE, "default_region": REGION,
+    "default_locale": LOCALE, "default_region": REGION, "timezone": TIMEZONE,
     "admin": obj({"email": EMAIL, "password": PASSWORD, "name": text(),
                   "locale": LOCALE}, ("email", "password")),
 }, ("slug", "name", "admin"))
 
 TENANT_UPDATE = obj({
-    "name": text(), "default_locale": LOCALE, "default_region": REGION,
+    "name": text(), "default_locale": LOCALE, "default_region": REGION, "timezone": TIMEZONE,
     "status": {"type": "string", "enum": ["active", "suspended"]},
 }, minProperties=1)
 
@@ -137,3 +143,65 @@ AUTH_TOKEN_REQUEST = obj({
 }, ("tenant", "email", "password"))
 AUTH_TOKEN_RESPONSE = obj({"token": {"type": "string"}, "id": ID,
                            "expires_at": nullable(TIMESTAMP)}, ("token",))
+
+# Apps and forms ----------------------------------------------------------------------------
+LABEL = {"oneOf": [text(500), obj({"en": text(500, 0), "zh": text(500, 0)}, minProperties=1)]}
+APP_KEY = KEY
+APP = obj({"id": ID, "key": KEY, "name": LABEL, "description": {"anyOf": [LABEL, {"type": "null"}]},
+           "created_at": TIMESTAMP}, ("id", "key", "name"))
+APP_CREATE = obj({"key": KEY, "name": LABEL, "description": LABEL}, ("key", "name"))
+
+
+def _rebased(schema: Any, base: str) -> Any:
+    """The engine's meta-schema with its `#/$defs/…` references re-rooted inside OpenAPI."""
+    if isinstance(schema, dict):
+        return {key: (value.replace("#/$defs/", base) if key == "$ref" else _rebased(value, base))
+                for key, value in schema.items() if key not in ("$schema", "$id")}
+    if isinstance(schema, list):
+        return [_rebased(item, base) for item in schema]
+    return schema
+
+
+FORM_DEFINITION = _rebased(META_SCHEMA, "#/components/schemas/FormDefinition/$defs/")
+DEFINITION_REF = {"$ref": "#/components/schemas/FormDefinition"}
+VERSION_SUMMARY = obj({"version": {"type": "integer"}, "published_at": TIMESTAMP,
+                       "published_by": nullable(ID), "diff": {"type": "object"},
+                       "impact": {"type": "object"}},
+                      ("version", "published_at", "diff"))
+FORM = obj({
+    "key": KEY, "app": KEY, "draft": {"type": "object"},
+    "draft_updated_at": TIMESTAMP, "published_version": nullable({"type": "integer"}),
+    "published": {"anyOf": [obj({"version": {"type": "integer"}, "definition": {"type": "object"},
+                                 "published_at": TIMESTAMP}), {"type": "null"}]},
+    "has_unpublished_changes": {"type": "boolean"},
+}, ("key", "app", "draft", "published_version", "published", "has_unpublished_changes"))
+FORM_SUMMARY = obj({"key": KEY, "label": {}, "published_version": nullable({"type": "integer"}),
+                    "has_unpublished_changes": {"type": "boolean"}},
+                   ("key", "published_version"))
+PUBLISH_REQUEST = obj({"migrations": {"type": "object", "maxProperties": 500,
+                                      "additionalProperties": obj({
+                                          "drop": {"type": "boolean"}, "default": {},
+                                          "convert": {"type": "boolean"},
+                                          "map": {"type": "object", "additionalProperties":
+                                                  {"type": "string"}}})}})
+PUBLISH_RESPONSE = obj({"version": {"type": "integer"}, "diff": {"type": "object"},
+                        "impact": {"type": "object"}}, ("version", "diff", "impact"))
+VERSION_QUERY = {
+    "version": {"type": "integer", "minimum": 1,
+                "description": "A published version (default: current)."},
+    "draft": {"type": "boolean", "description": "Use the draft instead of a published version."},
+}
+SCHEMA_RESPONSE = obj({"version": {"anyOf": [{"type": "integer"}, {"const": "draft"}]},
+                       "input": {"type": "object"}, "record": {"type": "object"},
+                       "ui": {"type": "object"}}, ("version", "input", "record", "ui"))
+EVALUATE_REQUEST = obj({"data": {"type": "object"},
+                        "mode": {"enum": ["json", "input"], "description":
+                                 "`input` reads values as people type them (2024/1/5, 1,234.50)."},
+                        "draft": {"type": "boolean"},
+                        "version": {"type": "integer", "minimum": 1}}, ("data",))
+EVALUATE_RESPONSE = obj({"data": {"type": "object"}, "visible": {"type": "object"},
+                         "required": {"type": "object"}, "read_only": {"type": "object"},
+                         "errors": {"type": "array", "items": obj({
+                             "path": {"type": "string"}, "code": {"type": "string"},
+                             "message": {"type": "string"}})}},
+                        ("data", "visible", "required", "read_only", "errors"))

@@ -39,5 +39,10 @@ class Principal:
         if not self.is_tenant_admin:
             raise Forbidden("tenant_admin_required")
 
+    def require_designer(self) -> None:
+        """Building apps, forms and flows: tenant administrators and the `designer` role."""
+        if not (self.is_tenant_admin or "designer" in self.role_keys):
+            raise Forbidden("designer_required")
+
     def has_role(self, key: str) -> bool:
         return key in self.role_keys

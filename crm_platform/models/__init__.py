@@ -1,11 +1,15 @@
 """All ORM models, imported here so `Base.metadata` knows every table."""
 
+from crm_platform.models.apps import App, Form, FormVersion
 from crm_platform.models.security import ApiToken, LoginThrottle
 from crm_platform.models.tenancy import Department, Role, Tenant, TenantStatus, User, UserRole
 
 __all__ = [
     "ApiToken",
+    "App",
     "Department",
+    "Form",
+    "FormVersion",
     "LoginThrottle",
     "Role",
     "Tenant",

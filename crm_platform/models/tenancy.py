@@ -26,6 +26,8 @@ class Tenant(Base):
     is_platform: Mapped[bool] = mapped_column(Boolean, default=False)
     default_locale: Mapped[str] = mapped_column(String(8), default="en")
     default_region: Mapped[str] = mapped_column(String(2), default="CN")
+    # IANA zone for "today", date-relative automations and naive date-times in imports.
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from email_validator import EmailNotValidError, validate_email
 
 from crm_platform.auth.passwords import MIN_PASSWORD_LENGTH
@@ -22,6 +24,14 @@ def normalize_email(value: str, path: str = "email") -> str:
 def check_password(value: str, path: str = "password") -> str:
     if len(value) < MIN_PASSWORD_LENGTH:
         raise invalid(path, "password_too_weak", limit=MIN_PASSWORD_LENGTH)
+    return value
+
+
+def check_timezone(value: str, path: str = "timezone") -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise invalid(path, "bad_format", format="time zone") from exc
     return value
 
 

@@ -14,7 +14,12 @@ from crm_platform.errors import Conflict, NotFound, ValidationFailed, invalid
 from crm_platform.models import Tenant, TenantStatus, User
 from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services import roles as role_service
-from crm_platform.services.identity_checks import check_password, check_slug, normalize_email
+from crm_platform.services.identity_checks import (
+    check_password,
+    check_slug,
+    check_timezone,
+    normalize_email,
+)
 from crm_platform.services.users import create_user
 
 PLATFORM_SLUG = "platform"
@@ -31,7 +36,8 @@ def create_tenant(session: Session, body: dict[str, Any]) -> tuple[Tenant, User]
         raise invalid("slug", "taken", value=slug)
     locale = body.get("default_locale", "en")
     tenant = Tenant(slug=slug, name=body["name"], default_locale=locale,
-                    default_region=body.get("default_region", "CN"))
+                    default_region=body.get("default_region", "CN"),
+                    timezone=check_timezone(body.get("timezone", "Asia/Shanghai")))
     session.add(tenant)
     session.flush()
     scope = TenantScope(session, tenant.id)
@@ -62,6 +68,8 @@ def update_tenant(session: Session, actor: Principal, tenant_id: int,
                   body: dict[str, Any]) -> Tenant:
     """Rename, change defaults, suspend (`status: suspended`) or reactivate a tenant."""
     tenant = get_tenant(session, actor, tenant_id)
+    if "timezone" in body:
+        tenant.timezone = check_timezone(body["timezone"])
     for name in ("name", "default_locale", "default_region"):
         if name in body:
             setattr(tenant, name, body[name])

@@ -33,9 +33,15 @@ def test_every_model_table_exists_with_the_naming_convention(database_url: str) 
         engine.dispose()
 
 
-def test_alembic_config_points_at_the_shipped_migrations(database_url: str) -> None:
-    config = alembic_config(database_url)
+def test_the_database_is_at_the_single_head_of_the_shipped_migrations(database_url: str
+                                                                      ) -> None:
     from alembic.script import ScriptDirectory
 
-    heads = ScriptDirectory.from_config(config).get_heads()
-    assert heads == ["0001_foundation"]
+    heads = ScriptDirectory.from_config(alembic_config(database_url)).get_heads()
+    assert len(heads) == 1, f"migrations have branched: {heads}"
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == heads[0]
+    finally:
+        engine.dispose()

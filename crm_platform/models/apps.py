@@ -1,0 +1,62 @@
+"""Apps, their forms, and each form's immutable published versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm_platform.db import Base, IdType, IntPK, JSONType, Timestamp, tenant_fk, utcnow
+
+
+class App(Base):
+    __tablename__ = "apps"
+    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    key: Mapped[str] = mapped_column(String(63))
+    name: Mapped[Any] = mapped_column(JSONType)          # text or {en, zh}
+    description: Mapped[Any] = mapped_column(JSONType, default=None, nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[Timestamp]
+
+
+class Form(Base):
+    """A form: its working draft and a pointer to the current published version."""
+
+    __tablename__ = "forms"
+    __table_args__ = (UniqueConstraint("tenant_id", "app_id", "key"),)
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    app_id: Mapped[int] = mapped_column(IdType, ForeignKey("apps.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(63))
+    draft: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    published_version: Mapped[int | None] = mapped_column(Integer)
+    draft_updated_by_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[Timestamp]
+    draft_updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
+
+
+class FormVersion(Base):
+    """A published definition; never changed after it is written."""
+
+    __tablename__ = "form_versions"
+    __table_args__ = (UniqueConstraint("tenant_id", "form_id", "version"),
+                      Index(None, "tenant_id", "form_id"))
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    diff: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    impact: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    migrations: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    published_by_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    published_at: Mapped[Timestamp]

@@ -1,0 +1,177 @@
+"""Forms of an app: create, save the draft, publish immutable versions, and use a version
+(schema, render, live evaluation). Definitions are checked by the form engine; a published
+version is compiled once per process and cached."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+
+from crm_platform.auth.principal import Principal
+from crm_platform.errors import Conflict, FieldError, NotFound, ValidationFailed, invalid
+from crm_platform.models import App, Form, FormVersion, Tenant
+from crm_platform.scoping import TenantScope
+from crm_platform.services.resolver import PlatformResolver
+from form_engine.compiler import CompiledForm, compile_form
+from form_engine.context import ValidationContext
+from form_engine.definition import check_definition
+from form_engine.errors import Problem
+from form_engine.field_types import TypeEnv
+from form_engine.validation import ValidationResult, validate
+from form_engine.versions import plan_publish
+
+_COMPILED: OrderedDict[int, CompiledForm] = OrderedDict()
+_CACHE_SIZE = 512
+
+
+def definition_failed(problems: list[Problem], locale: str) -> ValidationFailed:
+    """The engine's problems as the API's field errors (messages already in `locale`)."""
+    fields = [FieldError(problem.path, problem.code, {"text": problem.message(locale)})
+              for problem in problems]
+    return ValidationFailed("definition_invalid", fields=fields, count=len(fields))
+
+
+def type_env(scope: TenantScope) -> TypeEnv:
+    tenant = scope.session.get(Tenant, scope.tenant_id)
+    assert tenant is not None
+    return TypeEnv(region=tenant.default_region, timezone=ZoneInfo(tenant.timezone))
+
+
+def forms_query(scope: TenantScope, actor: Principal, app: App) -> Select[tuple[Form]]:
+    return scope.select(Form, Form.app_id == app.id)
+
+
+def form_by_key(scope: TenantScope, app: App, key: str) -> Form:
+    form = scope.session.scalars(scope.select(Form, Form.app_id == app.id,
+                                              Form.key == key)).first()
+    if form is None:
+        raise NotFound("resource_not_found", resource="form", id=key)
+    return form
+
+
+def _app_form_keys(scope: TenantScope, app: App) -> set[str]:
+    return set(scope.session.scalars(
+        scope.select(Form, Form.app_id == app.id).with_only_columns(Form.key)))
+
+
+def _checked(scope: TenantScope, app: App, definition: Any, locale: str,
+             extra_form: str | None = None) -> Mapping[str, Any]:
+    known = _app_form_keys(scope, app) | ({extra_form} if extra_form else set())
+    problems = check_definition(definition, known_forms=known, env=type_env(scope))
+    if problems:
+        raise definition_failed(problems, locale)
+    return definition
+
+
+def create_form(scope: TenantScope, actor: Principal, app: App, definition: Any) -> Form:
+    """A new form whose draft is `definition` (checked; nothing is saved if it is invalid)."""
+    actor.require_designer()
+    key = definition.get("key") if isinstance(definition, dict) else None
+    _checked(scope, app, definition, actor.locale, extra_form=key)
+    if key in _app_form_keys(scope, app):
+        raise invalid("key", "taken", value=key)
+    form = scope.add(Form(app_id=app.id, key=key, draft=definition,
+                          draft_updated_by_id=actor.acting_user_id))
+    scope.session.flush()
+    return form
+
+
+def save_draft(scope: TenantScope, actor: Principal, form: Form, definition: Any) -> Form:
+    actor.require_designer()
+    app = scope.get(App, form.app_id, "app")
+    if isinstance(definition, dict) and definition.get("key") != form.key:
+        raise ValidationFailed(fields=[FieldError("key", "key_is_fixed", {"value": form.key})],
+                               count=1)
+    form.draft = _checked(scope, app, definition, actor.locale)  # type: ignore[assignment]
+    form.draft_updated_by_id = actor.acting_user_id
+    return form
+
+
+def version_row(scope: TenantScope, form: Form, version: int | None = None) -> FormVersion:
+    """The published version `version` (default: the current one)."""
+    number = version if version is not None else form.published_version
+    if number is None:
+        raise NotFound("no_published_version", form=form.key)
+    row = scope.session.scalars(scope.select(FormVersion, FormVersion.form_id == form.id,
+                                             FormVersion.version == number)).first()
+    if row is None:
+        raise NotFound("resource_not_found", resource="version", id=number)
+    return row
+
+
+def versions_query(scope: TenantScope, form: Form) -> Select[tuple[FormVersion]]:
+    return scope.select(FormVersion, FormVersion.form_id == form.id)
+
+
+def compiled(scope: TenantScope, row: FormVersion) -> CompiledForm:
+    """A published version, compiled once per process (versions never change)."""
+    cached = _COMPILED.get(row.id)
+    if cached is not None:
+        _COMPILED.move_to_end(row.id)
+        return cached
+    form = compile_form(row.definition, env=type_env(scope), checked=True)
+    _COMPILED[row.id] = form
+    if len(_COMPILED) > _CACHE_SIZE:
+        _COMPILED.popitem(last=False)
+    return form
+
+
+def compiled_draft(scope: TenantScope, form: Form) -> CompiledForm:
+    return compile_form(form.draft, env=type_env(scope), checked=True)
+
+
+class _NoRecordsYet:
+    """Record counts for publishing; the records store supplies real ones when it exists."""
+
+    def total(self) -> int:
+        return 0
+
+    def with_value(self, key: str) -> int:
+        return 0
+
+    def with_option(self, key: str, values: Any) -> int:
+        return 0
+
+
+def publish_form_version(scope: TenantScope, actor: Principal, form: Form,
+                         migrations: Mapping[str, Any] | None = None,
+                         stats: Any = None) -> FormVersion:
+    """Publish the draft as the next immutable version, refusing unhandled breaking changes."""
+    actor.require_designer()
+    scope.lock_tenant()  # two publishes of the same form must not take the same number
+    app = scope.get(App, form.app_id, "app")
+    definition = _checked(scope, app, form.draft, actor.locale)
+    previous = version_row(scope, form) if form.published_version else None
+    if previous is not None and previous.definition == definition:
+        raise Conflict("nothing_to_publish", version=previous.version)
+    plan = plan_publish(previous.definition if previous else None, definition,
+                        stats or _NoRecordsYet(), migrations)
+    if plan.problems:
+        fields = [FieldError(problem.path, problem.code,
+                             {"text": problem.message(actor.locale)})
+                  for problem in plan.problems]
+        raise Conflict("breaking_change", fields=fields, count=len(fields))
+    number = (scope.session.scalar(scope.filter(
+        select(func.max(FormVersion.version)).where(FormVersion.form_id == form.id),
+        FormVersion)) or 0) + 1
+    row = scope.add(FormVersion(form_id=form.id, version=number, definition=definition,
+                                diff=plan.diff.as_dict(), impact=plan.impact,
+                                migrations=dict(migrations or {}),
+                                published_by_id=actor.acting_user_id))
+    form.published_version = number
+    scope.session.flush()
+    return row
+
+
+def evaluate(scope: TenantScope, actor: Principal, form: CompiledForm, data: Any,
+             mode: str, clock: Any = None) -> ValidationResult:
+    """Live preview: visibility, formulas and errors for a (partial) record."""
+    context = ValidationContext(
+        locale=actor.locale, mode=mode, resolver=PlatformResolver(scope),
+        user={"id": actor.user_id, "email": actor.email, "roles": sorted(actor.role_keys)},
+        **({"clock": clock} if clock else {}))
+    return validate(form, data, context)
