@@ -1,112 +1,138 @@
 """Tenant isolation matrix: tenant B's token on tenant A's objects is a plain 404.
 
-Every API route that takes an id is discovered from the app's URL map; a route missing
-from OBJECTS below fails the test, so each new endpoint must join the matrix. For each
-route and method, B's administrator gets the same 404 as for an id that never existed,
-the body carries none of A's data, and A's object is unchanged afterwards.
+Every API route with a path parameter is discovered from the app's URL map, and every
+parameter must have a value in tenant A's world below — a new route whose parameter is
+missing fails the test, so each new endpoint joins the matrix. For each route and method,
+B's administrator gets the same answer as for an object that never existed, the body
+carries none of A's data, and A's objects are unchanged afterwards.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 
 import pytest
 
-# path parameter -> (how to create one in tenant A, a valid body for PATCH)
-OBJECTS = {
-    "user_id": ("/api/v1/admin/users", {"email": "secret-person-{n}@alpha.example",
-                                        "name": "Secret Person"}, {"name": "Renamed"}),
-    "department_id": ("/api/v1/admin/departments", {"name": "Secret Department"},
-                      {"name": "Renamed"}),
-    "role_id": ("/api/v1/admin/roles", {"key": "secret_role_{n}", "name": "Secret Role"},
-                {"name": "Renamed"}),
-    "token_id": ("/api/v1/admin/tokens", None, {}),
-}
-# Routes whose id is not tenant-scoped: platform admins only; anyone else gets 403 for
-# every id alike (tested in test_admin_tenants), so they leak nothing either.
+# Platform routes: only platform admins; everyone else gets 403 for every id alike
+# (tested in test_admin_tenants), so they reveal nothing either.
 PLATFORM_ROUTES = {"/api/v1/admin/tenants/<int:tenant_id>"}
-NEVER_EXISTED = 987654321
-_serial = itertools.count()
+GHOSTS = {"user_id": "987654321", "department_id": "987654321", "role_id": "987654321",
+          "token_id": "987654321", "app": "ghostapp", "form": "ghostform"}
+DEFINITION = {"key": "secretform", "fields": [{"key": "name", "type": "text"}]}
 
 
-def id_routes(app) -> list[tuple[str, str, str]]:
-    """Every API route with a path parameter (an id, or later an app or form key)."""
+def body_for(rule: str, method: str) -> dict | None:
+    """A valid body, so that a 404 is not hidden behind a 422."""
+    if method == "PATCH":
+        return {"name": "Renamed"}
+    if method == "PUT" or rule.endswith("/forms"):
+        return DEFINITION
+    if rule.endswith("/evaluate"):
+        return {"data": {}}
+    return {} if method == "POST" else None
+SECRETS = ("Secret", "secret", "admin@alpha.example")
+
+
+def parameter_routes(app) -> list[tuple[str, str]]:
     routes = []
     for rule in app.url_map.iter_rules():
-        parameters = re.findall(r"<(?:\w+:)?(\w+)>", rule.rule)
-        if not parameters or not rule.rule.startswith("/api/") or rule.rule in PLATFORM_ROUTES:
+        if not rule.rule.startswith("/api/") or rule.rule in PLATFORM_ROUTES:
+            continue
+        if not re.search(r"<(?:\w+:)?\w+>", rule.rule):
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            routes.append((rule.rule, method, parameters[0]))
+            routes.append((rule.rule, method))
     return routes
 
 
-def test_every_id_route_is_in_the_matrix(app) -> None:
-    missing = {parameter for _rule, _method, parameter in id_routes(app)} - set(OBJECTS)
-    assert not missing, f"add these to the isolation matrix: {missing}"
+def fill(rule: str, values: dict[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        assert name in values, f"the isolation matrix has no value for <{name}> in {rule}"
+        return values[name]
+
+    return re.sub(r"<(?:\w+:)?(\w+)>", value, rule)
 
 
-def _create_in_a(client, tenant_a, parameter: str) -> tuple[int, dict]:
-    path, template, _patch = OBJECTS[parameter]
-    n = next(_serial)
-    body = ({key: value.format(n=n) for key, value in template.items()} if template
-            else {"user_id": tenant_a.admin_id, "name": "Secret Token"})
-    response = client.post(path, json=body, headers=tenant_a.headers)
-    assert response.status_code == 201, response.get_json()
-    created = response.get_json()
-    return created["id"], created
+def masked(text: str, values: dict[str, str], rule: str) -> str:
+    """`text` with the values of the rule's own parameters replaced by their names."""
+    names = re.findall(r"<(?:\w+:)?(\w+)>", rule)
+    for name in sorted(names, key=lambda n: -len(values[n])):
+        text = text.replace(values[name], f"<{name}>")
+    return text
 
 
-def _call(client, method: str, url: str, headers: dict, body: dict | None):
-    return client.open(url, method=method, headers=headers,
-                       json=body if method in ("POST", "PUT", "PATCH") else None)
+@pytest.fixture
+def world_a(client, tenant_a) -> dict[str, str]:
+    """One of everything in tenant A, with names that must never reach tenant B."""
+    headers = tenant_a.headers
+
+    def post(path: str, body: dict) -> dict:
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code == 201, (path, response.get_json())
+        return response.get_json()
+
+    user = post("/api/v1/admin/users", {"email": "secret-person@alpha.example",
+                                        "name": "Secret Person"})
+    department = post("/api/v1/admin/departments", {"name": "Secret Department"})
+    role = post("/api/v1/admin/roles", {"key": "secret_role", "name": "Secret Role"})
+    token = post("/api/v1/admin/tokens", {"user_id": tenant_a.admin_id, "name": "Secret Token"})
+    post("/api/v1/apps", {"key": "secretapp", "name": "Secret App"})
+    post("/api/v1/apps/secretapp/forms", {"key": "secretform", "label": "Secret Form",
+                                          "fields": [{"key": "name", "type": "text",
+                                                      "label": "Secret Name"}]})
+    publish = client.post("/api/v1/apps/secretapp/forms/secretform/publish", json={},
+                          headers=headers)
+    assert publish.status_code == 201
+    return {"user_id": str(user["id"]), "department_id": str(department["id"]),
+            "role_id": str(role["id"]), "token_id": str(token["id"]),
+            "app": "secretapp", "form": "secretform"}
 
 
-def test_tenant_b_gets_404_on_every_object_of_tenant_a(app, client, tenant_a, tenant_b) -> None:
-    routes = id_routes(app)
-    assert len(routes) >= 11  # users 3, departments 3, roles 3, tokens 2
-    for rule, method, parameter in routes:
-        object_id, created = _create_in_a(client, tenant_a, parameter)
-        patch_body = OBJECTS[parameter][2]
-        url = rule.replace(f"<int:{parameter}>", str(object_id))
-        ghost = rule.replace(f"<int:{parameter}>", str(NEVER_EXISTED))
-        assert "<" not in url, f"the matrix cannot fill {rule} yet"
+def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
+    headers = tenant_a.headers
+    paths = [f"/api/v1/admin/users/{world['user_id']}",
+             f"/api/v1/admin/departments/{world['department_id']}",
+             f"/api/v1/admin/roles/{world['role_id']}",
+             f"/api/v1/admin/tokens/{world['token_id']}",
+             "/api/v1/apps/secretapp", "/api/v1/apps/secretapp/forms/secretform",
+             "/api/v1/apps/secretapp/forms/secretform/versions"]
+    return {path: client.get(path, headers=headers).get_json() for path in paths}
 
-        answer = _call(client, method, url, tenant_b.headers, patch_body)
-        baseline = _call(client, method, ghost, tenant_b.headers, patch_body)
 
+def test_tenant_b_gets_404_on_every_object_of_tenant_a(app, client, tenant_a, tenant_b,
+                                                       world_a) -> None:
+    routes = parameter_routes(app)
+    assert len(routes) >= 20
+    before = snapshot(client, tenant_a, world_a)
+    for rule, method in routes:
+        body = body_for(rule, method)
+        answer = client.open(fill(rule, world_a), method=method, headers=tenant_b.headers,
+                             json=body)
+        baseline = client.open(fill(rule, GHOSTS), method=method, headers=tenant_b.headers,
+                               json=body)
         where = f"{method} {rule}"
-        assert answer.status_code == 404, where
+        assert answer.status_code == 404, (where, answer.get_data(as_text=True)[:300])
         assert baseline.status_code == 404, where
-        error = answer.get_json()["error"]
-        assert error["code"] == baseline.get_json()["error"]["code"] == "resource_not_found"
-        text = json.dumps(answer.get_json())
-        for secret in ("Secret", "secret", tenant_a.admin_email):
-            assert secret not in text, where
-        # A's object is untouched.
-        get_url = rule.replace(f"<int:{parameter}>", str(object_id))
-        after = client.get(get_url, headers=tenant_a.headers)
-        assert after.status_code == 200, where
-        unchanged = {key: value for key, value in created.items()
-                     if key not in ("token", "updated_at")}
-        assert {key: after.get_json()[key] for key in unchanged} == unchanged, where
+        # Identical to "never existed", but for the identifier the caller sent itself.
+        assert (masked(answer.get_data(as_text=True), world_a, rule)
+                == masked(baseline.get_data(as_text=True), GHOSTS, rule)), where
+    assert snapshot(client, tenant_a, world_a) == before
 
 
 @pytest.mark.parametrize("listing", ["/api/v1/admin/users", "/api/v1/admin/departments",
-                                     "/api/v1/admin/roles", "/api/v1/admin/tokens"])
-def test_lists_show_only_the_callers_tenant(client, tenant_a, tenant_b, listing) -> None:
-    for parameter in OBJECTS:
-        _create_in_a(client, tenant_a, parameter)
+                                     "/api/v1/admin/roles", "/api/v1/admin/tokens",
+                                     "/api/v1/apps"])
+def test_lists_show_only_the_callers_tenant(client, tenant_b, world_a, listing) -> None:
     items = client.get(listing, headers=tenant_b.headers).get_json()["items"]
     text = json.dumps(items)
-    assert "Secret" not in text and "secret" not in text and tenant_a.admin_email not in text
+    assert not any(secret in text for secret in SECRETS)
 
 
-def test_tenant_b_cannot_point_its_objects_at_tenant_a(client, tenant_a, tenant_b) -> None:
-    department_id, _ = _create_in_a(client, tenant_a, "department_id")
-    for body in ({"email": "x@bravo.example", "department_id": department_id},
+def test_tenant_b_cannot_point_its_objects_at_tenant_a(client, tenant_a, tenant_b,
+                                                      world_a) -> None:
+    for body in ({"email": "x@bravo.example", "department_id": int(world_a["department_id"])},
                  {"email": "y@bravo.example", "manager_id": tenant_a.admin_id}):
         response = client.post("/api/v1/admin/users", json=body, headers=tenant_b.headers)
         assert response.status_code == 422
@@ -114,3 +140,13 @@ def test_tenant_b_cannot_point_its_objects_at_tenant_a(client, tenant_a, tenant_
     token = client.post("/api/v1/admin/tokens", headers=tenant_b.headers,
                         json={"user_id": tenant_a.admin_id, "name": "steal"})
     assert token.status_code == 422
+
+
+def test_the_same_keys_in_two_tenants_are_two_different_things(client, tenant_a, tenant_b,
+                                                               world_a) -> None:
+    client.post("/api/v1/apps", json={"key": "secretapp", "name": "Bravo's own"},
+                headers=tenant_b.headers)
+    mine = client.get("/api/v1/apps/secretapp", headers=tenant_b.headers).get_json()
+    assert mine["name"] == "Bravo's own"
+    forms = client.get("/api/v1/apps/secretapp/forms", headers=tenant_b.headers).get_json()
+    assert forms["items"] == []
