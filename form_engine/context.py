@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
 
@@ -41,6 +41,8 @@ class ValidationContext:
     record_id: int | None = None
     # Autonumbers are drawn only when asked (the platform asks when it saves).
     assign_numbers: bool = False
+    # The tenant's zone for today()/now() and autonumber dates (default: the form's env).
+    timezone: tzinfo | None = None
 
     @property
     def creating(self) -> bool:

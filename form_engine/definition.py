@@ -145,7 +145,9 @@ def _semantic_problems(definition: Mapping[str, Any], known_forms: Collection[st
                        env: TypeEnv) -> Iterator[Problem]:
     fields = definition["fields"]
     by_key = {field["key"]: field for field in fields}
-    top_keys = set(by_key)
+    # Names an expression may read: fields that hold a value (not sections or notes).
+    top_keys = {key for key, field in by_key.items()
+                if FIELD_TYPES[field["type"]].kind != "layout"}
     yield from _duplicate_keys(fields, "fields")
     for path, field in _fields_in(fields, "fields"):
         kind = FIELD_TYPES[field["type"]]
@@ -153,7 +155,8 @@ def _semantic_problems(definition: Mapping[str, Any], known_forms: Collection[st
         if field["type"] == "subtable":
             rows = field["fields"]
             yield from _duplicate_keys(rows, _join(path, "fields"))
-            row_keys = top_keys | {row["key"] for row in rows}
+            row_keys = top_keys | {row["key"] for row in rows
+                                   if FIELD_TYPES[row["type"]].kind != "layout"}
             for row_path, row_field in _fields_in(rows, _join(path, "fields")):
                 row_kind = FIELD_TYPES[row_field["type"]]
                 if not row_kind.in_subtable:
@@ -172,13 +175,14 @@ def _semantic_problems(definition: Mapping[str, Any], known_forms: Collection[st
         yield from _expression_problems(rule["error_if"], top_keys, f"rules[{index}].error_if")
         if "field" in rule and rule["field"] not in top_keys:
             yield Problem(f"rules[{index}].field", "unknown_field_ref", {"name": rule["field"]})
-    yield from _layout_problems(definition, top_keys)
+    yield from _layout_problems(definition, set(by_key))
     for match in _TITLE_PLACEHOLDER.finditer(definition.get("title", "")):
         if match.group(1) not in top_keys:
             yield Problem("title", "bad_title", {"name": match.group(1)})
     for index, keys in enumerate(definition.get("dedup", [])):
         for position, key in enumerate(keys):
-            if key not in top_keys or FIELD_TYPES[by_key[key]["type"]].kind != "value":
+            if key not in top_keys or FIELD_TYPES[by_key[key]["type"]].kind != "value" or (
+                    by_key[key]["type"] == "subtable"):
                 yield Problem(f"dedup[{index}][{position}]", "unknown_field_ref", {"name": key})
 
 
@@ -188,6 +192,8 @@ def _rollup_problems(field: Mapping[str, Any], path: str, by_key: Mapping[str, A
         form = field["related"]["form"]
         if known_forms is not None and form not in known_forms:
             yield Problem(_join(path, "related.form"), "unknown_form_ref", {"name": form})
+        if field["function"] != "count" and "column" not in field:
+            yield Problem(_join(path, "column"), "missing", {"name": "column"})
         return
     source = by_key.get(field.get("subtable", ""))
     if source is None or source["type"] != "subtable":

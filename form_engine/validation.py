@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from form_engine.compiler import CompiledField, CompiledForm, CompiledRows
@@ -56,11 +56,14 @@ class _Run:
     def __init__(self, form: CompiledForm, context: ValidationContext) -> None:
         self.provided: Mapping[str, Any] = {}
         self.failed_paths: set[str] = set()
+        self.pending_rows: list[tuple[CompiledField, list[Any], str]] = []
         self.form = form
         self.context = context
         self.lenient = context.mode == "input"
         self.errors: list[Problem] = []
-        self.evaluator = Evaluator(EvaluationContext(context.clock, context.user))
+        self.timezone = context.timezone or form.env.timezone
+        self.evaluator = Evaluator(EvaluationContext(context.clock, context.user,
+                                                     self.timezone))
 
     def fail(self, path: str, field_: CompiledField | None, code: str,
              params: Mapping[str, Any] | None = None) -> None:
@@ -93,9 +96,10 @@ class _Run:
                 value = (item.lenient if lenient else item.strict)(raw)
             except CoercionError as error:
                 self.fail(path, item, error.code, error.params)
+                self.failed_paths.add(path)
                 continue
-            if item.rows is not None:
-                value = self.rows(item, value, path, out)
+            if item.rows is not None and not prefix:
+                self.pending_rows.append((item, value, path))  # after the form's own values
             out[key] = None if value in _BLANK_STRICT else value
 
     def unknown_keys(self, by_key: Mapping[str, CompiledField], data: Mapping[str, Any],
@@ -147,7 +151,7 @@ class _Run:
                 out[formula.key] = formula.strict(
                     self.evaluate(formula, formula.formula, names, None))
             self.conditions(spec.conditional, spec.inputs, out, prefix, {**parent, **out},
-                            existing=None)
+                            existing=None, provided=row)
             result.append(out)
         return result
 
@@ -181,7 +185,10 @@ class _Run:
         result = {"sum": lambda: sum(values, Decimal(0)),
                   "avg": lambda: sum(values, Decimal(0)) / len(values),
                   "min": lambda: min(values), "max": lambda: max(values)}[function]()
-        return result if spec.get("precision") is None else round(result, spec["precision"])
+        places = spec.get("precision")
+        if places is None:
+            return result
+        return result.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
     def autonumbers(self, out: dict[str, Any]) -> None:
         existing = self.context.existing or {}
@@ -193,7 +200,7 @@ class _Run:
             if not self.context.assign_numbers or resolver is None:
                 out[item.key] = None
                 continue
-            today = self.context.clock().date()
+            today = self.context.clock().astimezone(self.timezone).date()
             period = period_key(item.spec.get("reset", "never"), today)
             sequence = resolver.next_sequence(item.key, period)
             out[item.key] = format_number(item.spec.get("pattern", "{seq}"), sequence, today)
@@ -201,7 +208,8 @@ class _Run:
     # -- conditions, required, read-only --------------------------------------------------
     def conditions(self, conditional: Any, inputs: Any, out: dict[str, Any], prefix: str,
                    names: Mapping[str, Any], existing: Mapping[str, Any] | None,
-                   result: ValidationResult | None = None) -> None:
+                   result: ValidationResult | None = None,
+                   provided: Mapping[str, Any] | None = None) -> None:
         hidden: set[str] = set()
         required: set[str] = set()
         read_only: set[str] = set()
@@ -215,7 +223,7 @@ class _Run:
             if item.readonly_if is not None and self.evaluate(item, item.readonly_if, names,
                                                               False):
                 read_only.add(item.key)
-        data_keys = self.provided
+        data_keys = self.provided if provided is None else provided
         for item in inputs:
             key = item.key
             if result is not None:
@@ -224,16 +232,30 @@ class _Run:
                 result.read_only[key] = item.read_only or key in read_only
             if key in hidden:
                 continue
-            if ((item.required or key in required) and out.get(key) is None
-                    and prefix + key not in self.failed_paths):
-                self.fail(prefix + key, item, "required")
-            if prefix or self.context.system or not (item.read_only or key in read_only):
+            if prefix + key in self.failed_paths:
                 continue
-            if existing is None:
-                if key in data_keys and out.get(key) is not None and not item.has_default:
-                    self.fail(key, item, "read_only")
+            if (item.required or key in required) and out.get(key) is None:
+                self.fail(prefix + key, item, "required")
+            elif item.rows is not None and item.rows.min_rows and not out.get(key):
+                self.fail(prefix + key, item, "too_few_rows", {"limit": item.rows.min_rows})
+            if self.context.system or not (item.read_only or key in read_only):
+                continue
+            if existing is None or prefix:
+                # On create (and in rows) a read-only field can only hold its default.
+                if key in data_keys and out.get(key) is not None and (
+                        out.get(key) != self.default_of(item)):
+                    self.fail(prefix + key, item, "read_only")
             elif key in data_keys and out.get(key) != existing.get(key):
                 self.fail(key, item, "read_only")
+
+    @staticmethod
+    def default_of(item: CompiledField) -> Any:
+        if not item.has_default:
+            return None
+        try:
+            return item.strict(item.default)
+        except CoercionError:
+            return None
 
     def rules(self, out: Mapping[str, Any]) -> None:
         for rule in self.form.rules:
@@ -303,6 +325,9 @@ def validate(form: CompiledForm, data: Any, context: ValidationContext | None = 
                 out[item.key] = (context.existing or {}).get(item.key)
     for item in form.inputs:
         out.setdefault(item.key, None)
+    for item, rows, path in run.pending_rows:
+        processed = run.rows(item, rows, path, out)
+        out[item.key] = processed or None
     run.compute(out)
     run.conditions(form.conditional, form.inputs, out, "", out, context.existing, result)
     for item in form.inputs:

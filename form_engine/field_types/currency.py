@@ -15,6 +15,7 @@ class Currency(NumberLike):
     options: ClassVar[dict[str, Any]] = {
         **NUMBER_OPTIONS, "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}
     default_precision = 2
+    decorations = ("HK$", "US$", "¥", "￥", "$", "€", "£", "元", "CNY", "RMB", "USD", "EUR")
 
     def display(self, field: Mapping[str, Any], value: Any, locale: str) -> str:
         if value is None:

@@ -33,6 +33,8 @@ class NumberLike(FieldType):
     widget = "number"
     default_precision: ClassVar[int] = 10
     integer_only: ClassVar[bool] = False
+    # What people type around a number that the number does not need (lenient input only).
+    decorations: ClassVar[tuple[str, ...]] = ()
 
     def check(self, field: Mapping[str, Any]) -> Iterator[Problem]:
         yield from check_min_max(field)
@@ -48,7 +50,12 @@ class NumberLike(FieldType):
         high = Decimal(str(field["max"])) if field.get("max") is not None else MAGNITUDE_LIMIT
         strict_low, strict_high = field.get("min") is not None, field.get("max") is not None
 
+        decorations = self.decorations
+
         def coerce(value: Any) -> Decimal | int:
+            if lenient and isinstance(value, str) and decorations:
+                for decoration in decorations:
+                    value = value.replace(decoration, "")
             number = parse_decimal(value, lenient)
             if not number.is_finite():
                 raise reject("not_a_number", value=str(value))

@@ -10,6 +10,7 @@ class Percent(NumberLike):
     name = "percent"
     widget = "percent"
     default_precision = 2
+    decorations = ("%", "％")
 
     def display(self, field: Mapping[str, Any], value: Any, locale: str) -> str:
         text = super().display(field, value, locale)

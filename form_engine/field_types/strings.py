@@ -48,7 +48,10 @@ class StringType(FieldType):
             try:
                 compile_pattern(field["pattern"])
             except Exception as exc:  # re2.error and friends
-                yield Problem("pattern", "bad_pattern", {"detail": str(exc)[:200]})
+                detail = exc.args[0] if exc.args else exc
+                if isinstance(detail, bytes):
+                    detail = detail.decode("utf-8", "replace")
+                yield Problem("pattern", "bad_pattern", {"detail": str(detail)[:200]})
 
     def max_length(self, field: Mapping[str, Any]) -> int:
         return field.get("max_length", self.default_max_length)
@@ -78,7 +81,8 @@ class StringType(FieldType):
             if size < low:
                 raise reject("too_short", limit=low)
             if pattern is not None and pattern.search(value) is None:
-                raise reject("pattern_mismatch", pattern=field["pattern"])
+                raise reject("pattern_mismatch", pattern=field["pattern"],
+                             message=field.get("pattern_message"))
             return normalize(value, field)
 
         return coerce

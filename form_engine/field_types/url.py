@@ -18,8 +18,10 @@ class Url(StringType):
     default_max_length = 2000
 
     def normalize(self, text: str, field: Mapping[str, Any]) -> str:
+        if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in text):
+            raise reject("bad_url")
         parts = urlsplit(text)
-        if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in text:
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             raise reject("bad_url")
         return text
 
