@@ -26,6 +26,7 @@ from jsonschema import Draft202012Validator
 from benchmarks.common import rate, report
 from form_engine.compiler import compile_form
 from form_engine.context import ValidationContext
+from form_engine.field_types.phone import normalize_phone
 from form_engine.schema_export import input_schema
 from form_engine.validation import validate
 
@@ -122,7 +123,8 @@ def main() -> None:
     assert jsonschema_validator.is_valid(_json_ready(records[0]))
     json_records = [_json_ready(record) for record in records]
 
-    ours = rate(lambda record: validate(form, record, context), records)
+    ours = rate(lambda record: validate(form, record, context), records,
+                reset=normalize_phone.cache_clear)  # every phone number is new to us
     reference = rate(lambda record: list(jsonschema_validator.iter_errors(record)),
                      json_records[: max(count // 10, 200)])
     report("validation", "records_per_second", ours, "records/s",

@@ -43,6 +43,8 @@ class ValidationContext:
     assign_numbers: bool = False
     # The tenant's zone for today()/now() and autonumber dates (default: the form's env).
     timezone: tzinfo | None = None
+    # One evaluator serves every record validated with this context (imports, batches).
+    evaluator: Any = field(default=None, repr=False, compare=False)
 
     @property
     def creating(self) -> bool:

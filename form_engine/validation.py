@@ -45,9 +45,12 @@ class ValidationResult:
 
 
 def _is_blank(value: Any, lenient: bool) -> bool:
-    if value is None or value == "" or value == []:
+    """Strict JSON: only null is blank ("" is checked like any text, as JSON Schema does);
+    typed input: empty text, spaces and empty lists are blank too."""
+    if value is None:
         return True
-    return lenient and isinstance(value, str) and not value.strip()
+    return lenient and (value == "" or value == [] or (isinstance(value, str)
+                                                       and not value.strip()))
 
 
 class _Run:
@@ -62,8 +65,10 @@ class _Run:
         self.lenient = context.mode == "input"
         self.errors: list[Problem] = []
         self.timezone = context.timezone or form.env.timezone
-        self.evaluator = Evaluator(EvaluationContext(context.clock, context.user,
-                                                     self.timezone))
+        if context.evaluator is None or context.evaluator.context.timezone != self.timezone:
+            context.evaluator = Evaluator(EvaluationContext(context.clock, context.user,
+                                                            self.timezone))
+        self.evaluator = context.evaluator
 
     def fail(self, path: str, field_: CompiledField | None, code: str,
              params: Mapping[str, Any] | None = None) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
 from form_engine.errors import ExpressionError
+from form_engine.expressions.compiled import Names, compile_tree, operator_table, run_code
 from form_engine.expressions.functions import FUNCTIONS
 from form_engine.expressions.limits import (
     MAX_NESTING,
@@ -65,6 +66,7 @@ class Expression:
     names: Mapping[str, int]        # name -> column of first use (1-based)
     functions: Mapping[str, int]    # function -> column of first call
     call_problems: tuple[ExpressionError, ...] = ()  # unknown functions, wrong arity
+    code: Any = None                # the compiled fast path (None when calls are unknown)
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
@@ -215,7 +217,8 @@ def compile_expression(source: str) -> Expression:
                 raise ExpressionError("forbidden_syntax", _column(node), what="this literal")
             elif isinstance(node.value, str) and len(node.value) > MAX_STRING_LENGTH:
                 raise ExpressionError("result_too_long", limit=MAX_STRING_LENGTH)
-    return Expression(source, tree.body, names, functions, tuple(call_problems))
+    code = compile_tree(tree.body) if not call_problems else None
+    return Expression(source, tree.body, names, functions, tuple(call_problems), code)
 
 
 def unknown_names(expression: Expression, known: Collection[str]) -> list[ExpressionError]:
@@ -247,6 +250,7 @@ class EvaluationContext:
 
 
 _BASE_FUNCTIONS = {name: f.call for name, f in FUNCTIONS.items() if not f.contextual}
+_OPERATORS = operator_table()
 
 
 class Evaluator(EvalWithCompoundTypes):
@@ -264,14 +268,29 @@ class Evaluator(EvalWithCompoundTypes):
             self.nodes.pop(node_type, None)  # the checker rejects these too: defence in depth
         self.context = context
         self.base_names: dict[str, Any] = {"user": context.user, **_CONSTANTS}
+        self.call_table = functions
+
+    def _eval(self, node: ast.AST) -> Any:
+        # simpleeval re-checks every intermediate result for modules and dangerous
+        # functions; the checker has already made those unreachable, so skip the walk.
+        return self.nodes[type(node)](node)
 
     def run(self, expression: Expression, names: Mapping[str, Any]) -> Any:
         """Evaluate with `names` (field values); errors become ExpressionError."""
-        scope = dict(self.base_names)
+        return self._run(expression, names, compiled=expression.code is not None)
+
+    def run_interpreted(self, expression: Expression, names: Mapping[str, Any]) -> Any:
+        """The same evaluation by simpleeval's interpreter (the reference for the fast path)."""
+        return self._run(expression, names, compiled=False)
+
+    def _run(self, expression: Expression, names: Mapping[str, Any], compiled: bool) -> Any:
+        scope = Names(self.base_names)
         scope.update(names)
         scope.setdefault("record", names)
-        self.names = scope
         try:
+            if compiled:
+                return to_number(run_code(expression.code, scope, self.call_table, _OPERATORS))
+            self.names = scope
             return to_number(self.eval(expression.source, previously_parsed=expression.tree))
         except ExpressionError:
             raise

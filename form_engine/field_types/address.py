@@ -32,8 +32,10 @@ class Address(FieldType):
                 text = value.get(part, "")
                 if not isinstance(text, str) or len(text) > LIMITS[part]:
                     raise reject("bad_address")
-                if text.strip():
-                    address[part] = text.strip() if lenient else text
+                if lenient:
+                    text = text.strip()
+                if text:
+                    address[part] = text
             if not address or (need_detail and not address.get("detail")):
                 raise reject("bad_address")
             return address
@@ -41,11 +43,16 @@ class Address(FieldType):
         return coerce
 
     def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
-        schema = {"type": "object", "additionalProperties": False, "minProperties": 1,
-                  "properties": {part: {"type": "string", "maxLength": LIMITS[part]}
-                                 for part in PARTS}}
+        schema: dict[str, Any] = {
+            "type": "object", "additionalProperties": False,
+            "properties": {part: {"type": "string", "maxLength": LIMITS[part]}
+                           for part in PARTS},
+            # at least one part filled in
+            "anyOf": [{"required": [part], "properties": {part: {"minLength": 1}}}
+                      for part in PARTS]}
         if field.get("require_detail"):
             schema["required"] = ["detail"]
+            schema["properties"]["detail"] = {**schema["properties"]["detail"], "minLength": 1}
         return schema
 
     def display(self, field: Mapping[str, Any], value: Any, locale: str) -> str:

@@ -7,6 +7,7 @@ region from the validation context, else CN.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import phonenumbers
@@ -15,6 +16,18 @@ from form_engine.field_types.base import Coercer, TypeEnv, reject
 from form_engine.field_types.strings import StringType
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+
+
+@lru_cache(maxsize=65_536)
+def normalize_phone(text: str, region: str) -> str | None:
+    """E.164 form of a valid number, else None (cached: the same numbers recur)."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class Phone(StringType):
@@ -36,13 +49,10 @@ class Phone(StringType):
                 raise reject("too_long", limit=limit)
             if not lenient and not value.startswith("+"):
                 raise reject("bad_phone", region="E.164 (+countrycode…)")
-            try:
-                number = phonenumbers.parse(value, region)
-            except phonenumbers.NumberParseException as exc:
-                raise reject("bad_phone", region=region) from exc
-            if not phonenumbers.is_valid_number(number):
+            normalized = normalize_phone(value, region)
+            if normalized is None:
                 raise reject("bad_phone", region=region)
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return normalized
 
         return coerce
 

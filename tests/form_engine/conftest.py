@@ -106,7 +106,8 @@ ENROLLMENT: dict[str, Any] = {
     "fields": [
         {"key": "student", "type": "text", "label": {"en": "Student", "zh": "学员"},
          "required": True},
-        {"key": "parent_phone", "type": "phone", "label": {"en": "Parent's phone", "zh": "家长电话"}},
+        {"key": "parent_phone", "type": "phone",
+         "label": {"en": "Parent's phone", "zh": "家长电话"}},
         {"key": "course", "type": "select", "label": {"en": "Course", "zh": "课程"},
          "required": True,
          "options": [{"value": "math", "label": {"en": "Maths", "zh": "数学"}},

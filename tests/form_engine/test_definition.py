@@ -42,7 +42,7 @@ def text(key: str, **options: Any) -> dict[str, Any]:
     return {"key": key, "type": "text", **options}
 
 
-# -- valid forms ---------------------------------------------------------------------------------
+# -- valid forms -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["customer_definition", "order_definition",
                                   "enrollment_definition", "ticket_definition"])
@@ -94,7 +94,7 @@ def test_the_builder_can_ask_which_options_a_type_takes() -> None:
     assert "required" not in options_of("formula")
 
 
-# -- the shape of a definition --------------------------------------------------------------------
+# -- the shape of a definition -----------------------------------------------------------------
 
 def test_an_unknown_type_is_named_with_the_known_ones() -> None:
     problem = only(check_definition(form(text("name"), {"key": "phone", "type": "telephone"})))
@@ -187,7 +187,7 @@ def test_shape_and_meaning_problems_are_reported_in_one_pass() -> None:
     }
 
 
-# -- keys ----------------------------------------------------------------------------------------
+# -- keys --------------------------------------------------------------------------------------
 
 def test_a_key_used_twice_is_reported_at_the_second_use() -> None:
     problem = only(check_definition(form(text("name"), text("city"), text("name"))))
@@ -211,7 +211,7 @@ def test_a_column_may_share_a_key_with_a_main_form_field(order_definition: dict[
     assert check_definition(order_definition) == []
 
 
-# -- expressions ----------------------------------------------------------------------------------
+# -- expressions -------------------------------------------------------------------------------
 
 def test_formulas_that_depend_on_each_other_in_a_cycle_are_reported() -> None:
     problem = only(check_definition(form(
@@ -336,7 +336,14 @@ def test_every_expression_problem_is_reported_at_once() -> None:
     }
 
 
-# -- layout, title, dedup ---------------------------------------------------------------------------
+def test_expressions_cannot_read_a_section_which_holds_no_value() -> None:
+    problems = check_definition(form({"key": "basics", "type": "section", "label": "Basics"},
+                                     text("name", visible_if="basics"), title="{basics}"))
+    assert paths_and_codes(problems) == {("fields[1].visible_if", "unknown_name"),
+                                         ("title", "bad_title")}
+
+
+# -- layout, title, dedup ----------------------------------------------------------------------
 
 def test_layout_may_only_place_fields_of_the_form_and_each_once() -> None:
     problems = check_definition(form(
@@ -362,7 +369,13 @@ def test_duplicate_detection_may_only_use_fields_the_user_enters() -> None:
                                          ("dedup[1][1]", "unknown_field_ref")}
 
 
-# -- options that do not fit ----------------------------------------------------------------------
+def test_duplicate_detection_cannot_use_a_subtable(order_definition: dict[str, Any]) -> None:
+    order_definition["dedup"] = [["customer", "lines"]]
+    problem = only(check_definition(order_definition))
+    assert (problem.path, problem.code) == ("dedup[0][1]", "unknown_field_ref")
+
+
+# -- options that do not fit -------------------------------------------------------------------
 
 def test_an_invalid_pattern_is_reported_with_the_reason() -> None:
     problem = only(check_definition(form(text("code", pattern="(SN-[0-9]+"))))
@@ -370,8 +383,6 @@ def test_an_invalid_pattern_is_reported_with_the_reason() -> None:
     assert "missing )" in problem.message("en")
 
 
-@pytest.mark.xfail(reason="the pattern error detail is str() of RE2's bytes message, so the "
-                          "designer reads \"b'missing ): (SN-[0-9]+'\"", strict=True)
 def test_an_invalid_pattern_reason_reads_as_plain_text() -> None:
     problem = only(check_definition(form(text("code", pattern="(SN-[0-9]+"))))
     assert "b'" not in problem.message("en")
@@ -447,7 +458,7 @@ def test_a_default_in_a_subtable_column_is_checked(order_definition: dict[str, A
                                             "bad_default")
 
 
-# -- rollups, subtables and lookups ----------------------------------------------------------------
+# -- rollups, subtables and lookups ------------------------------------------------------------
 
 def test_a_rollup_over_a_field_that_is_not_a_subtable_is_reported(
         order_definition: dict[str, Any]) -> None:
@@ -476,6 +487,23 @@ def test_a_sum_rollup_needs_a_column(order_definition: dict[str, Any]) -> None:
     del order_definition["fields"][6]["column"]
     problem = only(check_definition(order_definition))
     assert (problem.path, problem.code) == ("fields[6].column", "not_a_subtable_column")
+
+
+def test_a_related_sum_needs_the_column_it_sums(customer_definition: dict[str, Any]) -> None:
+    del customer_definition["fields"][9]["column"]
+    problem = only(check_definition(customer_definition))
+    assert (problem.path, problem.code) == ("fields[9].column", "missing")
+
+
+@pytest.mark.xfail(reason="a subtable's default is never checked: any value (here a text, "
+                          "or rows with unreadable cells and unknown columns) is accepted",
+                   strict=True)
+@pytest.mark.parametrize("default", ["nonsense", [{"qty": "many", "colour": "red"}]])
+def test_a_subtable_default_that_does_not_fit_is_reported(order_definition: dict[str, Any],
+                                                          default: Any) -> None:
+    order_definition["fields"][ORDER_LINES]["default"] = default
+    problem = only(check_definition(order_definition))
+    assert (problem.path, problem.code) == (f"fields[{ORDER_LINES}].default", "bad_default")
 
 
 @pytest.mark.parametrize("inner", ["subtable", "rollup", "autonumber", "section", "note"])
@@ -522,7 +550,7 @@ def test_a_related_rollup_over_a_form_the_app_does_not_have_is_reported(
     assert (problem.path, problem.code) == ("fields[9].related.form", "unknown_form_ref")
 
 
-# -- all at once, and compiling -------------------------------------------------------------------
+# -- all at once, and compiling ----------------------------------------------------------------
 
 def test_every_problem_of_a_broken_order_form_is_reported_at_once(
         order_definition: dict[str, Any]) -> None:

@@ -70,7 +70,7 @@ def display(type_name: str, value: Any, locale: str = "en", **options: Any) -> s
     return FIELD_TYPES[type_name].display(spec(type_name, **options), value, locale)
 
 
-# -- the registry --------------------------------------------------------------------------
+# -- the registry ------------------------------------------------------------------------------
 
 def test_the_registry_offers_every_type_the_design_names() -> None:
     assert set(FIELD_TYPES) == {
@@ -124,7 +124,7 @@ def test_a_blank_value_displays_as_nothing(name: str) -> None:
     assert display(name, None) == ""
 
 
-# -- canonical JSON agrees with each type's JSON Schema ------------------------------------
+# -- canonical JSON agrees with each type's JSON Schema ----------------------------------------
 
 CANONICAL: list[tuple[str, dict[str, Any], Any]] = [
     ("text", {}, "Acme Ltd"),
@@ -165,7 +165,7 @@ def test_a_canonical_json_value_is_stored_and_exported_as_its_json_schema_says(
         exported)
 
 
-# -- text and textarea ---------------------------------------------------------------------
+# -- text and textarea -------------------------------------------------------------------------
 
 def test_json_text_is_stored_exactly_as_sent() -> None:
     assert coerce("text", "  Acme   Ltd ") == "  Acme   Ltd "
@@ -225,7 +225,7 @@ def test_a_catastrophic_user_pattern_finishes_in_milliseconds() -> None:
     assert elapsed < FAST
 
 
-# -- numbers, money and percentages ----------------------------------------------------------
+# -- numbers, money and percentages ------------------------------------------------------------
 
 def test_a_json_number_becomes_an_exact_decimal() -> None:
     assert coerce("number", 0.1) == Decimal("0.1")
@@ -331,9 +331,6 @@ def test_a_percent_displays_with_a_percent_sign() -> None:
     assert display("percent", Decimal("12.5")) == "12.50 %"
 
 
-@pytest.mark.xfail(reason="lenient number parsing refuses the % sign and currency symbols, "
-                          "so a value Loom displays cannot be typed or imported back",
-                   strict=True)
 @pytest.mark.parametrize(("type_name", "typed", "number"), [
     ("percent", "12.5%", Decimal("12.5")),
     ("percent", "12.50 %", Decimal("12.50")),
@@ -344,7 +341,7 @@ def test_a_displayed_percent_or_amount_can_be_typed_back(type_name: str, typed: 
     assert coerce(type_name, typed, lenient=True) == number
 
 
-# -- yes / no -----------------------------------------------------------------------------
+# -- yes / no ----------------------------------------------------------------------------------
 
 def test_json_yes_or_no_is_true_or_false_only() -> None:
     assert coerce("boolean", True) is True
@@ -372,7 +369,7 @@ def test_yes_or_no_displays_in_the_readers_language() -> None:
     assert (display("boolean", True, "zh"), display("boolean", False, "zh")) == ("是", "否")
 
 
-# -- dates, times and moments ---------------------------------------------------------------
+# -- dates, times and moments ------------------------------------------------------------------
 
 def test_a_json_date_is_iso_8601() -> None:
     assert coerce("date", "2024-01-05") == date(2024, 1, 5)
@@ -470,7 +467,7 @@ def test_a_time_displays_and_exports_as_hours_and_minutes() -> None:
     assert FIELD_TYPES["time"].to_json(clock_time(9, 30, 15)) == "09:30:15"
 
 
-# -- choices ----------------------------------------------------------------------------------
+# -- choices -----------------------------------------------------------------------------------
 
 def test_a_choice_is_sent_by_its_value() -> None:
     assert coerce("select", "a") == "a"
@@ -542,7 +539,7 @@ def test_several_choices_display_as_labels_joined_for_the_reader() -> None:
     assert display("multiselect", ["vip", "new"], "zh") == "贵宾、新客"
 
 
-# -- e-mail, phone, web address ---------------------------------------------------------------
+# -- e-mail, phone, web address ----------------------------------------------------------------
 
 def test_an_email_address_is_stored_with_its_domain_in_lower_case() -> None:
     assert coerce("email", "Li.Lei+crm@Example.COM") == "Li.Lei+crm@example.com"
@@ -611,9 +608,6 @@ def test_other_web_addresses_are_refused(address: str) -> None:
     assert refusal("url", address).code == "bad_url"
 
 
-@pytest.mark.xfail(reason="url only looks for a space: tabs, line breaks and NUL pass "
-                          "(strict mode, and NUL also when typed) and are stored verbatim",
-                   strict=True)
 @pytest.mark.parametrize(("address", "lenient"), [
     ("https://exa\tmple.com", False), ("https://example.com/a\nb", False),
     ("https://example.com/\x00", False), ("https://example.com/\x00", True)])
@@ -621,7 +615,7 @@ def test_a_web_address_with_control_characters_is_refused(address: str, lenient:
     assert refusal("url", address, lenient=lenient).code == "bad_url"
 
 
-# -- ratings, addresses, references -------------------------------------------------------------
+# -- ratings, addresses, references ------------------------------------------------------------
 
 @pytest.mark.parametrize("stars", [1, 3, 5])
 def test_a_rating_is_whole_stars_from_one_to_five(stars: int) -> None:
@@ -706,7 +700,7 @@ def test_a_reference_displays_as_its_id_until_the_platform_names_it() -> None:
     assert display("lookup", 42, form="customer") == "42"
 
 
-# -- computed and layout types ----------------------------------------------------------------
+# -- computed and layout types -----------------------------------------------------------------
 
 def shape(value: Any, **options: Any) -> Any:
     return FIELD_TYPES["formula"].coercer(spec("formula", expression="x", **options), False,

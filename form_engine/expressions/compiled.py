@@ -1,0 +1,107 @@
+"""The fast path: a checked expression compiled to a Python code object.
+
+`compile_expression` has already rejected everything outside the language (no attribute
+access, no names starting with `_`, only whitelisted node types and library functions).
+This module rewrites what remains so that nothing can reach Python itself:
+
+- every name becomes a lookup in the names mapping: `price` → `_n['price']`;
+- every operator becomes a call of the sandbox's bounded operator: `a * b` → `_o[Mult](a, b)`;
+- every call goes to the function library: `round(x, 2)` → `_f['round'](x, 2)`;
+
+and evaluates it with no builtins. The result is the same as simpleeval's tree-walking
+interpretation with the same operator and function tables (a differential test generates
+expressions and compares both), about ten times faster.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from simpleeval import NameNotDefined
+
+from form_engine.expressions.limits import OPERATORS
+
+_OPERATOR_NAMES = {operator: operator.__name__ for operator in OPERATORS}
+
+
+class _Rewriter(ast.NodeTransformer):
+    def __init__(self) -> None:
+        self.constants: list[Any] = []
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, Decimal):  # compile() takes no Decimal literals
+            self.constants.append(node.value)
+            lookup = ast.Subscript(value=ast.Name("_c", ast.Load()),
+                                   slice=ast.Constant(len(self.constants) - 1), ctx=ast.Load())
+            return ast.copy_location(lookup, node)
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        lookup = ast.Subscript(value=ast.Name("_n", ast.Load()),
+                               slice=ast.Constant(node.id), ctx=ast.Load())
+        return ast.copy_location(lookup, node)
+
+    def _operator(self, op: ast.AST, args: list[ast.expr], where: ast.AST) -> ast.AST:
+        call = ast.Call(func=ast.Subscript(value=ast.Name("_o", ast.Load()),
+                                           slice=ast.Constant(_OPERATOR_NAMES[type(op)]),
+                                           ctx=ast.Load()),
+                        args=args, keywords=[])
+        return ast.copy_location(call, where)
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        return self._operator(node.op, [self.visit(node.left), self.visit(node.right)], node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        return self._operator(node.op, [self.visit(node.operand)], node)
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        # `a < b < c` is `a < b and b < c`, like Python and simpleeval (b has no side effects).
+        operands = [self.visit(node.left), *(self.visit(c) for c in node.comparators)]
+        links = [self._operator(op, [operands[i], operands[i + 1]], node)
+                 for i, op in enumerate(node.ops)]
+        if len(links) == 1:
+            return links[0]
+        return ast.copy_location(ast.BoolOp(op=ast.And(), values=links), node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        assert isinstance(node.func, ast.Name)  # guaranteed by the checker
+        function = ast.Subscript(value=ast.Name("_f", ast.Load()),
+                                 slice=ast.Constant(node.func.id), ctx=ast.Load())
+        call = ast.Call(func=function, args=[self.visit(a) for a in node.args], keywords=[])
+        return ast.copy_location(call, node)
+
+
+class Names(dict):  # type: ignore[type-arg]
+    """The names of one evaluation; an unknown one fails as simpleeval's does."""
+
+    def __missing__(self, key: str) -> Any:
+        raise NameNotDefined(key, "")
+
+
+@dataclass(frozen=True)
+class CompiledCode:
+    code: Any
+    constants: tuple[Any, ...]
+
+
+def compile_tree(tree: ast.expr) -> CompiledCode:
+    """A code object for a checked expression tree (the tree itself is left untouched)."""
+    rewriter = _Rewriter()
+    body = rewriter.visit(copy.deepcopy(tree))
+    module = ast.fix_missing_locations(ast.Expression(body=body))
+    return CompiledCode(compile(module, "<expression>", "eval"), tuple(rewriter.constants))
+
+
+def operator_table() -> dict[str, Callable[..., Any]]:
+    return {_OPERATOR_NAMES[op]: function for op, function in OPERATORS.items()}
+
+
+def run_code(compiled: CompiledCode, names: Names, functions: Mapping[str, Any],
+             operators: Mapping[str, Any]) -> Any:
+    return eval(compiled.code, {"__builtins__": {}, "_n": names, "_f": functions,
+                                "_o": operators, "_c": compiled.constants})
