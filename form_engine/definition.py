@@ -13,7 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from form_engine.errors import CoercionError, DefinitionError, Problem
+from form_engine.errors import CoercionError, DefinitionError, ExpressionError, Problem
 from form_engine.expressions import check_expression, compile_expression
 from form_engine.field_types import FIELD_TYPES, FieldType, TypeEnv
 from form_engine.metaschema import META_SCHEMA, field_options
@@ -95,29 +95,67 @@ def _field_problems(field: Mapping[str, Any], path: str, known: Collection[str],
             yield from _expression_problems(field[option], known, _join(path, option))
     if field["type"] == "formula":
         yield from _expression_problems(field["expression"], known, _join(path, "expression"))
-    if "default" in field and kind.kind == "value" and field["type"] != "subtable":
+    if "default" in field and field["type"] == "subtable":
+        yield from _subtable_default_problems(field, path, env)
+    elif "default" in field and kind.kind == "value":
         try:
             kind.coercer(field, False, env)(field["default"])
         except CoercionError as error:
-            from form_engine.messages import render
-
             yield Problem(_join(path, "default"), "bad_default",
-                          {"detail": render(error.code, "en", {**error.params,
-                                                               "label": field["key"]})})
+                          {"reason": error.code, "reason_params": {
+                              **error.params, "label": field.get("label", field["key"])}})
+
+
+def _subtable_default_problems(field: Mapping[str, Any], path: str, env: TypeEnv
+                               ) -> Iterator[Problem]:
+    """Default lines must be lines this subtable would accept."""
+    from form_engine.compiler import compile_form
+    from form_engine.context import ValidationContext
+    from form_engine.validation import validate
+
+    rows = field["default"]
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        yield Problem(_join(path, "default"), "bad_default",
+                      {"reason": "wrong_type", "reason_params": {"expected": "list",
+                                                                 "label": field["key"]}})
+        return
+    try:
+        row_form = compile_form({"key": field["key"], "fields": field["fields"]}, env=env,
+                                checked=True)
+    except Exception:  # the columns themselves are broken: reported on their own
+        return
+    for index, row in enumerate(rows):
+        for problem in validate(row_form, row, ValidationContext()).errors:
+            yield Problem(_join(path, "default"), "bad_default", {
+                "reason": problem.code,
+                "reason_params": {**problem.params, "label": f"[{index}].{problem.path}"}})
+            return
 
 
 def _duplicate_keys(fields: list[Mapping[str, Any]], path: str) -> Iterator[Problem]:
     seen: set[str] = set()
     for field_path, field in _fields_in(fields, path):
+        if not isinstance(field.get("key"), str):
+            continue
         if field["key"] in seen:
             yield Problem(_join(field_path, "key"), "duplicate_key", {"key": field["key"]})
         seen.add(field["key"])
 
 
-def _formula_cycles(fields: list[Mapping[str, Any]]) -> Iterator[Problem]:
-    formulas = {f["key"]: f for f in fields if f["type"] == "formula"}
-    graph = {key: [name for name in compile_expression(f["expression"]).names
-                   if name in formulas] for key, f in formulas.items()}
+def _names_read(source: str) -> list[str]:
+    try:
+        return list(compile_expression(source).names)
+    except ExpressionError:
+        return []  # reported where the expression is checked
+
+
+def _formula_cycles(fields: list[Mapping[str, Any]], path: str, broken: Collection[int] = ()
+                    ) -> Iterator[Problem]:
+    formulas = {f["key"]: f for index, f in enumerate(fields)
+                if index not in broken and f["type"] == "formula"}
+    graph = {key: [name for name in _names_read(f["expression"]) if name in formulas]
+             for key, f in formulas.items()}
+    position = {f.get("key"): index for index, f in enumerate(fields) if isinstance(f, dict)}
     state: dict[str, int] = {}
 
     def visit(key: str, trail: list[str]) -> list[str] | None:
@@ -137,19 +175,29 @@ def _formula_cycles(fields: list[Mapping[str, Any]]) -> Iterator[Problem]:
             cycle = visit(key, [])
             if cycle:
                 start = cycle.index(cycle[-1])
-                yield Problem("fields", "formula_cycle", {"cycle": " → ".join(cycle[start:])})
+                where = f"{path}[{position[cycle[start]]}].expression"
+                yield Problem(where, "formula_cycle", {"cycle": " → ".join(cycle[start:])})
                 return
 
 
 def _semantic_problems(definition: Mapping[str, Any], known_forms: Collection[str] | None,
-                       env: TypeEnv) -> Iterator[Problem]:
+                       env: TypeEnv, broken: Collection[int] = (),
+                       skip_sections: Collection[str] = ()) -> Iterator[Problem]:
+    """Checks of meaning; fields at `broken` indices (malformed) and `skip_sections` are
+    passed over, so shape and meaning problems come back together in one pass."""
     fields = definition["fields"]
-    by_key = {field["key"]: field for field in fields}
-    # Names an expression may read: fields that hold a value (not sections or notes).
+    by_key = {field["key"]: field for index, field in enumerate(fields) if index not in broken}
+    # Names an expression may read: fields that hold a value (not sections or notes); a
+    # malformed field's key still counts, so it is not also reported as unknown.
     top_keys = {key for key, field in by_key.items()
                 if FIELD_TYPES[field["type"]].kind != "layout"}
-    yield from _duplicate_keys(fields, "fields")
-    for path, field in _fields_in(fields, "fields"):
+    top_keys |= {field.get("key") for index, field in enumerate(fields) if index in broken
+                 and isinstance(field, dict) and isinstance(field.get("key"), str)}
+    yield from _duplicate_keys([field if isinstance(field, dict) else {} for field in fields],
+                               "fields")
+    for index, (path, field) in enumerate(_fields_in(fields, "fields")):
+        if index in broken:
+            continue
         kind = FIELD_TYPES[field["type"]]
         yield from _field_problems(field, path, top_keys, kind, env)
         if field["type"] == "subtable":
@@ -164,23 +212,31 @@ def _semantic_problems(definition: Mapping[str, Any], known_forms: Collection[st
                                   {"type": row_field["type"]})
                     continue
                 yield from _field_problems(row_field, row_path, row_keys, row_kind, env)
-            yield from _formula_cycles(rows)
+                if row_field["type"] == "lookup" and known_forms is not None and (
+                        row_field["form"] not in known_forms):
+                    yield Problem(_join(row_path, "form"), "unknown_form_ref",
+                                  {"name": row_field["form"]})
+            yield from _formula_cycles(rows, _join(path, "fields"))
         if field["type"] == "rollup":
             yield from _rollup_problems(field, path, by_key, known_forms)
         if field["type"] == "lookup" and known_forms is not None and (
                 field["form"] not in known_forms):
             yield Problem(_join(path, "form"), "unknown_form_ref", {"name": field["form"]})
-    yield from _formula_cycles(fields)
-    for index, rule in enumerate(definition.get("rules", [])):
+    yield from _formula_cycles(fields, "fields", broken)
+    for index, rule in enumerate([] if "rules" in skip_sections else definition.get("rules", [])):
         yield from _expression_problems(rule["error_if"], top_keys, f"rules[{index}].error_if")
         if "field" in rule and rule["field"] not in top_keys:
             yield Problem(f"rules[{index}].field", "unknown_field_ref", {"name": rule["field"]})
-    yield from _layout_problems(definition, set(by_key))
-    for match in _TITLE_PLACEHOLDER.finditer(definition.get("title", "")):
+    if "layout" not in skip_sections:
+        yield from _layout_problems(definition, set(by_key) | top_keys)
+    title = "" if "title" in skip_sections else definition.get("title", "")
+    for match in _TITLE_PLACEHOLDER.finditer(title):
         if match.group(1) not in top_keys:
             yield Problem("title", "bad_title", {"name": match.group(1)})
-    for index, keys in enumerate(definition.get("dedup", [])):
+    for index, keys in enumerate([] if "dedup" in skip_sections else definition.get("dedup", [])):
         for position, key in enumerate(keys):
+            if key in top_keys and key not in by_key:
+                continue  # a malformed field: reported already
             if key not in top_keys or FIELD_TYPES[by_key[key]["type"]].kind != "value" or (
                     by_key[key]["type"] == "subtable"):
                 yield Problem(f"dedup[{index}][{position}]", "unknown_field_ref", {"name": key})
@@ -227,9 +283,16 @@ def check_definition(definition: Any, known_forms: Collection[str] | None = None
     `known_forms` (keys of the app's forms) lets lookups and related rollups be checked.
     """
     problems = _schema_problems(definition)
-    if problems:
+    if not problems:
+        return list(_semantic_problems(definition, known_forms, env or TypeEnv()))
+    if not isinstance(definition, dict) or not isinstance(definition.get("fields"), list) or (
+            any(problem.path in ("", "fields") for problem in problems)):
         return problems
-    return list(_semantic_problems(definition, known_forms, env or TypeEnv()))
+    broken = {int(match.group(1)) for problem in problems
+              if (match := re.match(r"fields\[(\d+)\]", problem.path))}
+    sections = {re.split(r"[.\[]", problem.path)[0] for problem in problems}
+    return problems + list(_semantic_problems(definition, known_forms, env or TypeEnv(),
+                                              broken, sections))
 
 
 def require_valid(definition: Any, known_forms: Collection[str] | None = None,

@@ -144,6 +144,8 @@ def render(code: str, locale: str, params: Mapping[str, Any]) -> str:
     if "label" in values and isinstance(values["label"], Mapping):
         values["label"] = label_text(values["label"], locale)
     values.setdefault("label", values.get("key", ""))
+    if "reason" in values:  # a nested problem, rendered in the same language
+        values["detail"] = render(values["reason"], locale, values.get("reason_params", {}))
     if code == "pattern_mismatch" and values.get("message"):
         return label_text(values["message"], locale)  # the designer's own wording
     if isinstance(values.get("message"), Mapping):

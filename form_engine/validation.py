@@ -121,7 +121,10 @@ class _Run:
         for item in fields:
             if item.key in data or item.kind not in ("value", "subtable"):
                 continue
-            if item.has_default:
+            if item.rows is not None and item.has_default:
+                # Default lines are completed exactly like lines that were sent.
+                self.pending_rows.append((item, list(item.default or []), item.key))
+            elif item.has_default:
                 try:
                     out[item.key] = item.strict(item.default)
                 except CoercionError:
@@ -326,8 +329,17 @@ def validate(form: CompiledForm, data: Any, context: ValidationContext | None = 
         run.defaults(form.inputs, data, out, out)
     else:
         for item in form.inputs:
-            if item.key not in data:
-                out[item.key] = (context.existing or {}).get(item.key)
+            if item.key in data:
+                continue
+            stored = (context.existing or {}).get(item.key)
+            if item.rows is not None and stored:
+                # Stored lines are re-run, so row formulas follow changes to the form.
+                inputs = {column.key for column in item.rows.inputs}
+                run.pending_rows.append((item, [
+                    {key: value for key, value in row.items() if key in inputs}
+                    for row in stored if isinstance(row, dict)], item.key))
+            else:
+                out[item.key] = stored
     for item in form.inputs:
         out.setdefault(item.key, None)
     for item, rows, path in run.pending_rows:

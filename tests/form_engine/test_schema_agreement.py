@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 import simplejson
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
