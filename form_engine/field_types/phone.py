@@ -6,6 +6,7 @@ region from the validation context, else CN.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -16,6 +17,7 @@ from form_engine.field_types.base import Coercer, TypeEnv, reject
 from form_engine.field_types.strings import StringType
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+_E164 = re.compile(E164_PATTERN)  # the JSON API takes canonical numbers only
 
 
 @lru_cache(maxsize=65_536)
@@ -47,8 +49,8 @@ class Phone(StringType):
                 raise reject("wrong_type", expected="text")
             if len(value) > limit:
                 raise reject("too_long", limit=limit)
-            if not lenient and not value.startswith("+"):
-                raise reject("bad_phone", region="E.164 (+countrycode…)")
+            if not lenient and not _E164.match(value):
+                raise reject("bad_phone", region="E.164 (+8613812345678)")
             normalized = normalize_phone(value, region)
             if normalized is None:
                 raise reject("bad_phone", region=region)

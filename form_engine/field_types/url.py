@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from form_engine.field_types.base import reject
 from form_engine.field_types.strings import StringType
 
-URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$"
 
 
 class Url(StringType):

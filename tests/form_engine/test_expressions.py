@@ -716,3 +716,60 @@ def test_the_user_guide_states_the_limits() -> None:
     for limit in (MAX_SOURCE_LENGTH, MAX_NESTING, MAX_POWER_DIGITS, MAX_STRING_LENGTH,
                   MAX_LIST_LENGTH):
         assert f"{limit:,}" in guide, limit
+
+
+# --- the compiled fast path agrees with simpleeval's interpreter ----------------------------
+
+def _expressions():
+    from hypothesis import strategies as st
+
+    atoms = st.sampled_from(["qty", "price", "name", "tags", "lines", "signed", "none_field",
+                             "1", "2.5", "0", "-3", "'a'", "'VIP'", "true", "null",
+                             "today()", "date(2024, 1, 31)"])
+    binary = st.sampled_from(["+", "-", "*", "/", "//", "%", "**", "==", "!=", "<", ">=",
+                              " and ", " or ", " in ", " not in "])
+    calls = st.sampled_from(["round({}, 1)", "upper({})", "len({})", "coalesce({}, 0)",
+                             "not_empty({})", "text({})", "abs({})", "-{}", "not {}",
+                             "sum(lines, 'qty') + {}", "add_days(signed, {})"])
+
+    def extend(children):
+        return st.one_of(
+            st.tuples(children, binary, children).map(lambda t: f"({t[0]}{t[1]}{t[2]})"),
+            st.tuples(calls, children).map(lambda t: t[0].format(t[1])),
+            st.tuples(children, children, children).map(
+                lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+        )
+
+    return st.recursive(atoms, extend, max_leaves=8)
+
+
+NAMES = {"qty": 3, "price": Decimal("9.90"), "name": "Li Lei", "tags": ["VIP", "new"],
+         "lines": [{"qty": 2}, {"qty": None}], "signed": date(2024, 2, 29), "none_field": None}
+
+
+def _outcome(run: Callable[[], Any]) -> Any:
+    try:
+        return ("ok", run())
+    except ExpressionError as error:
+        return ("error", error.code)
+
+
+def test_the_compiled_fast_path_gives_the_interpreters_results() -> None:
+    from hypothesis import HealthCheck, given, settings
+
+    @given(_expressions())
+    @settings(max_examples=400, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    def agree(source: str) -> None:
+        try:
+            expression = compile_expression(source)
+        except ExpressionError:
+            return  # the generator writes some things that are not expressions
+
+        evaluator = Evaluator(EvaluationContext(lambda: NOW))
+        names = {**NAMES}
+        fast = _outcome(lambda: evaluator.run(expression, names))
+        slow = _outcome(lambda: evaluator.run_interpreted(expression, names))
+        assert fast == slow, source
+
+    agree()
