@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import phonenumbers
 
 from form_engine.field_types.base import Coercer, TypeEnv, reject
+from form_engine.field_types.phone_fast import fast_validity
 from form_engine.field_types.strings import StringType
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
@@ -51,6 +52,12 @@ class Phone(StringType):
                 raise reject("too_long", limit=limit)
             if not lenient and not _E164.match(value):
                 raise reject("bad_phone", region="E.164 (+8613812345678)")
+            if not lenient:
+                verdict = fast_validity(value)  # canonical already: no parsing needed
+                if verdict is True:
+                    return value
+                if verdict is False:
+                    raise reject("bad_phone", region=region)
             normalized = normalize_phone(value, region)
             if normalized is None:
                 raise reject("bad_phone", region=region)
