@@ -17,6 +17,10 @@ FALSE_WORDS = frozenset({"false", "no", "n", "0", "off", "否", "错", "假", "�
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋：／", "0123456789.,-+:/")
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
 _DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})\s*日?\s*$")
+# RFC 3339 date-time with an offset: what strict JSON (and the JSON Schema export) takes.
+ISO_DATETIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+                r"(Z|[+-][0-9]{2}:[0-9]{2})$")
+_ISO_DATETIME = re.compile(ISO_DATETIME)
 _TIME = re.compile(r"^\s*(\d{1,2})[:：时點点](\d{2})(?:[:：分](\d{2}))?\s*秒?\s*$")
 
 
@@ -85,7 +89,9 @@ def parse_datetime(value: Any, lenient: bool, default_tz: Any = UTC) -> datetime
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
-        text = normalize_text(value) if lenient else value.strip()
+        text = normalize_text(value) if lenient else value
+        if not lenient and not _ISO_DATETIME.match(text):
+            raise CoercionError("bad_datetime", value=value)
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:

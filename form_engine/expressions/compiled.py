@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from simpleeval import NameNotDefined
-
 from form_engine.expressions.limits import OPERATORS
 
 _OPERATOR_NAMES = {operator: operator.__name__ for operator in OPERATORS}
+_CONSTANTS = {"true": True, "True": True, "false": False, "False": False, "null": None,
+              "None": None}
 
 
 class _Rewriter(ast.NodeTransformer):
@@ -42,6 +42,11 @@ class _Rewriter(ast.NodeTransformer):
         return node
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in _CONSTANTS:
+            return ast.copy_location(ast.Constant(_CONSTANTS[node.id]), node)
+        if node.id in ("user", "record"):  # the acting user; the names themselves
+            alias = "_u" if node.id == "user" else "_n"
+            return ast.copy_location(ast.Name(alias, ast.Load()), node)
         lookup = ast.Subscript(value=ast.Name("_n", ast.Load()),
                                slice=ast.Constant(node.id), ctx=ast.Load())
         return ast.copy_location(lookup, node)
@@ -76,13 +81,6 @@ class _Rewriter(ast.NodeTransformer):
         return ast.copy_location(call, node)
 
 
-class Names(dict):  # type: ignore[type-arg]
-    """The names of one evaluation; an unknown one fails as simpleeval's does."""
-
-    def __missing__(self, key: str) -> Any:
-        raise NameNotDefined(key, "")
-
-
 @dataclass(frozen=True)
 class CompiledCode:
     code: Any
@@ -101,7 +99,8 @@ def operator_table() -> dict[str, Callable[..., Any]]:
     return {_OPERATOR_NAMES[op]: function for op, function in OPERATORS.items()}
 
 
-def run_code(compiled: CompiledCode, names: Names, functions: Mapping[str, Any],
-             operators: Mapping[str, Any]) -> Any:
-    return eval(compiled.code, {"__builtins__": {}, "_n": names, "_f": functions,
+def run_code(compiled: CompiledCode, names: Mapping[str, Any], user: Mapping[str, Any],
+             functions: Mapping[str, Any], operators: Mapping[str, Any]) -> Any:
+    """Evaluate with `names` as they are (no copy): field values by key."""
+    return eval(compiled.code, {"__builtins__": {}, "_n": names, "_u": user, "_f": functions,
                                 "_o": operators, "_c": compiled.constants})

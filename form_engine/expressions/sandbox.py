@@ -18,10 +18,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from simpleeval import EvalWithCompoundTypes, InvalidExpression
+from simpleeval import EvalWithCompoundTypes, InvalidExpression, NameNotDefined
 
 from form_engine.errors import ExpressionError
-from form_engine.expressions.compiled import Names, compile_tree, operator_table, run_code
+from form_engine.expressions.compiled import compile_tree, operator_table, run_code
 from form_engine.expressions.functions import FUNCTIONS
 from form_engine.expressions.limits import (
     MAX_NESTING,
@@ -284,12 +284,19 @@ class Evaluator(EvalWithCompoundTypes):
         return self._run(expression, names, compiled=False)
 
     def _run(self, expression: Expression, names: Mapping[str, Any], compiled: bool) -> Any:
-        scope = Names(self.base_names)
-        scope.update(names)
-        scope.setdefault("record", names)
         try:
             if compiled:
-                return to_number(run_code(expression.code, scope, self.call_table, _OPERATORS))
+                try:
+                    return to_number(run_code(expression.code, names, self.context.user,
+                                              self.call_table, _OPERATORS))
+                except KeyError as exc:
+                    missing = exc.args[0] if exc.args else None
+                    if missing in expression.names and missing not in names:
+                        raise NameNotDefined(missing, expression.source) from exc
+                    raise
+            scope = dict(self.base_names)
+            scope.update(names)
+            scope.setdefault("record", names)
             self.names = scope
             return to_number(self.eval(expression.source, previously_parsed=expression.tree))
         except ExpressionError:

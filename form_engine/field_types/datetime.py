@@ -5,11 +5,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from form_engine.coercion import parse_datetime
+from form_engine.coercion import ISO_DATETIME, parse_datetime
 from form_engine.field_types.base import DATES, Coercer, FieldType, TypeEnv
-
-ISO_DATETIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
-                r"(Z|[+-][0-9]{2}:[0-9]{2})$")
 
 
 class DateTime(FieldType):

@@ -67,7 +67,9 @@ class NumberLike(FieldType):
                 if number != number.to_integral_value():
                     raise reject("not_an_integer")
                 return int(number)
-            if decimal_places(number.normalize()) > places:
+            exponent = number.as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > places and (
+                    decimal_places(number.normalize()) > places):  # 1.50 has 1 place, not 2
                 raise reject("too_many_decimals", limit=places)
             return number
 
