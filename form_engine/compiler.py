@@ -58,6 +58,8 @@ class CompiledRows:
     conditional: tuple[CompiledField, ...]
     min_rows: int
     max_rows: int
+    has_defaults: bool
+    input_keys: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class CompiledForm:
     defaults_by_expression: tuple[CompiledField, ...]
     rules: tuple[CompiledRule, ...]
     references: tuple[CompiledField, ...]    # user / department / lookup fields
+    input_keys: frozenset[str] = frozenset()  # what a client may send
     env: TypeEnv = field(default_factory=TypeEnv)
 
     @property
@@ -136,6 +139,8 @@ def _compile_rows(spec: Mapping[str, Any], env: TypeEnv) -> CompiledRows:
         formulas=tuple(_formula_order(fields)),
         conditional=tuple(f for f in fields if f.visible_if or f.required_if or f.readonly_if),
         min_rows=spec.get("min_rows", 0), max_rows=spec.get("max_rows", 1000),
+        has_defaults=any(f.has_default or f.default_expression for f in fields),
+        input_keys=frozenset(f.key for f in fields if f.kind == "value"),
     )
 
 
@@ -159,5 +164,6 @@ def compile_form(definition: Mapping[str, Any], env: TypeEnv | None = None,
         defaults_by_expression=tuple(f for f in fields if f.default_expression),
         rules=rules,
         references=tuple(f for f in fields if f.type in ("user", "department", "lookup")),
+        input_keys=frozenset(f.key for f in fields if f.kind in ("value", "subtable")),
         env=env,
     )

@@ -147,18 +147,23 @@ class _Run:
             if not isinstance(row, dict):
                 self.fail(f"{path}[{index}]", item, "wrong_type", {"expected": "object"})
                 continue
-            self.unknown_keys(spec.by_key, row, prefix)
+            if not row.keys() <= spec.input_keys:
+                self.unknown_keys(spec.by_key, row, prefix)
             out: dict[str, Any] = {}
             self.coerce(spec.inputs, row, prefix, out)
-            # Rows are re-sent whole on every save, so a missing cell takes its default.
-            self.defaults(spec.inputs, row, out, {**parent, **out})
+            # A row's expressions see the form's values and the row's own (row first).
+            names = dict(parent)
+            if spec.has_defaults and len(out) < len(spec.inputs):
+                # Rows are re-sent whole on every save, so a missing cell takes its default.
+                names.update(out)
+                self.defaults(spec.inputs, row, out, names)
             for column in spec.inputs:
                 out.setdefault(column.key, None)
+            names.update(out)
             for formula in spec.formulas:
-                names = {**parent, **out}
-                out[formula.key] = formula.strict(
+                names[formula.key] = out[formula.key] = formula.strict(
                     self.evaluate(formula, formula.formula, names, None))
-            self.conditions(spec.conditional, spec.inputs, out, prefix, {**parent, **out},
+            self.conditions(spec.conditional, spec.inputs, out, prefix, names,
                             existing=None, provided=row)
             result.append(out)
         return result
@@ -322,7 +327,8 @@ def validate(form: CompiledForm, data: Any, context: ValidationContext | None = 
     run.provided = data
     run.failed_paths = set()
     out: dict[str, Any] = {}
-    run.unknown_keys(form.by_key, data, "")
+    if not data.keys() <= form.input_keys:
+        run.unknown_keys(form.by_key, data, "")
     run.coerce(form.inputs, data, "", out)
     run.failed_paths = {problem.path for problem in run.errors}
     if context.creating:

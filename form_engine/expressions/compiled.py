@@ -83,16 +83,24 @@ class _Rewriter(ast.NodeTransformer):
 
 @dataclass(frozen=True)
 class CompiledCode:
-    code: Any
-    constants: tuple[Any, ...]
+    # (_n, _u, _f, _o) -> value; the decimal constants are bound in as `_c`
+    function: Callable[..., Any]
+
+
+_PARAMETERS = ast.arguments(posonlyargs=[], args=[ast.arg(name) for name in
+                                                  ("_n", "_u", "_f", "_o")],
+                            kwonlyargs=[], kw_defaults=[], defaults=[])
 
 
 def compile_tree(tree: ast.expr) -> CompiledCode:
-    """A code object for a checked expression tree (the tree itself is left untouched)."""
+    """A Python function for a checked expression tree (the tree itself is left untouched)."""
     rewriter = _Rewriter()
     body = rewriter.visit(copy.deepcopy(tree))
-    module = ast.fix_missing_locations(ast.Expression(body=body))
-    return CompiledCode(compile(module, "<expression>", "eval"), tuple(rewriter.constants))
+    lambda_ = ast.Lambda(args=_PARAMETERS, body=body)
+    module = ast.fix_missing_locations(ast.Expression(body=lambda_))
+    code = compile(module, "<expression>", "eval")
+    function = eval(code, {"__builtins__": {}, "_c": tuple(rewriter.constants)})
+    return CompiledCode(function)
 
 
 def operator_table() -> dict[str, Callable[..., Any]]:
@@ -102,5 +110,4 @@ def operator_table() -> dict[str, Callable[..., Any]]:
 def run_code(compiled: CompiledCode, names: Mapping[str, Any], user: Mapping[str, Any],
              functions: Mapping[str, Any], operators: Mapping[str, Any]) -> Any:
     """Evaluate with `names` as they are (no copy): field values by key."""
-    return eval(compiled.code, {"__builtins__": {}, "_n": names, "_u": user, "_f": functions,
-                                "_o": operators, "_c": compiled.constants})
+    return compiled.function(names, user, functions, operators)
