@@ -13,7 +13,14 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from form_engine.errors import CoercionError, DefinitionError, ExpressionError, Problem
+from form_engine.errors import (
+    CoercionError,
+    DefinitionError,
+    ExpressionError,
+    Problem,
+    join_path,
+    json_path,
+)
 from form_engine.expressions import check_expression, compile_expression
 from form_engine.field_types import FIELD_TYPES, FieldType, TypeEnv
 from form_engine.metaschema import META_SCHEMA, field_options
@@ -21,17 +28,6 @@ from form_engine.metaschema import META_SCHEMA, field_options
 _VALIDATOR = Draft202012Validator(META_SCHEMA)
 FIELD_EXPRESSIONS = ("visible_if", "required_if", "readonly_if", "default_expression")
 _TITLE_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-
-
-def json_path(parts: Any) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 def _schema_problems(definition: Any) -> list[Problem]:
@@ -59,14 +55,15 @@ def _translate(error: ValidationError) -> Iterator[Problem]:
         for name in instance:
             if name not in known:
                 if kind is not None:
-                    yield Problem(_join(path, name), "unknown_option", {"type": kind, "name": name})
+                    yield Problem(join_path(path, name), "unknown_option",
+                                  {"type": kind, "name": name})
                 else:
-                    yield Problem(_join(path, name), "unknown_property", {"name": name})
+                    yield Problem(join_path(path, name), "unknown_property", {"name": name})
         return
     if error.validator == "required" and isinstance(instance, dict):
         for name in error.validator_value:
             if name not in instance:
-                yield Problem(_join(path, name), "missing", {"name": name})
+                yield Problem(join_path(path, name), "missing", {"name": name})
         return
     if error.validator == "enum" and path.endswith(".type"):
         yield Problem(path, "unknown_type",
@@ -89,19 +86,19 @@ def _expression_problems(source: str, known: Collection[str], path: str) -> Iter
 def _field_problems(field: Mapping[str, Any], path: str, known: Collection[str],
                     kind: FieldType, env: TypeEnv) -> Iterator[Problem]:
     for problem in kind.check(field):
-        yield Problem(_join(path, problem.path), problem.code, problem.params)
+        yield Problem(join_path(path, problem.path), problem.code, problem.params)
     for option in FIELD_EXPRESSIONS:
         if option in field:
-            yield from _expression_problems(field[option], known, _join(path, option))
+            yield from _expression_problems(field[option], known, join_path(path, option))
     if field["type"] == "formula":
-        yield from _expression_problems(field["expression"], known, _join(path, "expression"))
+        yield from _expression_problems(field["expression"], known, join_path(path, "expression"))
     if "default" in field and field["type"] == "subtable":
         yield from _subtable_default_problems(field, path, env)
     elif "default" in field and kind.kind == "value":
         try:
             kind.coercer(field, False, env)(field["default"])
         except CoercionError as error:
-            yield Problem(_join(path, "default"), "bad_default",
+            yield Problem(join_path(path, "default"), "bad_default",
                           {"reason": error.code, "reason_params": {
                               **error.params, "label": field.get("label", field["key"])}})
 
@@ -115,7 +112,7 @@ def _subtable_default_problems(field: Mapping[str, Any], path: str, env: TypeEnv
 
     rows = field["default"]
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        yield Problem(_join(path, "default"), "bad_default",
+        yield Problem(join_path(path, "default"), "bad_default",
                       {"reason": "wrong_type", "reason_params": {"expected": "list",
                                                                  "label": field["key"]}})
         return
@@ -126,7 +123,7 @@ def _subtable_default_problems(field: Mapping[str, Any], path: str, env: TypeEnv
         return
     for index, row in enumerate(rows):
         for problem in validate(row_form, row, ValidationContext()).errors:
-            yield Problem(_join(path, "default"), "bad_default", {
+            yield Problem(join_path(path, "default"), "bad_default", {
                 "reason": problem.code,
                 "reason_params": {**problem.params, "label": f"[{index}].{problem.path}"}})
             return
@@ -138,7 +135,7 @@ def _duplicate_keys(fields: list[Mapping[str, Any]], path: str) -> Iterator[Prob
         if not isinstance(field.get("key"), str):
             continue
         if field["key"] in seen:
-            yield Problem(_join(field_path, "key"), "duplicate_key", {"key": field["key"]})
+            yield Problem(join_path(field_path, "key"), "duplicate_key", {"key": field["key"]})
         seen.add(field["key"])
 
 
@@ -202,26 +199,26 @@ def _semantic_problems(definition: Mapping[str, Any], known_forms: Collection[st
         yield from _field_problems(field, path, top_keys, kind, env)
         if field["type"] == "subtable":
             rows = field["fields"]
-            yield from _duplicate_keys(rows, _join(path, "fields"))
+            yield from _duplicate_keys(rows, join_path(path, "fields"))
             row_keys = top_keys | {row["key"] for row in rows
                                    if FIELD_TYPES[row["type"]].kind != "layout"}
-            for row_path, row_field in _fields_in(rows, _join(path, "fields")):
+            for row_path, row_field in _fields_in(rows, join_path(path, "fields")):
                 row_kind = FIELD_TYPES[row_field["type"]]
                 if not row_kind.in_subtable:
-                    yield Problem(_join(row_path, "type"), "nested_subtable",
+                    yield Problem(join_path(row_path, "type"), "nested_subtable",
                                   {"type": row_field["type"]})
                     continue
                 yield from _field_problems(row_field, row_path, row_keys, row_kind, env)
                 if row_field["type"] == "lookup" and known_forms is not None and (
                         row_field["form"] not in known_forms):
-                    yield Problem(_join(row_path, "form"), "unknown_form_ref",
+                    yield Problem(join_path(row_path, "form"), "unknown_form_ref",
                                   {"name": row_field["form"]})
-            yield from _formula_cycles(rows, _join(path, "fields"))
+            yield from _formula_cycles(rows, join_path(path, "fields"))
         if field["type"] == "rollup":
             yield from _rollup_problems(field, path, by_key, known_forms)
         if field["type"] == "lookup" and known_forms is not None and (
                 field["form"] not in known_forms):
-            yield Problem(_join(path, "form"), "unknown_form_ref", {"name": field["form"]})
+            yield Problem(join_path(path, "form"), "unknown_form_ref", {"name": field["form"]})
     yield from _formula_cycles(fields, "fields", broken)
     for index, rule in enumerate([] if "rules" in skip_sections else definition.get("rules", [])):
         yield from _expression_problems(rule["error_if"], top_keys, f"rules[{index}].error_if")
@@ -247,20 +244,20 @@ def _rollup_problems(field: Mapping[str, Any], path: str, by_key: Mapping[str, A
     if "related" in field:
         form = field["related"]["form"]
         if known_forms is not None and form not in known_forms:
-            yield Problem(_join(path, "related.form"), "unknown_form_ref", {"name": form})
+            yield Problem(join_path(path, "related.form"), "unknown_form_ref", {"name": form})
         if field["function"] != "count" and "column" not in field:
-            yield Problem(_join(path, "column"), "missing", {"name": "column"})
+            yield Problem(join_path(path, "column"), "missing", {"name": "column"})
         return
     source = by_key.get(field.get("subtable", ""))
     if source is None or source["type"] != "subtable":
-        yield Problem(_join(path, "subtable"), "not_a_subtable",
+        yield Problem(join_path(path, "subtable"), "not_a_subtable",
                       {"name": field.get("subtable", "")})
         return
     column = field.get("column")
     if column is None and field["function"] == "count":
         return
     if column not in {row["key"] for row in source["fields"]}:
-        yield Problem(_join(path, "column"), "not_a_subtable_column",
+        yield Problem(join_path(path, "column"), "not_a_subtable_column",
                       {"name": column, "subtable": source["key"]})
 
 

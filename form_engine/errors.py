@@ -12,6 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def json_path(parts: Any) -> str:
+    """`["admin", "email"]` -> `admin.email`; `["lines", 2, "qty"]` -> `lines[2].qty`."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def join_path(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
 @dataclass(frozen=True)
 class Problem:
     path: str

@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from crm_platform.errors import BadRequest, FieldError, UnsupportedMediaType, ValidationFailed
+from form_engine.errors import join_path, json_path
 
 
 def _reject_constant(name: str) -> Any:
@@ -86,21 +87,6 @@ def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
     return _validator(json.dumps(schema, sort_keys=True))
 
 
-def json_path(parts: Any) -> str:
-    """`["admin", "email"]` -> `admin.email`; `["roles", 1]` -> `roles[1]`."""
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 _SIMPLE = {
     "minLength": ("too_short", "limit"),
     "maxLength": ("too_long", "limit"),
@@ -124,16 +110,16 @@ def field_errors(error: ValidationError) -> Iterator[FieldError]:
         instance = error.instance if isinstance(error.instance, dict) else {}
         for name in error.validator_value:
             if name not in instance:
-                yield FieldError(_join(path, name), "required")
+                yield FieldError(join_path(path, name), "required")
     elif keyword == "additionalProperties":
         known = set(error.schema.get("properties", {}))
         for name in error.instance:
             if name not in known:
-                yield FieldError(_join(path, str(name)), "unknown_field")
+                yield FieldError(join_path(path, str(name)), "unknown_field")
     elif keyword == "unevaluatedProperties":
         for name in error.instance:
             if name not in error.schema.get("properties", {}):
-                yield FieldError(_join(path, str(name)), "unknown_field")
+                yield FieldError(join_path(path, str(name)), "unknown_field")
     elif keyword == "type":
         expected = error.validator_value
         expected = expected if isinstance(expected, str) else next(
