@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
+import simplejson
 from flask import Flask, Response, current_app, g
 from sqlalchemy import (
     JSON,
@@ -80,10 +81,27 @@ def tenant_fk() -> Any:
     return mapped_column(IdType, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dump_json(value: Any) -> str:
+    """JSON columns keep decimals exact (written as numbers, read back as Decimal)."""
+    return simplejson.dumps(value, use_decimal=True, default=_json_default, ensure_ascii=False)
+
+
+def load_json(text: str) -> Any:
+    return simplejson.loads(text, use_decimal=True)
+
+
 def build_engine(url: str) -> Engine:
     """An engine with the per-backend settings Loom needs."""
+    json_options = {"json_serializer": dump_json, "json_deserializer": load_json}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               **json_options)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -94,7 +112,8 @@ def build_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         **json_options)
 
 
 class Database:

@@ -97,6 +97,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Form {form} has no published version yet.",
         "zh": "表单 {form} 还没有已发布的版本。",
     },
+    "precondition_failed": {
+        "en": "The record changed since you read it (now version {current}); reload and retry.",
+        "zh": "记录在您读取后已被修改（当前版本 {current}），请刷新后重试。",
+    },
+    "stale_record": {
+        "en": "The record changed since you read it (now version {current}); reload and retry.",
+        "zh": "记录在您读取后已被修改（当前版本 {current}），请刷新后重试。",
+    },
+    "record_locked": {
+        "en": "The record is locked while an approval is pending.",
+        "zh": "记录正在审批中，已被锁定。",
+    },
+    "bad_if_match": {
+        "en": "If-Match must be an ETag this API issued, such as \"3\".",
+        "zh": "If-Match 必须是本接口返回的 ETag，例如 \"3\"。",
+    },
     "csrf_failed": {
         "en": "The form has expired or its CSRF token is missing; reload the page and retry.",
         "zh": "表单已过期或缺少 CSRF 令牌，请刷新页面后重试。",
@@ -217,6 +233,7 @@ WORDS: dict[str, dict[str, str]] = {
     "app": {"en": "app", "zh": "应用"},
     "form": {"en": "form", "zh": "表单"},
     "version": {"en": "version", "zh": "版本"},
+    "record": {"en": "record", "zh": "记录"},
     "body": {"en": "the body", "zh": "请求体"},
 }
 

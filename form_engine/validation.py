@@ -14,6 +14,7 @@ Errors are `Problem`s with a path (`lines[2].qty`), a code and params incl. the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -59,7 +60,7 @@ class _Run:
     def __init__(self, form: CompiledForm, context: ValidationContext) -> None:
         self.provided: Mapping[str, Any] = {}
         self.failed_paths: set[str] = set()
-        self.pending_rows: list[tuple[CompiledField, list[Any], str]] = []
+        self.pending_rows: list[tuple[CompiledField, list[Any], str, bool]] = []
         self.form = form
         self.context = context
         self.lenient = context.mode == "input"
@@ -104,7 +105,7 @@ class _Run:
                 self.failed_paths.add(path)
                 continue
             if item.rows is not None and not prefix:
-                self.pending_rows.append((item, value, path))  # after the form's own values
+                self.pending_rows.append((item, value, path, False))  # after the form's values
             out[key] = None if value in _BLANK_STRICT else value
 
     def unknown_keys(self, by_key: Mapping[str, CompiledField], data: Mapping[str, Any],
@@ -123,7 +124,7 @@ class _Run:
                 continue
             if item.rows is not None and item.has_default:
                 # Default lines are completed exactly like lines that were sent.
-                self.pending_rows.append((item, list(item.default or []), item.key))
+                self.pending_rows.append((item, list(item.default or []), item.key, False))
             elif item.has_default:
                 try:
                     out[item.key] = item.strict(item.default)
@@ -139,7 +140,9 @@ class _Run:
 
     # -- subtables -------------------------------------------------------------------
     def rows(self, item: CompiledField, rows: list[Any], path: str,
-             parent: Mapping[str, Any]) -> list[dict[str, Any]]:
+             parent: Mapping[str, Any], stored: bool = False) -> list[dict[str, Any]]:
+        """Validate and complete lines; `stored` lines were not sent (their read-only cells
+        may hold what an automation wrote)."""
         spec: CompiledRows = item.rows  # type: ignore[assignment]
         result = []
         for index, row in enumerate(rows):
@@ -164,7 +167,7 @@ class _Run:
                 names[formula.key] = out[formula.key] = formula.strict(
                     self.evaluate(formula, formula.formula, names, None))
             self.conditions(spec.conditional, spec.inputs, out, prefix, names,
-                            existing=None, provided=row)
+                            existing=None, provided={} if stored else row)
             result.append(out)
         return result
 
@@ -343,13 +346,13 @@ def validate(form: CompiledForm, data: Any, context: ValidationContext | None = 
                 inputs = {column.key for column in item.rows.inputs}
                 run.pending_rows.append((item, [
                     {key: value for key, value in row.items() if key in inputs}
-                    for row in stored if isinstance(row, dict)], item.key))
+                    for row in stored if isinstance(row, dict)], item.key, True))
             else:
                 out[item.key] = stored
     for item in form.inputs:
         out.setdefault(item.key, None)
-    for item, rows, path in run.pending_rows:
-        processed = run.rows(item, rows, path, out)
+    for item, rows, path, stored in run.pending_rows:
+        processed = run.rows(item, rows, path, out, stored)
         out[item.key] = processed or None
     run.compute(out)
     run.conditions(form.conditional, form.inputs, out, "", out, context.existing, result)
@@ -367,3 +370,40 @@ def validate(form: CompiledForm, data: Any, context: ValidationContext | None = 
 
 def display_label(item: CompiledField, locale: str) -> str:
     return label_text(item.label, locale)
+
+
+def _hydrate(fields: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in fields:
+        if item.key not in data:
+            continue
+        value = data[item.key]
+        if value is not None and item.rows is not None and isinstance(value, list):
+            value = [_hydrate(item.rows.fields, row) if isinstance(row, dict) else row
+                     for row in value]
+        elif value is not None and item.kind == "value":
+            # A value stored under an older version may not fit: validation will say so.
+            with suppress(CoercionError):
+                value = item.strict(value)
+        values[item.key] = value
+    return values
+
+
+def stored_values(form: CompiledForm, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's data as read from JSON storage, back in Python types (dates, decimals)."""
+    return _hydrate(form.fields, data)
+
+
+def input_values(form: CompiledForm, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Only what a client may write: computed fields (and computed row cells) left out."""
+    values: dict[str, Any] = {}
+    for item in form.inputs:
+        if item.key not in data:
+            continue
+        value = data[item.key]
+        if item.rows is not None and isinstance(value, list):
+            keys = {column.key for column in item.rows.inputs}
+            value = [{key: cell for key, cell in row.items() if key in keys}
+                     if isinstance(row, dict) else row for row in value]
+        values[item.key] = value
+    return values

@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         auth,
         forms,
         openapi,
+        records,
     )
 
     app.register_blueprint(api)

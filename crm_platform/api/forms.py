@@ -131,7 +131,8 @@ def render_html(principal: Principal, app: str, form: str, query: dict[str, Any]
 def evaluate(principal: Principal, app: str, form: str, body: dict[str, Any]):
     scope, row = _form(principal, app, form)
     compiled, _number = _version(scope, row, body)
-    result = service.evaluate(scope, principal, compiled, body["data"], body.get("mode", "json"))
+    result = service.evaluate(scope, principal, row, compiled, body["data"],
+                              body.get("mode", "json"))
     return {
         "data": {key: compiled.by_key[key].field_type.to_json(value) if key in compiled.by_key
                  else value for key, value in result.data.items()},

@@ -1,6 +1,7 @@
 """All ORM models, imported here so `Base.metadata` knows every table."""
 
 from crm_platform.models.apps import App, Form, FormVersion
+from crm_platform.models.records import Record, RecordHistory, Sequence
 from crm_platform.models.security import ApiToken, LoginThrottle
 from crm_platform.models.tenancy import Department, Role, Tenant, TenantStatus, User, UserRole
 
@@ -11,7 +12,10 @@ __all__ = [
     "Form",
     "FormVersion",
     "LoginThrottle",
+    "Record",
+    "RecordHistory",
     "Role",
+    "Sequence",
     "Tenant",
     "TenantStatus",
     "User",

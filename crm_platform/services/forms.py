@@ -167,11 +167,11 @@ def publish_form_version(scope: TenantScope, actor: Principal, form: Form,
     return row
 
 
-def evaluate(scope: TenantScope, actor: Principal, form: CompiledForm, data: Any,
-             mode: str, clock: Any = None) -> ValidationResult:
+def evaluate(scope: TenantScope, actor: Principal, form_row: Form, form: CompiledForm,
+             data: Any, mode: str, clock: Any = None) -> ValidationResult:
     """Live preview: visibility, formulas and errors for a (partial) record."""
     context = ValidationContext(
-        locale=actor.locale, mode=mode, resolver=PlatformResolver(scope),
+        locale=actor.locale, mode=mode, resolver=PlatformResolver(scope, form_row),
         user={"id": actor.user_id, "email": actor.email, "roles": sorted(actor.role_keys)},
         **({"clock": clock} if clock else {}))
     return validate(form, data, context)

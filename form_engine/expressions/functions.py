@@ -118,6 +118,8 @@ def _count(rows: Any, key: Any = None) -> int:
 
 def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
     def call(*args: Any) -> Any:
+        if len(args) == 2 and args[0] is None and isinstance(args[1], str):
+            return None  # a column of a blank subtable
         if len(args) in (1, 2) and isinstance(args[0], list | tuple):
             values = _present(_column(*args))
         else:

@@ -1,0 +1,143 @@
+"""Records of a published form: create, list, get (ETag), PATCH (If-Match), delete to the
+recycle bin, restore, history."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from crm_platform.api import api, schemas, scope_of
+from crm_platform.api.operations import operation
+from crm_platform.api.pagination import paginate
+from crm_platform.api.render import iso
+from crm_platform.auth.principal import Principal
+from crm_platform.errors import BadRequest
+from crm_platform.models import Form, Record, RecordHistory
+from crm_platform.scoping import TenantScope
+from crm_platform.services import apps as app_service
+from crm_platform.services import forms as form_service
+from crm_platform.services import records as service
+
+TAGS = ("Records",)
+RECORDS = "/apps/<app>/forms/<form>/records"
+ONE = RECORDS + "/<int:record_id>"
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
+
+RECORD = schemas.obj({
+    "id": schemas.ID, "form": schemas.KEY, "form_version": {"type": "integer"},
+    "version": {"type": "integer"}, "data": {"type": "object"},
+    "owner": schemas.nullable(schemas.ID), "department": schemas.nullable(schemas.ID),
+    "state": {"type": ["string", "null"]}, "locked": {"type": "boolean"},
+    "created_at": schemas.TIMESTAMP, "updated_at": schemas.TIMESTAMP,
+    "created_by": schemas.nullable(schemas.ID), "updated_by": schemas.nullable(schemas.ID),
+    "deleted_at": schemas.nullable(schemas.TIMESTAMP),
+}, ("id", "form", "version", "data", "owner", "state", "created_at", "updated_at"))
+WRITE = schemas.obj({"data": {"type": "object", "maxProperties": 500}}, ("data",))
+HISTORY = schemas.obj({
+    "action": {"enum": ["create", "update", "delete", "restore"]},
+    "version": {"type": "integer"}, "form_version": {"type": "integer"},
+    "actor": schemas.nullable(schemas.ID), "at": schemas.TIMESTAMP,
+    "changes": {"type": "object"}, "comment": {"type": ["string", "null"]},
+}, ("action", "version", "actor", "at", "changes"))
+LIST_QUERY = {**schemas.PAGE_QUERY,
+              "deleted": {"type": "boolean", "description": "The recycle bin instead."}}
+
+
+def _form(principal: Principal, app: str, form: str) -> tuple[TenantScope, Form]:
+    scope = scope_of(principal)
+    return scope, form_service.form_by_key(scope, app_service.app_by_key(scope, app), form)
+
+
+def render_record(record: Record, form_key: str) -> dict[str, Any]:
+    return {"id": record.id, "form": form_key, "form_version": record.form_version,
+            "version": record.version, "data": record.data, "owner": record.owner_id,
+            "department": record.department_id, "state": record.state,
+            "locked": record.locked, "created_at": iso(record.created_at),
+            "updated_at": iso(record.updated_at), "created_by": record.created_by_id,
+            "updated_by": record.updated_by_id, "deleted_at": iso(record.deleted_at)}
+
+
+def _with_etag(record: Record, form_key: str, status: int = 200) -> Response:
+    response = jsonify(render_record(record, form_key))
+    response.status_code = status
+    response.headers["ETag"] = f'"{record.version}"'
+    return response
+
+
+def _if_match() -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    match = _ETAG.match(header)
+    if match is None:
+        raise BadRequest("bad_if_match")
+    return int(match.group(1))
+
+
+@api.get(RECORDS)
+@operation("List records (newest last)", tags=TAGS, query=LIST_QUERY,
+           responses={200: schemas.page_of(RECORD)})
+def list_records(principal: Principal, app: str, form: str, query: dict[str, Any]):
+    scope, row = _form(principal, app, form)
+    statement = service.records_query(scope, principal, row, query.get("deleted", False))
+    return paginate(scope.session, statement, Record, query,
+                    lambda record: render_record(record, row.key))
+
+
+@api.post(RECORDS)
+@operation("Create a record", tags=TAGS, body=WRITE, responses={201: RECORD},
+           description="Validated against the form's published version; every problem is "
+                       "listed under `data.<field path>`.")
+def create_record(principal: Principal, app: str, form: str, body: dict[str, Any]):
+    scope, row = _form(principal, app, form)
+    record = service.create_record(scope, principal, row, body["data"])
+    return _with_etag(record, row.key, 201)
+
+
+@api.get(ONE)
+@operation("Get a record (its ETag is its version)", tags=TAGS, responses={200: RECORD})
+def get_record(principal: Principal, app: str, form: str, record_id: int):
+    scope, row = _form(principal, app, form)
+    return _with_etag(service.get_record(scope, principal, row, record_id), row.key)
+
+
+@api.patch(ONE)
+@operation("Change some fields of a record", tags=TAGS, body=WRITE, responses={200: RECORD},
+           description="Send `If-Match` with the ETag you read: if the record changed since, "
+                       "the answer is 412 and nothing is written.")
+def update_record(principal: Principal, app: str, form: str, record_id: int,
+                  body: dict[str, Any]):
+    scope, row = _form(principal, app, form)
+    record = service.update_record(scope, principal, row, record_id, body["data"], _if_match())
+    return _with_etag(record, row.key)
+
+
+@api.delete(ONE)
+@operation("Move a record to the recycle bin", tags=TAGS, responses={200: RECORD})
+def delete_record(principal: Principal, app: str, form: str, record_id: int):
+    scope, row = _form(principal, app, form)
+    return _with_etag(service.delete_record(scope, principal, row, record_id, _if_match()),
+                      row.key)
+
+
+@api.post(ONE + "/restore")
+@operation("Bring a record back from the recycle bin", tags=TAGS, responses={200: RECORD})
+def restore_record(principal: Principal, app: str, form: str, record_id: int):
+    scope, row = _form(principal, app, form)
+    return _with_etag(service.restore_record(scope, principal, row, record_id), row.key)
+
+
+@api.get(ONE + "/history")
+@operation("Every change of a record, oldest first", tags=TAGS, query=schemas.PAGE_QUERY,
+           responses={200: schemas.page_of(HISTORY)})
+def record_history(principal: Principal, app: str, form: str, record_id: int,
+                   query: dict[str, Any]):
+    scope, row = _form(principal, app, form)
+    record = service.get_record(scope, principal, row, record_id)
+    return paginate(scope.session, service.history_query(scope, record), RecordHistory, query,
+                    lambda entry: {"action": entry.action, "version": entry.version,
+                                   "form_version": entry.form_version, "actor": entry.actor_id,
+                                   "at": iso(entry.at), "changes": entry.changes,
+                                   "comment": entry.comment})

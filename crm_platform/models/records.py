@@ -1,0 +1,86 @@
+"""Records of every form in one table (data as JSON), their history, and the sequences
+behind autonumbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm_platform.db import (
+    Base,
+    IdType,
+    IntPK,
+    JSONType,
+    OptionalTimestamp,
+    Timestamp,
+    tenant_fk,
+    utcnow,
+)
+
+
+class Record(Base):
+    """One record of one form. Adding a field never alters this table (DESIGN §3)."""
+
+    __tablename__ = "records"
+    __table_args__ = (
+        Index(None, "tenant_id", "form_id", "id"),
+        Index(None, "tenant_id", "form_id", "owner_id"),
+        Index(None, "tenant_id", "form_id", "updated_at"),
+    )
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"))
+    form_version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    owner_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id",
+                                                                    ondelete="SET NULL"))
+    department_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("departments.id", ondelete="SET NULL"))
+    state: Mapped[str | None] = mapped_column(String(63))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Optimistic lock: every change adds one; ETag / If-Match carry it.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
+    deleted_at: Mapped[OptionalTimestamp]
+
+
+class RecordHistory(Base):
+    """Who changed what, when: one row per create, update, delete and restore."""
+
+    __tablename__ = "record_history"
+    __table_args__ = (Index(None, "tenant_id", "record_id", "id"),)
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    record_id: Mapped[int] = mapped_column(IdType, ForeignKey("records.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    form_version: Mapped[int] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id",
+                                                                    ondelete="SET NULL"))
+    # {field: [before, after]} for the fields that changed
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[Timestamp]
+
+
+class Sequence(Base):
+    """The last number handed out for an autonumber field in a period."""
+
+    __tablename__ = "sequences"
+
+    tenant_id: Mapped[int] = mapped_column(IdType, ForeignKey("tenants.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    field_key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

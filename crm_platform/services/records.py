@@ -1,0 +1,237 @@
+"""Records: create, read, change, delete and restore, every write validated by the form
+engine against the form's published version and written to the record's history.
+
+Who may do what is decided here (`RecordPolicy`), so the API, imports and exports all obey
+the same rules. Until role × form permissions exist, the policy is: tenant administrators
+and designers see and change every record of the tenant; everyone else their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select
+
+from crm_platform.auth.principal import Principal
+from crm_platform.db import utcnow
+from crm_platform.errors import Conflict, FieldError, LoomError, NotFound, ValidationFailed
+from crm_platform.models import Form, FormVersion, Record, RecordHistory, User
+from crm_platform.scoping import TenantScope
+from crm_platform.services import forms as form_service
+from crm_platform.services.resolver import PlatformResolver
+from form_engine.compiler import CompiledForm
+from form_engine.context import ValidationContext
+from form_engine.validation import input_values, stored_values, validate
+from form_engine.versions import upgrade
+
+
+class PreconditionFailed(LoomError):
+    status = 412
+    code = "precondition_failed"
+
+
+class RecordPolicy:
+    """One place that says whether `actor` may see or change records of a form."""
+
+    @staticmethod
+    def sees_all(actor: Principal) -> bool:
+        return actor.is_tenant_admin or actor.has_role("designer")
+
+    def readable(self, actor: Principal, statement: Select[Any]) -> Select[Any]:
+        if self.sees_all(actor):
+            return statement
+        return statement.where(Record.owner_id == actor.user_id)
+
+    def may_change(self, actor: Principal, record: Record) -> bool:
+        return self.sees_all(actor) or record.owner_id == actor.user_id
+
+
+POLICY = RecordPolicy()
+
+
+def _json_ready(value: Any) -> Any:
+    """Values as they are stored: dates as ISO text, decimals exact."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    keys = list(dict.fromkeys([*before, *after]))
+    return {key: [before.get(key), after.get(key)] for key in keys
+            if _comparable(before.get(key)) != _comparable(after.get(key))}
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return value.normalize()
+    if isinstance(value, float):
+        return Decimal(repr(value)).normalize()
+    if isinstance(value, list):
+        return [_comparable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _comparable(item) for key, item in value.items()}
+    return value
+
+
+def _fail(result: Any, locale: str) -> ValidationFailed:
+    fields = [FieldError(f"data.{problem.path}" if problem.path else "data", problem.code,
+                         {"text": problem.message(locale)})
+              for problem in result.errors]
+    return ValidationFailed(fields=fields, count=len(fields))
+
+
+def _context(scope: TenantScope, actor: Principal, form: Form, **options: Any
+             ) -> ValidationContext:
+    return ValidationContext(
+        locale=actor.locale, resolver=PlatformResolver(scope, form),
+        user={"id": actor.user_id, "email": actor.email, "roles": sorted(actor.role_keys)},
+        **options)
+
+
+def _history(scope: TenantScope, record: Record, action: str, actor: Principal,
+             changes: Mapping[str, Any], comment: str | None = None) -> None:
+    scope.add(RecordHistory(record_id=record.id, action=action, version=record.version,
+                            form_version=record.form_version, actor_id=actor.acting_user_id,
+                            changes=dict(changes), comment=comment))
+
+
+def current_version(scope: TenantScope, form: Form) -> tuple[FormVersion, CompiledForm]:
+    row = form_service.version_row(scope, form)
+    return row, form_service.compiled(scope, row)
+
+
+def create_record(scope: TenantScope, actor: Principal, form: Form,
+                  data: Mapping[str, Any]) -> Record:
+    version, compiled = current_version(scope, form)
+    record = scope.add(Record(form_id=form.id, form_version=version.version, data={},
+                              owner_id=actor.acting_user_id, created_by_id=actor.acting_user_id,
+                              updated_by_id=actor.acting_user_id, version=1,
+                              department_id=_department_of(scope, actor)))
+    scope.session.flush()  # the id, for related rollups and history
+    result = validate(compiled, data, _context(scope, actor, form, record_id=record.id,
+                                               assign_numbers=True))
+    if not result.ok:
+        raise _fail(result, actor.locale)
+    record.data = _json_ready(result.data)
+    _history(scope, record, "create", actor, _changes({}, record.data))
+    scope.session.flush()
+    return record
+
+
+def _department_of(scope: TenantScope, actor: Principal) -> int | None:
+    user = scope.find(User, actor.user_id)
+    return user.department_id if user is not None else None
+
+
+def records_query(scope: TenantScope, actor: Principal, form: Form,
+                  deleted: bool = False) -> Select[tuple[Record]]:
+    statement = scope.select(Record, Record.form_id == form.id)
+    statement = statement.where(Record.deleted_at.is_not(None) if deleted
+                                else Record.deleted_at.is_(None))
+    return POLICY.readable(actor, statement)
+
+
+def get_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
+               deleted: bool = False) -> Record:
+    """A record the actor may read; anything else is the same 404."""
+    statement = records_query(scope, actor, form, deleted).where(Record.id == record_id)
+    record = scope.session.scalars(statement).first() if isinstance(record_id, int) else None
+    if record is None:
+        raise NotFound("resource_not_found", resource="record", id=record_id)
+    return record
+
+
+def _require_change(actor: Principal, record: Record) -> None:
+    if not POLICY.may_change(actor, record):
+        raise NotFound("resource_not_found", resource="record", id=record.id)
+
+
+def _check_version(record: Record, if_match: int | None) -> None:
+    if if_match is not None and if_match != record.version:
+        raise PreconditionFailed("stale_record", current=record.version, given=if_match)
+
+
+def _upgraded(scope: TenantScope, form: Form, record: Record, target: FormVersion,
+              compiled: CompiledForm) -> dict[str, Any]:
+    """The stored data moved version by version up to `target` (migrations applied)."""
+    data = dict(record.data)
+    number = record.form_version
+    while number < target.version:
+        old_row = form_service.version_row(scope, form, number)
+        new_row = form_service.version_row(scope, form, number + 1)
+        old_form = form_service.compiled(scope, old_row)
+        new_form = compiled if new_row.id == target.id else form_service.compiled(scope,
+                                                                                    new_row)
+        data = upgrade(stored_values(old_form, data), old_form, new_form, new_row.migrations)
+        number += 1
+    return data
+
+
+def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
+                  patch: Mapping[str, Any], if_match: int | None = None) -> Record:
+    """Change the fields in `patch`; the others keep their values (PATCH semantics)."""
+    record = _locked(scope, actor, form, record_id)
+    _check_version(record, if_match)
+    version, compiled = current_version(scope, form)
+    stored = _upgraded(scope, form, record, version, compiled)
+    candidate = {**input_values(compiled, stored), **patch}
+    result = validate(compiled, candidate, _context(
+        scope, actor, form, record_id=record.id, existing=stored_values(compiled, stored)))
+    if not result.ok:
+        raise _fail(result, actor.locale)
+    new_data = _json_ready(result.data)
+    changes = _changes(record.data, new_data)
+    if changes or record.form_version != version.version:
+        record.data = new_data
+        record.form_version = version.version
+        record.version += 1
+        record.updated_by_id = actor.acting_user_id
+        record.updated_at = utcnow()
+        _history(scope, record, "update", actor, changes)
+    scope.session.flush()
+    return record
+
+
+def _locked(scope: TenantScope, actor: Principal, form: Form, record_id: int,
+            deleted: bool = False) -> Record:
+    """The record, row-locked for this transaction (concurrent writers queue up)."""
+    statement = records_query(scope, actor, form, deleted).where(Record.id == record_id)
+    record = scope.session.scalars(statement.with_for_update()).first() if isinstance(
+        record_id, int) else None
+    if record is None:
+        raise NotFound("resource_not_found", resource="record", id=record_id)
+    _require_change(actor, record)
+    return record
+
+
+def delete_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
+                  if_match: int | None = None) -> Record:
+    """Move to the recycle bin (nothing is erased; restore brings it back)."""
+    record = _locked(scope, actor, form, record_id)
+    _check_version(record, if_match)
+    if record.locked:
+        raise Conflict("record_locked")
+    record.deleted_at = utcnow()
+    record.version += 1
+    _history(scope, record, "delete", actor, {})
+    return record
+
+
+def restore_record(scope: TenantScope, actor: Principal, form: Form, record_id: int) -> Record:
+    record = _locked(scope, actor, form, record_id, deleted=True)
+    record.deleted_at = None
+    record.version += 1
+    _history(scope, record, "restore", actor, {})
+    return record
+
+
+def history_query(scope: TenantScope, record: Record) -> Select[tuple[RecordHistory]]:
+    return scope.select(RecordHistory, RecordHistory.record_id == record.id)
