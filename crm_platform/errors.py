@@ -44,6 +44,10 @@ class LoomError(Exception):
         self.headers = headers or {}
         super().__init__(self.code, params)
 
+    def with_status(self, status: int) -> LoomError:
+        self.status = status
+        return self
+
 
 class BadRequest(LoomError):
     status = 400

@@ -13,6 +13,7 @@ from flask import Flask, Response, current_app, g, jsonify, render_template, req
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from crm_platform.errors import (
@@ -65,17 +66,14 @@ def _from_http_exception(exc: HTTPException) -> LoomError:
     if isinstance(exc, RequestEntityTooLarge):
         return PayloadTooLarge(limit=current_app.config["MAX_CONTENT_LENGTH"])
     if isinstance(exc, MethodNotAllowed):
-        error = LoomError("method_not_allowed", method=request.method)
-        error.status = 405
-        error.headers = {"Allow": ", ".join(exc.valid_methods or [])}
-        return error
+        return LoomError("method_not_allowed", method=request.method,
+                         headers={"Allow": ", ".join(exc.valid_methods or [])}).with_status(405)
     if exc.code == 404:
         return NotFound()
     if exc.code == 429:
         return TooManyRequests(60)
-    error = LoomError("bad_request" if (exc.code or 500) < 500 else "internal_error")
-    error.status = exc.code or 500
-    return error
+    return LoomError("bad_request" if (exc.code or 500) < 500 else "internal_error"
+                     ).with_status(exc.code or 500)
 
 
 def init_app(app: Flask) -> None:
@@ -87,6 +85,11 @@ def init_app(app: Flask) -> None:
     def _http(exc: HTTPException) -> Response:
         return respond(_from_http_exception(exc))
 
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError) -> Response:
+        # Someone else changed the row between our read and our write: nothing was written.
+        return respond(LoomError("changed_meanwhile").with_status(412))
+
     @app.errorhandler(IntegrityError)
     def _integrity(exc: IntegrityError) -> Response:
         # Two requests raced for the same unique value; the loser is told, nothing is written.
@@ -97,13 +100,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(SQLAlchemyTimeoutError)
     def _database_down(exc: Exception) -> Response:
         log.exception("database error")
-        error = LoomError("internal_error")
-        error.status = 503
-        return respond(error)
+        return respond(LoomError("internal_error").with_status(503))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        error = LoomError("internal_error")
-        error.status = 500
-        return respond(error)
+        return respond(LoomError("internal_error").with_status(500))

@@ -105,6 +105,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The record changed since you read it (now version {current}); reload and retry.",
         "zh": "记录在您读取后已被修改（当前版本 {current}），请刷新后重试。",
     },
+    "changed_meanwhile": {
+        "en": "The record was changed by someone else meanwhile; nothing was written. "
+              "Reload it and try again.",
+        "zh": "该记录在此期间已被他人修改，本次未写入。请刷新后重试。",
+    },
     "record_locked": {
         "en": "The record is locked while an approval is pending.",
         "zh": "记录正在审批中，已被锁定。",

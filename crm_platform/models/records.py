@@ -3,7 +3,7 @@ behind autonumbers."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -50,6 +50,12 @@ class Record(Base):
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
     deleted_at: Mapped[OptionalTimestamp]
+
+    # Every UPDATE says `WHERE version = <the version read>`: a concurrent change makes it
+    # match nothing and the write fails (412) instead of overwriting — on SQLite too, where
+    # SELECT … FOR UPDATE does not exist. The services set the new number themselves.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version,
+                                                   "version_id_generator": False}
 
 
 class RecordHistory(Base):

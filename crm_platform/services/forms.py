@@ -24,7 +24,7 @@ from form_engine.field_types import TypeEnv
 from form_engine.validation import ValidationResult, validate
 from form_engine.versions import plan_publish
 
-_COMPILED: OrderedDict[int, CompiledForm] = OrderedDict()
+_COMPILED: OrderedDict[tuple[Any, ...], CompiledForm] = OrderedDict()
 _CACHE_SIZE = 512
 
 
@@ -109,12 +109,17 @@ def versions_query(scope: TenantScope, form: Form) -> Select[tuple[FormVersion]]
 
 def compiled(scope: TenantScope, row: FormVersion) -> CompiledForm:
     """A published version, compiled once per process (versions never change)."""
-    cached = _COMPILED.get(row.id)
+    # Keyed by more than the id: a restored or different database may reuse ids; the
+    # tenant's zone and region are compiled in too.
+    env = type_env(scope)
+    key = (row.id, row.tenant_id, row.form_id, row.version, row.published_at.isoformat(),
+           env.region, str(env.timezone))
+    cached = _COMPILED.get(key)
     if cached is not None:
-        _COMPILED.move_to_end(row.id)
+        _COMPILED.move_to_end(key)
         return cached
-    form = compile_form(row.definition, env=type_env(scope), checked=True)
-    _COMPILED[row.id] = form
+    form = compile_form(row.definition, env=env, checked=True)
+    _COMPILED[key] = form
     if len(_COMPILED) > _CACHE_SIZE:
         _COMPILED.popitem(last=False)
     return form

@@ -47,8 +47,12 @@ def targets(client, tenant_a, platform_token):
     client.post("/api/v1/apps", json={"key": "crm", "name": "CRM"}, headers=tenant_a.headers)
     client.post("/api/v1/apps/crm/forms", headers=tenant_a.headers,
                 json={"key": "lead", "fields": [{"key": "name", "type": "text"}]})
+    client.post("/api/v1/apps/crm/forms/lead/publish", json={}, headers=tenant_a.headers)
+    record = client.post("/api/v1/apps/crm/forms/lead/records", json={"data": {"name": "x"}},
+                         headers=tenant_a.headers).get_json()["id"]
     ids = {"user_id": tenant_a.admin_id, "tenant_id": tenant_a.id,
-           "department_id": department, "role_id": role, "app": "crm", "form": "lead"}
+           "department_id": department, "role_id": role, "app": "crm", "form": "lead",
+           "record_id": record}
 
     def headers_for(path: str, **extra: str) -> dict[str, str]:
         token = platform_token if "/admin/tenants" in path else tenant_a.token

@@ -18,12 +18,15 @@ import pytest
 # (tested in test_admin_tenants), so they reveal nothing either.
 PLATFORM_ROUTES = {"/api/v1/admin/tenants/<int:tenant_id>"}
 GHOSTS = {"user_id": "987654321", "department_id": "987654321", "role_id": "987654321",
-          "token_id": "987654321", "app": "ghostapp", "form": "ghostform"}
+          "token_id": "987654321", "app": "ghostapp", "form": "ghostform",
+          "record_id": "987654321"}
 DEFINITION = {"key": "secretform", "fields": [{"key": "name", "type": "text"}]}
 
 
 def body_for(rule: str, method: str) -> dict | None:
     """A valid body, so that a 404 is not hidden behind a 422."""
+    if "/records" in rule and method in ("PATCH", "POST"):
+        return {"data": {"name": "Renamed"}}
     if method == "PATCH":
         return {"name": "Renamed"}
     if method == "PUT" or rule.endswith("/forms"):
@@ -85,9 +88,11 @@ def world_a(client, tenant_a) -> dict[str, str]:
     publish = client.post("/api/v1/apps/secretapp/forms/secretform/publish", json={},
                           headers=headers)
     assert publish.status_code == 201
+    record = post("/api/v1/apps/secretapp/forms/secretform/records",
+                  {"data": {"name": "Secret Record"}})
     return {"user_id": str(user["id"]), "department_id": str(department["id"]),
             "role_id": str(role["id"]), "token_id": str(token["id"]),
-            "app": "secretapp", "form": "secretform"}
+            "app": "secretapp", "form": "secretform", "record_id": str(record["id"])}
 
 
 def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
@@ -97,7 +102,9 @@ def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
              f"/api/v1/admin/roles/{world['role_id']}",
              f"/api/v1/admin/tokens/{world['token_id']}",
              "/api/v1/apps/secretapp", "/api/v1/apps/secretapp/forms/secretform",
-             "/api/v1/apps/secretapp/forms/secretform/versions"]
+             "/api/v1/apps/secretapp/forms/secretform/versions",
+             f"/api/v1/apps/secretapp/forms/secretform/records/{world['record_id']}",
+             f"/api/v1/apps/secretapp/forms/secretform/records/{world['record_id']}/history"]
     return {path: client.get(path, headers=headers).get_json() for path in paths}
 
 

@@ -1,0 +1,243 @@
+"""Records through the API: validated writes, ETag / If-Match, recycle bin, history,
+lookups, autonumbers and related rollups from the database — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.conftest import bearer
+
+CUSTOMER = {"key": "customer", "fields": [
+    {"key": "name", "type": "text", "required": True},
+    {"key": "phone", "type": "phone"},
+    {"key": "level", "type": "select", "options": [{"value": "a"}, {"value": "b"}]},
+    {"key": "order_total", "type": "rollup", "function": "sum",
+     "related": {"form": "order", "link_field": "customer"}, "column": "total"},
+    {"key": "orders", "type": "rollup", "function": "count",
+     "related": {"form": "order", "link_field": "customer"}},
+]}
+ORDER = {"key": "order", "fields": [
+    {"key": "number", "type": "autonumber", "pattern": "SO-{seq:4}"},
+    {"key": "customer", "type": "lookup", "form": "customer", "required": True},
+    {"key": "signed", "type": "date"},
+    {"key": "lines", "type": "subtable", "fields": [
+        {"key": "qty", "type": "number", "kind": "integer", "min": 1, "required": True},
+        {"key": "price", "type": "currency", "required": True},
+        {"key": "sub", "type": "formula", "expression": "qty * price", "precision": 2}]},
+    {"key": "total", "type": "rollup", "function": "sum", "subtable": "lines",
+     "column": "sub"},
+]}
+
+
+@pytest.fixture
+def crm(client, tenant_a):
+    headers = tenant_a.headers
+    assert client.post("/api/v1/apps", json={"key": "crm", "name": "CRM"},
+                       headers=headers).status_code == 201
+    # customer first without its rollups (order does not exist yet), then both complete
+    draft = {**CUSTOMER, "fields": CUSTOMER["fields"][:3]}
+    assert client.post("/api/v1/apps/crm/forms", json=draft, headers=headers).status_code == 201
+    assert client.post("/api/v1/apps/crm/forms", json=ORDER, headers=headers).status_code == 201
+    assert client.put("/api/v1/apps/crm/forms/customer/draft", json=CUSTOMER,
+                      headers=headers).status_code == 200
+    for form in ("customer", "order"):
+        assert client.post(f"/api/v1/apps/crm/forms/{form}/publish", json={},
+                           headers=headers).status_code == 201
+    return "/api/v1/apps/crm/forms"
+
+
+def create(client, world, url, data, **headers):
+    return client.post(f"{url}/records", json={"data": data},
+                       headers={**world.headers, **headers})
+
+
+def test_create_validates_and_returns_the_record_with_its_etag(client, tenant_a, crm) -> None:
+    response = create(client, tenant_a, f"{crm}/customer", {"name": "Acme", "level": "a"})
+    assert response.status_code == 201
+    record = response.get_json()
+    assert record["data"]["name"] == "Acme" and record["version"] == 1
+    assert record["owner"] == tenant_a.admin_id
+    assert response.headers["ETag"] == '"1"'
+    fetched = client.get(f"{crm}/customer/records/{record['id']}", headers=tenant_a.headers)
+    assert fetched.get_json()["data"] == record["data"]
+
+
+def test_every_problem_is_listed_under_data(client, tenant_a, crm) -> None:
+    response = create(client, tenant_a, f"{crm}/customer", {"level": "z", "phone": "123",
+                                                            "extra": 1})
+    assert response.status_code == 422
+    paths = {f["path"]: f["code"] for f in response.get_json()["error"]["fields"]}
+    assert paths == {"data.name": "required", "data.level": "not_an_option",
+                     "data.phone": "bad_phone", "data.extra": "unknown_field"}
+    listed = client.get(f"{crm}/customer/records", headers=tenant_a.headers).get_json()
+    assert listed["items"] == []
+
+
+def test_money_is_exact_from_request_to_storage_and_back(client, tenant_a, crm) -> None:
+    customer = create(client, tenant_a, f"{crm}/customer", {"name": "Acme"}).get_json()
+    response = client.post(f"{crm}/order/records", headers=tenant_a.headers,
+                           content_type="application/json",
+                           data='{"data": {"customer": ' + str(customer["id"]) +
+                           ', "lines": [{"qty": 3, "price": 0.1}, {"qty": 1, "price": 0.2}]}}')
+    assert response.status_code == 201, response.get_json()
+    order = client.get(f"{crm}/order/records/{response.get_json()['id']}",
+                       headers=tenant_a.headers)
+    text = order.get_data(as_text=True)
+    assert '"total": 0.5' in text and '"sub": 0.3' in text
+
+
+def test_lookups_must_point_at_existing_records(client, tenant_a, crm) -> None:
+    response = create(client, tenant_a, f"{crm}/order", {"customer": 999})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"][0]["path"] == "data.customer"
+    assert response.get_json()["error"]["fields"][0]["code"] == "no_such_record"
+
+
+def test_autonumbers_count_up_and_related_rollups_follow(client, tenant_a, crm) -> None:
+    customer = create(client, tenant_a, f"{crm}/customer", {"name": "Acme"}).get_json()
+    numbers = []
+    for qty in (1, 2):
+        order = create(client, tenant_a, f"{crm}/order", {
+            "customer": customer["id"], "lines": [{"qty": qty, "price": 10}]}).get_json()
+        numbers.append(order["data"]["number"])
+    assert numbers == ["SO-0001", "SO-0002"]
+    # the customer's rollups are computed when the customer is saved
+    saved = client.patch(f"{crm}/customer/records/{customer['id']}",
+                         json={"data": {"level": "b"}}, headers=tenant_a.headers).get_json()
+    assert Decimal(str(saved["data"]["order_total"])) == Decimal(30)
+    assert saved["data"]["orders"] == 2
+
+
+def test_patch_changes_only_the_given_fields_and_records_history(client, tenant_a,
+                                                                  crm) -> None:
+    record = create(client, tenant_a, f"{crm}/customer", {"name": "Acme",
+                                                          "level": "a"}).get_json()
+    url = f"{crm}/customer/records/{record['id']}"
+    changed = client.patch(url, json={"data": {"level": "b"}}, headers=tenant_a.headers)
+    assert changed.status_code == 200
+    assert changed.get_json()["data"]["name"] == "Acme"
+    assert changed.get_json()["version"] == 2 and changed.headers["ETag"] == '"2"'
+    history = client.get(f"{url}/history", headers=tenant_a.headers).get_json()["items"]
+    assert [entry["action"] for entry in history] == ["create", "update"]
+    assert history[1]["changes"] == {"level": ["a", "b"]}
+    assert history[1]["actor"] == tenant_a.admin_id
+
+
+def test_a_stale_if_match_is_412_and_changes_nothing(client, tenant_a, crm) -> None:
+    record = create(client, tenant_a, f"{crm}/customer", {"name": "Acme"}).get_json()
+    url = f"{crm}/customer/records/{record['id']}"
+    client.patch(url, json={"data": {"level": "a"}}, headers=tenant_a.headers)
+    stale = client.patch(url, json={"data": {"level": "b"}},
+                         headers={**tenant_a.headers, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert stale.get_json()["error"]["code"] == "stale_record"
+    assert client.get(url, headers=tenant_a.headers).get_json()["data"]["level"] == "a"
+    fresh = client.patch(url, json={"data": {"level": "b"}},
+                         headers={**tenant_a.headers, "If-Match": '"2"'})
+    assert fresh.status_code == 200
+    garbage = client.patch(url, json={"data": {}}, headers={**tenant_a.headers,
+                                                           "If-Match": "yesterday"})
+    assert garbage.status_code == 400
+
+
+def test_delete_goes_to_the_recycle_bin_and_restore_brings_it_back(client, tenant_a,
+                                                                    crm) -> None:
+    record = create(client, tenant_a, f"{crm}/customer", {"name": "Acme"}).get_json()
+    url = f"{crm}/customer/records/{record['id']}"
+    assert client.delete(url, headers=tenant_a.headers).status_code == 200
+    assert client.get(url, headers=tenant_a.headers).status_code == 404
+    binned = client.get(f"{crm}/customer/records?deleted=true", headers=tenant_a.headers)
+    assert [r["id"] for r in binned.get_json()["items"]] == [record["id"]]
+    assert client.post(f"{url}/restore", headers=tenant_a.headers).status_code == 200
+    assert client.get(url, headers=tenant_a.headers).status_code == 200
+    actions = [e["action"] for e in client.get(f"{url}/history", headers=tenant_a.headers)
+               .get_json()["items"]]
+    assert actions == ["create", "delete", "restore"]
+
+
+def test_a_deleted_customer_cannot_be_looked_up(client, tenant_a, crm) -> None:
+    record = create(client, tenant_a, f"{crm}/customer", {"name": "Acme"}).get_json()
+    client.delete(f"{crm}/customer/records/{record['id']}", headers=tenant_a.headers)
+    response = create(client, tenant_a, f"{crm}/order", {"customer": record["id"]})
+    assert response.status_code == 422
+
+
+def test_members_see_and_change_only_their_own_records(client, tenant_a, crm,
+                                                       member_token) -> None:
+    admins = create(client, tenant_a, f"{crm}/customer", {"name": "Boss's"}).get_json()
+    member = bearer(member_token)
+    mine = client.post(f"{crm}/customer/records", json={"data": {"name": "Mine"}},
+                       headers=member).get_json()
+    listed = client.get(f"{crm}/customer/records", headers=member).get_json()["items"]
+    assert [r["id"] for r in listed] == [mine["id"]]
+    for response in (
+        client.get(f"{crm}/customer/records/{admins['id']}", headers=member),
+        client.patch(f"{crm}/customer/records/{admins['id']}",
+                     json={"data": {"name": "x"}}, headers=member),
+        client.delete(f"{crm}/customer/records/{admins['id']}", headers=member),
+    ):
+        assert response.status_code == 404
+    everything = client.get(f"{crm}/customer/records", headers=tenant_a.headers)
+    assert len(everything.get_json()["items"]) == 2
+
+
+def test_an_unpublished_form_takes_no_records(client, tenant_a, crm) -> None:
+    client.post(f"{crm}", json={"key": "draft_only", "fields": [{"key": "x", "type": "text"}]},
+                headers=tenant_a.headers)
+    response = create(client, tenant_a, f"{crm}/draft_only", {"x": "1"})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "no_published_version"
+
+
+def test_records_follow_a_new_version_with_its_migration(client, tenant_a, crm) -> None:
+    record = create(client, tenant_a, f"{crm}/customer", {"name": "Acme",
+                                                          "level": "a"}).get_json()
+    changed = {**CUSTOMER, "fields": [*CUSTOMER["fields"][:2],
+                                      {"key": "level", "type": "select",
+                                       "options": [{"value": "gold"}, {"value": "b"}]},
+                                      *CUSTOMER["fields"][3:]]}
+    client.put(f"{crm}/customer/draft", json=changed, headers=tenant_a.headers)
+    published = client.post(f"{crm}/customer/publish", headers=tenant_a.headers,
+                            json={"migrations": {"level": {"map": {"a": "gold"}}}})
+    assert published.status_code == 201
+    url = f"{crm}/customer/records/{record['id']}"
+    updated = client.patch(url, json={"data": {"name": "Acme Ltd"}},
+                           headers=tenant_a.headers).get_json()
+    assert updated["form_version"] == 2
+    assert updated["data"]["level"] == "gold"
+
+
+def test_concurrent_read_modify_write_with_if_match_loses_no_update(app, client, tenant_a,
+                                                                    crm) -> None:
+    """Eight clients each add 1 five times; stale writes get 412 and retry."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    counter_form = {"key": "counter", "fields": [{"key": "n", "type": "number",
+                                                   "kind": "integer"}]}
+    client.post(crm, json=counter_form, headers=tenant_a.headers)
+    client.post(f"{crm}/counter/publish", json={}, headers=tenant_a.headers)
+    record = create(client, tenant_a, f"{crm}/counter", {"n": 0}).get_json()
+    url = f"{crm}/counter/records/{record['id']}"
+
+    def add_one_five_times(_: int) -> int:
+        worker = app.test_client()
+        retries = 0
+        for _ in range(5):
+            while True:
+                current = worker.get(url, headers=tenant_a.headers)
+                value = current.get_json()["data"]["n"]
+                response = worker.patch(url, json={"data": {"n": value + 1}}, headers={
+                    **tenant_a.headers, "If-Match": current.headers["ETag"]})
+                if response.status_code == 200:
+                    break
+                assert response.status_code in (412, 503), response.get_json()
+                retries += 1
+        return retries
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(add_one_five_times, range(8)))
+    final = client.get(url, headers=tenant_a.headers).get_json()
+    assert final["data"]["n"] == 40
+    assert final["version"] == 41
