@@ -110,6 +110,32 @@ MESSAGES: dict[str, dict[str, str]] = {
               "Reload it and try again.",
         "zh": "该记录在此期间已被他人修改，本次未写入。请刷新后重试。",
     },
+    "duplicate_record": {
+        "en": "Record {record} already has this value in a field that must be unique.",
+        "zh": "记录 {record} 的唯一字段已是该值。",
+    },
+    "possible_duplicate": {
+        "en": "Record {record} looks like the same one (same {keys}). Open it, or confirm "
+              "this is a different one with confirm_duplicate=true.",
+        "zh": "记录 {record} 似乎是同一条（{keys} 相同）。请打开它，或以 "
+              "confirm_duplicate=true 确认这是另一条记录。",
+    },
+    "not_unique": {
+        "en": "{field} must be unique; record {record} already has this value.",
+        "zh": "{field} 必须唯一，记录 {record} 已使用该值。",
+    },
+    "duplicate_of": {
+        "en": "{field} is the same as in record {record}.",
+        "zh": "{field} 与记录 {record} 相同。",
+    },
+    "idempotency_mismatch": {
+        "en": "This Idempotency-Key was used for a different request; use a new key.",
+        "zh": "该 Idempotency-Key 已用于另一个请求，请使用新的键。",
+    },
+    "bad_idempotency_key": {
+        "en": "Idempotency-Key must be 1 to 200 visible ASCII characters.",
+        "zh": "Idempotency-Key 必须是 1 到 200 个可见 ASCII 字符。",
+    },
     "record_locked": {
         "en": "The record is locked while an approval is pending.",
         "zh": "记录正在审批中，已被锁定。",

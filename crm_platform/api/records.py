@@ -41,6 +41,9 @@ HISTORY = schemas.obj({
     "actor": schemas.nullable(schemas.ID), "at": schemas.TIMESTAMP,
     "changes": {"type": "object"}, "comment": {"type": ["string", "null"]},
 }, ("action", "version", "actor", "at", "changes"))
+CONFIRM = {"confirm_duplicate": {"type": "boolean", "description":
+                                 "Save although the form's dedup keys match a record."}}
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 LIST_QUERY = {**schemas.PAGE_QUERY,
               "deleted": {"type": "boolean", "description": "The recycle bin instead."}}
 
@@ -66,6 +69,15 @@ def _with_etag(record: Record, form_key: str, status: int = 200) -> Response:
     return response
 
 
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not _KEY.match(key):
+        raise BadRequest("bad_idempotency_key")
+    return key
+
+
 def _if_match() -> int | None:
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
@@ -87,13 +99,23 @@ def list_records(principal: Principal, app: str, form: str, query: dict[str, Any
 
 
 @api.post(RECORDS)
-@operation("Create a record", tags=TAGS, body=WRITE, responses={201: RECORD},
+@operation("Create a record", tags=TAGS, body=WRITE, query=CONFIRM, responses={201: RECORD},
            description="Validated against the form's published version; every problem is "
-                       "listed under `data.<field path>`.")
-def create_record(principal: Principal, app: str, form: str, body: dict[str, Any]):
+                       "listed under `data.<field path>`. With an `Idempotency-Key` header a "
+                       "retried create returns the first result (`Idempotent-Replayed: "
+                       "true`) and never makes a second record. A possible duplicate (the "
+                       "form's dedup keys) is 409 naming the existing record unless "
+                       "`confirm_duplicate=true`.")
+def create_record(principal: Principal, app: str, form: str, body: dict[str, Any],
+                  query: dict[str, Any]):
     scope, row = _form(principal, app, form)
-    record = service.create_record(scope, principal, row, body["data"])
-    return _with_etag(record, row.key, 201)
+    record, created = service.create_record(scope, principal, row, body["data"],
+                                            query.get("confirm_duplicate", False),
+                                            _idempotency_key())
+    response = _with_etag(record, row.key, 201)
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @api.get(ONE)
@@ -104,13 +126,15 @@ def get_record(principal: Principal, app: str, form: str, record_id: int):
 
 
 @api.patch(ONE)
-@operation("Change some fields of a record", tags=TAGS, body=WRITE, responses={200: RECORD},
+@operation("Change some fields of a record", tags=TAGS, body=WRITE, query=CONFIRM,
+           responses={200: RECORD},
            description="Send `If-Match` with the ETag you read: if the record changed since, "
                        "the answer is 412 and nothing is written.")
 def update_record(principal: Principal, app: str, form: str, record_id: int,
-                  body: dict[str, Any]):
+                  body: dict[str, Any], query: dict[str, Any]):
     scope, row = _form(principal, app, form)
-    record = service.update_record(scope, principal, row, record_id, body["data"], _if_match())
+    record = service.update_record(scope, principal, row, record_id, body["data"], _if_match(),
+                                   query.get("confirm_duplicate", False))
     return _with_etag(record, row.key)
 
 

@@ -1,7 +1,7 @@
 """All ORM models, imported here so `Base.metadata` knows every table."""
 
 from crm_platform.models.apps import App, Form, FormVersion
-from crm_platform.models.records import Record, RecordHistory, Sequence
+from crm_platform.models.records import IdempotencyKey, Record, RecordHistory, Sequence
 from crm_platform.models.security import ApiToken, LoginThrottle
 from crm_platform.models.tenancy import Department, Role, Tenant, TenantStatus, User, UserRole
 
@@ -11,6 +11,7 @@ __all__ = [
     "Department",
     "Form",
     "FormVersion",
+    "IdempotencyKey",
     "LoginThrottle",
     "Record",
     "RecordHistory",

@@ -90,3 +90,19 @@ class Sequence(Base):
     field_key: Mapped[str] = mapped_column(String(63), primary_key=True)
     period: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IdempotencyKey(Base):
+    """A client's `Idempotency-Key` for a create: a retry returns the first result."""
+
+    __tablename__ = "idempotency_keys"
+
+    tenant_id: Mapped[int] = mapped_column(IdType, ForeignKey("tenants.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("records.id",
+                                                                     ondelete="CASCADE"))
+    created_at: Mapped[Timestamp]

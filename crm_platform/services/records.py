@@ -8,19 +8,22 @@ and designers see and change every record of the tenant; everyone else their own
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
 
 from crm_platform.auth.principal import Principal
-from crm_platform.db import utcnow
+from crm_platform.db import dump_json, utcnow
 from crm_platform.errors import Conflict, FieldError, LoomError, NotFound, ValidationFailed
-from crm_platform.models import Form, FormVersion, Record, RecordHistory, User
+from crm_platform.models import Form, FormVersion, IdempotencyKey, Record, RecordHistory, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services import forms as form_service
+from crm_platform.services.duplicates import check_duplicates
 from crm_platform.services.resolver import PlatformResolver
 from form_engine.compiler import CompiledForm
 from form_engine.context import ValidationContext
@@ -109,7 +112,55 @@ def current_version(scope: TenantScope, form: Form) -> tuple[FormVersion, Compil
 
 
 def create_record(scope: TenantScope, actor: Principal, form: Form,
-                  data: Mapping[str, Any]) -> Record:
+                  data: Mapping[str, Any], confirm_duplicate: bool = False,
+                  idempotency_key: str | None = None) -> tuple[Record, bool]:
+    """The new record and whether it was created now (False: an idempotent replay)."""
+    if idempotency_key is not None:
+        replayed = _claim_idempotency_key(scope, form, idempotency_key, data)
+        if replayed is not None:
+            return replayed, False
+    record = _create(scope, actor, form, data, confirm_duplicate)
+    if idempotency_key is not None:
+        claim = scope.session.get(IdempotencyKey, (scope.tenant_id, form.id, idempotency_key))
+        assert claim is not None
+        claim.record_id = record.id
+    return record, True
+
+
+def _request_hash(data: Mapping[str, Any]) -> str:
+    return hashlib.sha256(dump_json(data).encode()).hexdigest()
+
+
+def _claim_idempotency_key(scope: TenantScope, form: Form, key: str,
+                           data: Mapping[str, Any]) -> Record | None:
+    """Claim `key` for this create, or return the record a first request created with it.
+
+    The claim is a row with the key as primary key: a concurrent retry waits on it
+    (PostgreSQL) or is serialized (SQLite), then finds the first request's record.
+    """
+    digest = _request_hash(data)
+    session = scope.session
+    existing = session.get(IdempotencyKey, (scope.tenant_id, form.id, key))
+    if existing is None:
+        try:
+            with session.begin_nested():
+                session.add(IdempotencyKey(tenant_id=scope.tenant_id, form_id=form.id,
+                                           key=key, request_hash=digest))
+            return None
+        except IntegrityError:
+            existing = session.get(IdempotencyKey, (scope.tenant_id, form.id, key),
+                                   populate_existing=True)
+            assert existing is not None
+    if existing.request_hash != digest:
+        raise Conflict("idempotency_mismatch")
+    record = scope.find(Record, existing.record_id)
+    if record is None:
+        raise Conflict("changed_meanwhile")
+    return record
+
+
+def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str, Any],
+            confirm_duplicate: bool) -> Record:
     version, compiled = current_version(scope, form)
     record = scope.add(Record(form_id=form.id, form_version=version.version, data={},
                               owner_id=actor.acting_user_id, created_by_id=actor.acting_user_id,
@@ -120,6 +171,8 @@ def create_record(scope: TenantScope, actor: Principal, form: Form,
                                                assign_numbers=True))
     if not result.ok:
         raise _fail(result, actor.locale)
+    check_duplicates(scope, form, compiled, _json_ready(result.data), record.id,
+                     confirm_duplicate)
     record.data = _json_ready(result.data)
     _history(scope, record, "create", actor, _changes({}, record.data))
     scope.session.flush()
@@ -176,7 +229,8 @@ def _upgraded(scope: TenantScope, form: Form, record: Record, target: FormVersio
 
 
 def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
-                  patch: Mapping[str, Any], if_match: int | None = None) -> Record:
+                  patch: Mapping[str, Any], if_match: int | None = None,
+                  confirm_duplicate: bool = False) -> Record:
     """Change the fields in `patch`; the others keep their values (PATCH semantics)."""
     record = _locked(scope, actor, form, record_id)
     _check_version(record, if_match)
@@ -188,6 +242,7 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
     if not result.ok:
         raise _fail(result, actor.locale)
     new_data = _json_ready(result.data)
+    check_duplicates(scope, form, compiled, new_data, record.id, confirm_duplicate)
     changes = _changes(record.data, new_data)
     if changes or record.form_version != version.version:
         record.data = new_data

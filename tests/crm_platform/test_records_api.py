@@ -241,3 +241,94 @@ def test_concurrent_read_modify_write_with_if_match_loses_no_update(app, client,
     final = client.get(url, headers=tenant_a.headers).get_json()
     assert final["data"]["n"] == 40
     assert final["version"] == 41
+
+
+MEMBER_FORM = {"key": "member", "fields": [
+    {"key": "name", "type": "text", "required": True},
+    {"key": "phone", "type": "phone", "unique": True},
+    {"key": "city", "type": "text"},
+], "dedup": [["name", "city"]]}
+
+
+@pytest.fixture
+def members(client, tenant_a, crm):
+    client.post(crm, json=MEMBER_FORM, headers=tenant_a.headers)
+    assert client.post(f"{crm}/member/publish", json={},
+                       headers=tenant_a.headers).status_code == 201
+    return f"{crm}/member"
+
+
+def test_a_retried_create_with_the_same_idempotency_key_makes_one_record(
+        client, tenant_a, members) -> None:
+    body = {"name": "Li Lei", "phone": "+8613812345678"}
+    first = create(client, tenant_a, members, body, **{"Idempotency-Key": "order-7781"})
+    again = create(client, tenant_a, members, body, **{"Idempotency-Key": "order-7781"})
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == first.get_json()["id"]
+    listed = client.get(f"{members}/records", headers=tenant_a.headers).get_json()["items"]
+    assert len(listed) == 1
+    other = create(client, tenant_a, members, {"name": "Han Meimei"},
+                   **{"Idempotency-Key": "order-7781"})
+    assert other.status_code == 409
+    assert other.get_json()["error"]["code"] == "idempotency_mismatch"
+
+
+def test_concurrent_retries_of_one_create_make_one_record(app, client, tenant_a,
+                                                          members) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def send(_: int) -> tuple[int, int | None]:
+        response = app.test_client().post(
+            f"{members}/records", json={"data": {"name": "Wang Fang"}},
+            headers={**tenant_a.headers, "Idempotency-Key": "burst-1"})
+        return response.status_code, (response.get_json() or {}).get("id")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(send, range(6)))
+    created = {record_id for status, record_id in answers if status == 201}
+    assert len(created) == 1, answers
+    assert all(status in (201, 409, 412, 503) for status, _ in answers)
+    listed = client.get(f"{members}/records", headers=tenant_a.headers).get_json()["items"]
+    assert len(listed) == 1
+
+
+def test_a_unique_field_refuses_a_second_record_with_the_same_value(client, tenant_a,
+                                                                    members) -> None:
+    first = create(client, tenant_a, members, {"name": "Li Lei", "phone": "+8613812345678"})
+    again = create(client, tenant_a, members, {"name": "Someone", "phone": "+8613812345678"})
+    assert again.status_code == 409
+    error = again.get_json()["error"]
+    assert error["code"] == "duplicate_record"
+    assert error["fields"][0]["path"] == "data.phone"
+    assert str(first.get_json()["id"]) in error["message"]
+    forced = client.post(f"{members}/records?confirm_duplicate=true", headers=tenant_a.headers,
+                         json={"data": {"name": "Someone", "phone": "+8613812345678"}})
+    assert forced.status_code == 409  # unique is not negotiable
+
+
+def test_dedup_keys_warn_unless_the_caller_confirms(client, tenant_a, members) -> None:
+    first = create(client, tenant_a, members, {"name": "Li Lei", "city": "Beijing"})
+    again = create(client, tenant_a, members, {"name": "Li Lei", "city": "Beijing"})
+    assert again.status_code == 409
+    assert again.get_json()["error"]["code"] == "possible_duplicate"
+    assert {f["path"] for f in again.get_json()["error"]["fields"]} == {"data.name", "data.city"}
+    assert str(first.get_json()["id"]) in again.get_json()["error"]["message"]
+    confirmed = client.post(f"{members}/records?confirm_duplicate=true",
+                            json={"data": {"name": "Li Lei", "city": "Beijing"}},
+                            headers=tenant_a.headers)
+    assert confirmed.status_code == 201
+    elsewhere = create(client, tenant_a, members, {"name": "Li Lei", "city": "Shanghai"})
+    assert elsewhere.status_code == 201
+
+
+def test_an_update_into_a_duplicate_is_refused_too(client, tenant_a, members) -> None:
+    create(client, tenant_a, members, {"name": "A", "phone": "+8613812345678"})
+    second = create(client, tenant_a, members, {"name": "B", "phone": "+8613912345678"})
+    response = client.patch(f"{members}/records/{second.get_json()['id']}",
+                            json={"data": {"phone": "+8613812345678"}},
+                            headers=tenant_a.headers)
+    assert response.status_code == 409
+    same = client.patch(f"{members}/records/{second.get_json()['id']}",
+                        json={"data": {"name": "B2"}}, headers=tenant_a.headers)
+    assert same.status_code == 200  # its own value is no duplicate of itself

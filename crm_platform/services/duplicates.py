@@ -1,0 +1,66 @@
+"""Duplicate checks on write: `unique` fields (hard) and the form's dedup keys (soft, the
+caller may confirm), e.g. "same phone = same customer"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement
+
+from crm_platform.errors import Conflict, FieldError
+from crm_platform.models import Form, Record
+from crm_platform.scoping import TenantScope
+from form_engine.compiler import CompiledForm
+
+
+def _equals(key: str, value: Any) -> ColumnElement[bool]:
+    """`data[key] == value` typed as the stored JSON value is."""
+    element = Record.data[key]
+    if isinstance(value, bool):
+        return element.as_boolean() == value
+    if isinstance(value, int):
+        return element.as_integer() == value
+    if isinstance(value, Decimal):
+        return element.as_numeric(30, 10) == value
+    return element.as_string() == str(value)
+
+
+def _match(scope: TenantScope, form: Form, data: Mapping[str, Any], keys: list[str],
+           exclude: int | None) -> Record | None:
+    values = [data.get(key) for key in keys]
+    if any(value is None or isinstance(value, list | dict) for value in values):
+        return None  # blank or structured values never count as duplicates
+    statement = scope.select(Record, Record.form_id == form.id, Record.deleted_at.is_(None),
+                             *(_equals(key, value) for key, value in zip(keys, values,
+                                                                         strict=True)))
+    if exclude is not None:
+        statement = statement.where(Record.id != exclude)
+    return scope.session.scalars(statement.order_by(Record.id).limit(1)).first()
+
+
+def check_duplicates(scope: TenantScope, form: Form, compiled: CompiledForm,
+                     data: Mapping[str, Any], exclude: int | None, confirmed: bool) -> None:
+    """409 naming the existing record: always for a `unique` field, for a dedup key unless
+    the caller confirmed that the new record is not the same one."""
+    fields: list[FieldError] = []
+    existing_id = None
+    for item in compiled.fields:
+        if item.spec.get("unique"):
+            found = _match(scope, form, data, [item.key], exclude)
+            if found is not None:
+                existing_id = existing_id or found.id
+                fields.append(FieldError(f"data.{item.key}", "not_unique",
+                                         {"record": found.id, "field": item.key}))
+    if fields:
+        raise Conflict("duplicate_record", fields=fields, record=existing_id)
+    if confirmed:
+        return
+    for keys in compiled.definition.get("dedup", []):
+        found = _match(scope, form, data, list(keys), exclude)
+        if found is not None:
+            raise Conflict("possible_duplicate", record=found.id, keys=", ".join(keys),
+                           fields=[FieldError(f"data.{key}", "duplicate_of",
+                                              {"record": found.id, "field": key})
+                                   for key in keys])
