@@ -15,6 +15,7 @@ from crm_platform.auth.principal import Principal
 from crm_platform.errors import Conflict, FieldError, NotFound, ValidationFailed, invalid
 from crm_platform.models import App, Form, FormVersion, Tenant
 from crm_platform.scoping import TenantScope
+from crm_platform.services.record_stats import FormRecordStats
 from crm_platform.services.resolver import PlatformResolver
 from form_engine.compiler import CompiledForm, compile_form
 from form_engine.context import ValidationContext
@@ -129,19 +130,6 @@ def compiled_draft(scope: TenantScope, form: Form) -> CompiledForm:
     return compile_form(form.draft, env=type_env(scope), checked=True)
 
 
-class _NoRecordsYet:
-    """Record counts for publishing; the records store supplies real ones when it exists."""
-
-    def total(self) -> int:
-        return 0
-
-    def with_value(self, key: str) -> int:
-        return 0
-
-    def with_option(self, key: str, values: Any) -> int:
-        return 0
-
-
 def publish_form_version(scope: TenantScope, actor: Principal, form: Form,
                          migrations: Mapping[str, Any] | None = None,
                          stats: Any = None) -> FormVersion:
@@ -154,7 +142,7 @@ def publish_form_version(scope: TenantScope, actor: Principal, form: Form,
     if previous is not None and previous.definition == definition:
         raise Conflict("nothing_to_publish", version=previous.version)
     plan = plan_publish(previous.definition if previous else None, definition,
-                        stats or _NoRecordsYet(), migrations)
+                        stats or FormRecordStats(scope, form), migrations)
     if plan.problems:
         fields = [FieldError(problem.path, problem.code,
                              {"text": problem.message(actor.locale)})

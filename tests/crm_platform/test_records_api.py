@@ -332,3 +332,25 @@ def test_an_update_into_a_duplicate_is_refused_too(client, tenant_a, members) ->
     same = client.patch(f"{members}/records/{second.get_json()['id']}",
                         json={"data": {"name": "B2"}}, headers=tenant_a.headers)
     assert same.status_code == 200  # its own value is no duplicate of itself
+
+
+def test_publishing_a_breaking_change_over_existing_records_needs_a_migration(
+        client, tenant_a, crm) -> None:
+    create(client, tenant_a, f"{crm}/customer", {"name": "Acme", "level": "a"})
+    create(client, tenant_a, f"{crm}/customer", {"name": "Globex"})
+    required_level = {**CUSTOMER, "fields": [
+        *CUSTOMER["fields"][:2],
+        {**CUSTOMER["fields"][2], "required": True}, *CUSTOMER["fields"][3:]]}
+    client.put(f"{crm}/customer/draft", json=required_level, headers=tenant_a.headers)
+    refused = client.post(f"{crm}/customer/publish", json={}, headers=tenant_a.headers)
+    assert refused.status_code == 409
+    error = refused.get_json()["error"]
+    assert error["code"] == "breaking_change"
+    assert error["fields"] == [{
+        "path": "migrations.level", "code": "newly_required",
+        "message": "Field 'level' becomes required; records without it need a default."}]
+    accepted = client.post(f"{crm}/customer/publish", headers=tenant_a.headers,
+                           json={"migrations": {"level": {"default": "b"}}})
+    assert accepted.status_code == 201
+    assert accepted.get_json()["impact"]["fields"]["level"] == {"newly_required": True,
+                                                               "missing": 1}
