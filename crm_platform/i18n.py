@@ -136,6 +136,34 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Idempotency-Key must be 1 to 200 visible ASCII characters.",
         "zh": "Idempotency-Key 必须是 1 到 200 个可见 ASCII 字符。",
     },
+    "unknown_filter_field": {
+        "en": "{field}: {value} is not a field of this form.",
+        "zh": "{field}：{value} 不是此表单的字段。",
+    },
+    "operator_not_allowed": {
+        "en": "{field}: operator {value} does not apply to this field; use one of {allowed}.",
+        "zh": "{field}：运算符 {value} 不适用于该字段，可用：{allowed}。",
+    },
+    "bad_filter_value": {
+        "en": "{field}: {value} is not a value this field can hold.",
+        "zh": "{field}：{value} 不是该字段可接受的值。",
+    },
+    "bad_filter": {
+        "en": "{field} must be {detail}.",
+        "zh": "{field} 格式错误：{detail}。",
+    },
+    "filter_too_deep": {
+        "en": "{field}: groups nest at most {limit} levels.",
+        "zh": "{field}：条件组最多嵌套 {limit} 层。",
+    },
+    "filter_too_large": {
+        "en": "{field}: a filter has at most {limit} conditions.",
+        "zh": "{field}：筛选条件最多 {limit} 个。",
+    },
+    "not_sortable": {
+        "en": "{field}: {value} cannot be sorted on.",
+        "zh": "{field}：不能按 {value} 排序。",
+    },
     "record_locked": {
         "en": "The record is locked while an approval is pending.",
         "zh": "记录正在审批中，已被锁定。",

@@ -18,6 +18,7 @@ from crm_platform.models import Form, Record, RecordHistory
 from crm_platform.scoping import TenantScope
 from crm_platform.services import apps as app_service
 from crm_platform.services import forms as form_service
+from crm_platform.services import record_query
 from crm_platform.services import records as service
 
 TAGS = ("Records",)
@@ -44,8 +45,23 @@ HISTORY = schemas.obj({
 CONFIRM = {"confirm_duplicate": {"type": "boolean", "description":
                                  "Save although the form's dedup keys match a record."}}
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-LIST_QUERY = {**schemas.PAGE_QUERY,
-              "deleted": {"type": "boolean", "description": "The recycle bin instead."}}
+LIST_QUERY = {
+    **schemas.PAGE_QUERY,
+    "deleted": {"type": "boolean", "description": "The recycle bin instead."},
+    "filter": {"type": "string", "maxLength": 20_000, "description":
+               'JSON: {"field", "op", "value"} or {"and"|"or": [...]}; see docs/records.md.'},
+    "sort": {"type": "string", "maxLength": 200,
+             "description": "Up to 3 keys, `-` for descending: `-amount,name`."},
+    "search": {"type": "string", "maxLength": 200,
+               "description": "Text in any text field, case-insensitive."},
+    "fields": {"type": "string", "maxLength": 2000,
+               "description": "Only these data fields: `name,phone`."},
+    "count": {"type": "boolean", "description": "Add `count` (exact up to 10 000)."},
+}
+RECORD_PAGE = schemas.obj({"items": {"type": "array", "items": RECORD},
+                           "next_cursor": {"type": ["string", "null"]},
+                           "count": {"type": "integer"}, "count_exact": {"type": "boolean"}},
+                          ("items", "next_cursor"))
 
 
 def _form(principal: Principal, app: str, form: str) -> tuple[TenantScope, Form]:
@@ -89,13 +105,27 @@ def _if_match() -> int | None:
 
 
 @api.get(RECORDS)
-@operation("List records (newest last)", tags=TAGS, query=LIST_QUERY,
-           responses={200: schemas.page_of(RECORD)})
+@operation("Find records: filter, sort, search, choose fields, page by cursor", tags=TAGS,
+           query=LIST_QUERY, responses={200: RECORD_PAGE})
 def list_records(principal: Principal, app: str, form: str, query: dict[str, Any]):
     scope, row = _form(principal, app, form)
+    _version, compiled = service.current_version(scope, row)
     statement = service.records_query(scope, principal, row, query.get("deleted", False))
-    return paginate(scope.session, statement, Record, query,
-                    lambda record: render_record(record, row.key))
+    if "filter" in query:
+        statement = statement.where(record_query.build_filter(
+            compiled, record_query.parse_filter(query["filter"]), form_service.now_in(scope)))
+    if query.get("search"):
+        statement = statement.where(record_query.search(compiled, query["search"]))
+    sort = record_query.parse_sort(compiled, query.get("sort"))
+    fields = record_query.parse_fields(compiled, query.get("fields"))
+    records, next_cursor = record_query.page(scope.session, statement, sort,
+                                             query.get("limit", 50), query.get("cursor"))
+    body: dict[str, Any] = {"items": [
+        {**render_record(record, row.key), "data": record_query.project(record.data, fields)}
+        for record in records], "next_cursor": next_cursor}
+    if query.get("count"):
+        body["count"], body["count_exact"] = record_query.count(scope.session, statement)
+    return body
 
 
 @api.post(RECORDS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -90,6 +91,11 @@ def save_draft(scope: TenantScope, actor: Principal, form: Form, definition: Any
     form.draft = _checked(scope, app, definition, actor.locale)  # type: ignore[assignment]
     form.draft_updated_by_id = actor.acting_user_id
     return form
+
+
+def now_in(scope: TenantScope) -> datetime:
+    """Now, in the tenant's time zone (relative date filters start from it)."""
+    return datetime.now(type_env(scope).timezone)
 
 
 def version_row(scope: TenantScope, form: Form, version: int | None = None) -> FormVersion:

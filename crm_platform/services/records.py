@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -61,7 +61,9 @@ def _json_ready(value: Any) -> Any:
         return {key: _json_ready(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_json_ready(item) for item in value]
-    if isinstance(value, datetime | date | time):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()  # one zone: filters and sorts compare text
+    if isinstance(value, date | time):
         return value.isoformat()
     return value
 
