@@ -148,6 +148,29 @@ def create_record(principal: Principal, app: str, form: str, body: dict[str, Any
     return response
 
 
+BATCH = schemas.obj({"items": {"type": "array", "minItems": 1, "maxItems": service.MAX_BATCH,
+                               "items": schemas.obj({
+                                   "id": schemas.ID, "data": {"type": "object"},
+                                   "version": {"type": "integer", "minimum": 1}}, ("data",))}},
+                    ("items",))
+BATCH_RESULT = schemas.obj({"items": {"type": "array", "items": schemas.obj({
+    "index": {"type": "integer"}, "status": {"type": "integer"}, "id": schemas.ID,
+    "version": {"type": "integer"}, "error": {"type": "object"}}, ("index", "status"))}},
+    ("items",))
+
+
+@api.post(RECORDS + "/batch")
+@operation("Create or update up to 1000 records, each on its own", tags=TAGS, body=BATCH,
+           responses={200: BATCH_RESULT},
+           description="An item without `id` is created; with `id` it is updated (and "
+                       "`version` is checked like If-Match). One result per item, in order: "
+                       "`status` 201/200 with `id` and `version`, or the item's error body.")
+def batch(principal: Principal, app: str, form: str, body: dict[str, Any]):
+    scope, row = _form(principal, app, form)
+    return {"items": service.batch_write(scope, principal, row, body["items"],
+                                         principal.locale)}
+
+
 @api.get(ONE)
 @operation("Get a record (its ETag is its version)", tags=TAGS, responses={200: RECORD})
 def get_record(principal: Principal, app: str, form: str, record_id: int):

@@ -292,3 +292,34 @@ def restore_record(scope: TenantScope, actor: Principal, form: Form, record_id: 
 
 def history_query(scope: TenantScope, record: Record) -> Select[tuple[RecordHistory]]:
     return scope.select(RecordHistory, RecordHistory.record_id == record.id)
+
+
+MAX_BATCH = 1000
+
+
+def batch_write(scope: TenantScope, actor: Principal, form: Form,
+                items: list[Mapping[str, Any]], locale: str) -> list[dict[str, Any]]:
+    """Create (`{"data"}`) or update (`{"id", "data", "version"?}`) up to 1000 records.
+
+    Each item succeeds or fails on its own (a savepoint each): the answer has one result
+    per item, in order — the record's id and version, or the error body for that item.
+    """
+    from crm_platform.i18n import render_error
+
+    results: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            with scope.session.begin_nested():
+                if "id" in item:
+                    record = update_record(scope, actor, form, item["id"], item["data"],
+                                           item.get("version"))
+                    status = 200
+                else:
+                    record, _created = create_record(scope, actor, form, item["data"])
+                    status = 201
+            results.append({"index": index, "status": status, "id": record.id,
+                            "version": record.version})
+        except LoomError as error:
+            results.append({"index": index, "status": error.status,
+                            "error": render_error(error, locale)})
+    return results

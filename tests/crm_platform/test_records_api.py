@@ -354,3 +354,28 @@ def test_publishing_a_breaking_change_over_existing_records_needs_a_migration(
     assert accepted.status_code == 201
     assert accepted.get_json()["impact"]["fields"]["level"] == {"newly_required": True,
                                                                "missing": 1}
+
+
+def test_a_batch_creates_and_updates_each_item_on_its_own(client, tenant_a, crm) -> None:
+    first = create(client, tenant_a, f"{crm}/customer", {"name": "Acme"}).get_json()
+    response = client.post(f"{crm}/customer/records/batch", headers=tenant_a.headers, json={
+        "items": [{"data": {"name": "Globex"}},
+                  {"data": {"level": "nope"}},
+                  {"id": first["id"], "data": {"level": "a"}, "version": 1},
+                  {"id": first["id"], "data": {"level": "b"}, "version": 1},
+                  {"id": 999999, "data": {"level": "b"}}]})
+    assert response.status_code == 200
+    results = response.get_json()["items"]
+    assert [item["status"] for item in results] == [201, 422, 200, 412, 404]
+    assert {f["path"] for f in results[1]["error"]["fields"]} == {"data.name", "data.level"}
+    stored = client.get(f"{crm}/customer/records", headers=tenant_a.headers).get_json()
+    assert sorted(item["data"]["name"] for item in stored["items"]) == ["Acme", "Globex"]
+    acme = client.get(f"{crm}/customer/records/{first['id']}", headers=tenant_a.headers)
+    assert acme.get_json()["data"]["level"] == "a" and acme.get_json()["version"] == 2
+
+
+def test_a_batch_is_at_most_1000_items(client, tenant_a, crm) -> None:
+    response = client.post(f"{crm}/customer/records/batch", headers=tenant_a.headers,
+                           json={"items": [{"data": {"name": "x"}}] * 1001})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"][0]["code"] == "too_many_items"
