@@ -164,6 +164,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field}: {value} cannot be sorted on.",
         "zh": "{field}：不能按 {value} 排序。",
     },
+    "record_create_forbidden": {
+        "en": "Your roles may not create records in this form.",
+        "zh": "您的角色不能在此表单中新建记录。",
+    },
+    "record_update_forbidden": {
+        "en": "Your roles may see this record but not change it.",
+        "zh": "您的角色可以查看但不能修改此记录。",
+    },
+    "record_delete_forbidden": {
+        "en": "Your roles may see this record but not delete or restore it.",
+        "zh": "您的角色可以查看但不能删除或恢复此记录。",
+    },
+    "field_hidden": {
+        "en": "{field} is hidden from your roles and cannot be written.",
+        "zh": "{field} 对您的角色不可见，不能填写。",
+    },
+    "field_read_only": {
+        "en": "{field} is read-only for your roles.",
+        "zh": "{field} 对您的角色为只读。",
+    },
+    "user_inactive_owner": {
+        "en": "{field} must be an active user.",
+        "zh": "{field} 必须是有效用户。",
+    },
     "record_locked": {
         "en": "The record is locked while an approval is pending.",
         "zh": "记录正在审批中，已被锁定。",

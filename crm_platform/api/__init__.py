@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         admin_users,
         apps,
         auth,
+        form_permissions,
         forms,
         openapi,
         records,

@@ -20,6 +20,7 @@ from crm_platform.services import apps as app_service
 from crm_platform.services import forms as form_service
 from crm_platform.services import record_query
 from crm_platform.services import records as service
+from crm_platform.services.record_access import Access, visible_data
 
 TAGS = ("Records",)
 RECORDS = "/apps/<app>/forms/<form>/records"
@@ -36,8 +37,9 @@ RECORD = schemas.obj({
     "deleted_at": schemas.nullable(schemas.TIMESTAMP),
 }, ("id", "form", "version", "data", "owner", "state", "created_at", "updated_at"))
 WRITE = schemas.obj({"data": {"type": "object", "maxProperties": 500}}, ("data",))
+TRANSFER = schemas.obj({"owner": schemas.ID}, ("owner",))
 HISTORY = schemas.obj({
-    "action": {"enum": ["create", "update", "delete", "restore"]},
+    "action": {"enum": ["create", "update", "delete", "restore", "transfer"]},
     "version": {"type": "integer"}, "form_version": {"type": "integer"},
     "actor": schemas.nullable(schemas.ID), "at": schemas.TIMESTAMP,
     "changes": {"type": "object"}, "comment": {"type": ["string", "null"]},
@@ -69,17 +71,18 @@ def _form(principal: Principal, app: str, form: str) -> tuple[TenantScope, Form]
     return scope, form_service.form_by_key(scope, app_service.app_by_key(scope, app), form)
 
 
-def render_record(record: Record, form_key: str) -> dict[str, Any]:
+def render_record(record: Record, form_key: str, access: Access) -> dict[str, Any]:
     return {"id": record.id, "form": form_key, "form_version": record.form_version,
-            "version": record.version, "data": record.data, "owner": record.owner_id,
+            "version": record.version, "data": visible_data(record.data, access),
+            "owner": record.owner_id,
             "department": record.department_id, "state": record.state,
             "locked": record.locked, "created_at": iso(record.created_at),
             "updated_at": iso(record.updated_at), "created_by": record.created_by_id,
             "updated_by": record.updated_by_id, "deleted_at": iso(record.deleted_at)}
 
 
-def _with_etag(record: Record, form_key: str, status: int = 200) -> Response:
-    response = jsonify(render_record(record, form_key))
+def _with_etag(record: Record, form_key: str, access: Access, status: int = 200) -> Response:
+    response = jsonify(render_record(record, form_key, access))
     response.status_code = status
     response.headers["ETag"] = f'"{record.version}"'
     return response
@@ -120,9 +123,13 @@ def list_records(principal: Principal, app: str, form: str, query: dict[str, Any
     fields = record_query.parse_fields(compiled, query.get("fields"))
     records, next_cursor = record_query.page(scope.session, statement, sort,
                                              query.get("limit", 50), query.get("cursor"))
-    body: dict[str, Any] = {"items": [
-        {**render_record(record, row.key), "data": record_query.project(record.data, fields)}
-        for record in records], "next_cursor": next_cursor}
+    access = service.access(scope, principal, row)
+    items = []
+    for record in records:
+        item = render_record(record, row.key, access)
+        item["data"] = record_query.project(item["data"], fields)
+        items.append(item)
+    body: dict[str, Any] = {"items": items, "next_cursor": next_cursor}
     if query.get("count"):
         body["count"], body["count_exact"] = record_query.count(scope.session, statement)
     return body
@@ -142,7 +149,7 @@ def create_record(principal: Principal, app: str, form: str, body: dict[str, Any
     record, created = service.create_record(scope, principal, row, body["data"],
                                             query.get("confirm_duplicate", False),
                                             _idempotency_key())
-    response = _with_etag(record, row.key, 201)
+    response = _with_etag(record, row.key, service.access(scope, principal, row), 201)
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -175,7 +182,8 @@ def batch(principal: Principal, app: str, form: str, body: dict[str, Any]):
 @operation("Get a record (its ETag is its version)", tags=TAGS, responses={200: RECORD})
 def get_record(principal: Principal, app: str, form: str, record_id: int):
     scope, row = _form(principal, app, form)
-    return _with_etag(service.get_record(scope, principal, row, record_id), row.key)
+    return _with_etag(service.get_record(scope, principal, row, record_id), row.key,
+                      service.access(scope, principal, row))
 
 
 @api.patch(ONE)
@@ -188,7 +196,7 @@ def update_record(principal: Principal, app: str, form: str, record_id: int,
     scope, row = _form(principal, app, form)
     record = service.update_record(scope, principal, row, record_id, body["data"], _if_match(),
                                    query.get("confirm_duplicate", False))
-    return _with_etag(record, row.key)
+    return _with_etag(record, row.key, service.access(scope, principal, row))
 
 
 @api.delete(ONE)
@@ -196,14 +204,15 @@ def update_record(principal: Principal, app: str, form: str, record_id: int,
 def delete_record(principal: Principal, app: str, form: str, record_id: int):
     scope, row = _form(principal, app, form)
     return _with_etag(service.delete_record(scope, principal, row, record_id, _if_match()),
-                      row.key)
+                      row.key, service.access(scope, principal, row))
 
 
 @api.post(ONE + "/restore")
 @operation("Bring a record back from the recycle bin", tags=TAGS, responses={200: RECORD})
 def restore_record(principal: Principal, app: str, form: str, record_id: int):
     scope, row = _form(principal, app, form)
-    return _with_etag(service.restore_record(scope, principal, row, record_id), row.key)
+    return _with_etag(service.restore_record(scope, principal, row, record_id), row.key,
+                      service.access(scope, principal, row))
 
 
 @api.get(ONE + "/history")
@@ -213,8 +222,19 @@ def record_history(principal: Principal, app: str, form: str, record_id: int,
                    query: dict[str, Any]):
     scope, row = _form(principal, app, form)
     record = service.get_record(scope, principal, row, record_id)
+    access = service.access(scope, principal, row)
     return paginate(scope.session, service.history_query(scope, record), RecordHistory, query,
                     lambda entry: {"action": entry.action, "version": entry.version,
                                    "form_version": entry.form_version, "actor": entry.actor_id,
-                                   "at": iso(entry.at), "changes": entry.changes,
+                                   "at": iso(entry.at),
+                                   "changes": visible_data(entry.changes, access),
                                    "comment": entry.comment})
+
+
+@api.post(ONE + "/transfer")
+@operation("Hand a record to another user", tags=TAGS, body=TRANSFER, responses={200: RECORD},
+           description="The new owner's department follows; recorded in the history.")
+def transfer(principal: Principal, app: str, form: str, record_id: int, body: dict[str, Any]):
+    scope, row = _form(principal, app, form)
+    record = service.transfer_record(scope, principal, row, record_id, body["owner"])
+    return _with_etag(record, row.key, service.access(scope, principal, row))

@@ -1,7 +1,13 @@
 """All ORM models, imported here so `Base.metadata` knows every table."""
 
 from crm_platform.models.apps import App, Form, FormVersion
-from crm_platform.models.records import IdempotencyKey, Record, RecordHistory, Sequence
+from crm_platform.models.records import (
+    FormPermission,
+    IdempotencyKey,
+    Record,
+    RecordHistory,
+    Sequence,
+)
 from crm_platform.models.security import ApiToken, LoginThrottle
 from crm_platform.models.tenancy import Department, Role, Tenant, TenantStatus, User, UserRole
 
@@ -10,6 +16,7 @@ __all__ = [
     "App",
     "Department",
     "Form",
+    "FormPermission",
     "FormVersion",
     "IdempotencyKey",
     "LoginThrottle",

@@ -106,3 +106,23 @@ class IdempotencyKey(Base):
     record_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("records.id",
                                                                      ondelete="CASCADE"))
     created_at: Mapped[Timestamp]
+
+
+class FormPermission(Base):
+    """What holders of a role may do with the records of a form (DESIGN §6)."""
+
+    __tablename__ = "form_permissions"
+
+    tenant_id: Mapped[int] = mapped_column(IdType, ForeignKey("tenants.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    role_id: Mapped[int] = mapped_column(IdType, ForeignKey("roles.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    can_create: Mapped[bool] = mapped_column(Boolean, default=False)
+    # none | own | department | department_tree | all
+    read_scope: Mapped[str] = mapped_column(String(16), default="none")
+    update_scope: Mapped[str] = mapped_column(String(16), default="none")
+    delete_scope: Mapped[str] = mapped_column(String(16), default="none")
+    hidden_fields: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    readonly_fields: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -1,9 +1,9 @@
 """Records: create, read, change, delete and restore, every write validated by the form
 engine against the form's published version and written to the record's history.
 
-Who may do what is decided here (`RecordPolicy`), so the API, imports and exports all obey
-the same rules. Until role × form permissions exist, the policy is: tenant administrators
-and designers see and change every record of the tenant; everyone else their own.
+Who may do what is decided here (with `record_access`), so the API, batches, imports and
+exports all obey the same rules: a record outside the caller's read scope is the same 404
+as one that never existed.
 """
 
 from __future__ import annotations
@@ -19,11 +19,19 @@ from sqlalchemy.exc import IntegrityError
 
 from crm_platform.auth.principal import Principal
 from crm_platform.db import dump_json, utcnow
-from crm_platform.errors import Conflict, FieldError, LoomError, NotFound, ValidationFailed
+from crm_platform.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    LoomError,
+    NotFound,
+    ValidationFailed,
+)
 from crm_platform.models import Form, FormVersion, IdempotencyKey, Record, RecordHistory, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services import forms as form_service
 from crm_platform.services.duplicates import check_duplicates
+from crm_platform.services.record_access import Access, access_for, in_scope, scope_condition
 from crm_platform.services.resolver import PlatformResolver
 from form_engine.compiler import CompiledForm
 from form_engine.context import ValidationContext
@@ -36,23 +44,18 @@ class PreconditionFailed(LoomError):
     code = "precondition_failed"
 
 
-class RecordPolicy:
-    """One place that says whether `actor` may see or change records of a form."""
-
-    @staticmethod
-    def sees_all(actor: Principal) -> bool:
-        return actor.is_tenant_admin or actor.has_role("designer")
-
-    def readable(self, actor: Principal, statement: Select[Any]) -> Select[Any]:
-        if self.sees_all(actor):
-            return statement
-        return statement.where(Record.owner_id == actor.user_id)
-
-    def may_change(self, actor: Principal, record: Record) -> bool:
-        return self.sees_all(actor) or record.owner_id == actor.user_id
-
-
-POLICY = RecordPolicy()
+def _guard_fields(access: Access, data: Mapping[str, Any], before: Mapping[str, Any] | None,
+                  locale: str) -> None:
+    """Hidden fields cannot be written; read-only ones cannot be changed (set, on create)."""
+    problems = []
+    for key, value in data.items():
+        if key in access.hidden:
+            problems.append(FieldError(f"data.{key}", "field_hidden", {"field": key}))
+        elif key in access.readonly and (before is None or _comparable(
+                _json_ready(value)) != _comparable(before.get(key))):
+            problems.append(FieldError(f"data.{key}", "field_read_only", {"field": key}))
+    if problems:
+        raise ValidationFailed(fields=problems, count=len(problems))
 
 
 def _json_ready(value: Any) -> Any:
@@ -117,6 +120,10 @@ def create_record(scope: TenantScope, actor: Principal, form: Form,
                   data: Mapping[str, Any], confirm_duplicate: bool = False,
                   idempotency_key: str | None = None) -> tuple[Record, bool]:
     """The new record and whether it was created now (False: an idempotent replay)."""
+    access = access_for(scope, actor, form)
+    if not access.can_create:
+        raise Forbidden("record_create_forbidden")
+    _guard_fields(access, data, None, actor.locale)
     if idempotency_key is not None:
         replayed = _claim_idempotency_key(scope, form, idempotency_key, data)
         if replayed is not None:
@@ -191,7 +198,7 @@ def records_query(scope: TenantScope, actor: Principal, form: Form,
     statement = scope.select(Record, Record.form_id == form.id)
     statement = statement.where(Record.deleted_at.is_not(None) if deleted
                                 else Record.deleted_at.is_(None))
-    return POLICY.readable(actor, statement)
+    return statement.where(scope_condition(scope, actor, access_for(scope, actor, form).read))
 
 
 def get_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
@@ -202,11 +209,6 @@ def get_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
     if record is None:
         raise NotFound("resource_not_found", resource="record", id=record_id)
     return record
-
-
-def _require_change(actor: Principal, record: Record) -> None:
-    if not POLICY.may_change(actor, record):
-        raise NotFound("resource_not_found", resource="record", id=record.id)
 
 
 def _check_version(record: Record, if_match: int | None) -> None:
@@ -234,8 +236,9 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
                   patch: Mapping[str, Any], if_match: int | None = None,
                   confirm_duplicate: bool = False) -> Record:
     """Change the fields in `patch`; the others keep their values (PATCH semantics)."""
-    record = _locked(scope, actor, form, record_id)
+    record = _locked(scope, actor, form, record_id, action="update")
     _check_version(record, if_match)
+    _guard_fields(access_for(scope, actor, form), patch, record.data, actor.locale)
     version, compiled = current_version(scope, form)
     stored = _upgraded(scope, form, record, version, compiled)
     candidate = {**input_values(compiled, stored), **patch}
@@ -258,21 +261,25 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
 
 
 def _locked(scope: TenantScope, actor: Principal, form: Form, record_id: int,
-            deleted: bool = False) -> Record:
-    """The record, row-locked for this transaction (concurrent writers queue up)."""
+            action: str, deleted: bool = False) -> Record:
+    """The record, row-locked for this transaction (concurrent writers queue up); 404 when
+    the actor cannot see it, 403 when they can see it but not `action` it."""
     statement = records_query(scope, actor, form, deleted).where(Record.id == record_id)
     record = scope.session.scalars(statement.with_for_update()).first() if isinstance(
         record_id, int) else None
     if record is None:
         raise NotFound("resource_not_found", resource="record", id=record_id)
-    _require_change(actor, record)
+    access = access_for(scope, actor, form)
+    allowed = access.update if action == "update" else access.delete
+    if not in_scope(scope, actor, allowed, record):
+        raise Forbidden(f"record_{action}_forbidden")
     return record
 
 
 def delete_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
                   if_match: int | None = None) -> Record:
     """Move to the recycle bin (nothing is erased; restore brings it back)."""
-    record = _locked(scope, actor, form, record_id)
+    record = _locked(scope, actor, form, record_id, action="delete")
     _check_version(record, if_match)
     if record.locked:
         raise Conflict("record_locked")
@@ -283,11 +290,35 @@ def delete_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
 
 
 def restore_record(scope: TenantScope, actor: Principal, form: Form, record_id: int) -> Record:
-    record = _locked(scope, actor, form, record_id, deleted=True)
+    record = _locked(scope, actor, form, record_id, action="delete", deleted=True)
     record.deleted_at = None
     record.version += 1
     _history(scope, record, "restore", actor, {})
     return record
+
+
+def transfer_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
+                    owner_id: int) -> Record:
+    """Hand a record to another user (e.g. a salesperson leaving); their department follows."""
+    record = _locked(scope, actor, form, record_id, action="update")
+    owner = scope.reference(User, owner_id, "owner", "user")
+    if not owner.is_active:
+        raise ValidationFailed(fields=[FieldError("owner", "user_inactive_owner", {})],
+                               count=1)
+    before = {"owner": record.owner_id, "department": record.department_id}
+    record.owner_id, record.department_id = owner.id, owner.department_id
+    record.version += 1
+    record.updated_by_id = actor.acting_user_id
+    record.updated_at = utcnow()
+    _history(scope, record, "transfer", actor, _changes(
+        before, {"owner": owner.id, "department": owner.department_id}))
+    scope.session.flush()
+    return record
+
+
+def access(scope: TenantScope, actor: Principal, form: Form) -> Access:
+    """The actor's rights on the form's records (what to show, what to refuse)."""
+    return access_for(scope, actor, form)
 
 
 def history_query(scope: TenantScope, record: Record) -> Select[tuple[RecordHistory]]:
