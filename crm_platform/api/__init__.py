@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         admin_tenants,
         admin_tokens,
         admin_users,
+        app_openapi,
         apps,
         auth,
         form_permissions,
