@@ -8,6 +8,7 @@ import tempfile
 from typing import Any
 
 from flask import Response, jsonify, request, send_file
+from sqlalchemy import Select
 
 from crm_platform.api import api, schemas, scope_of
 from crm_platform.api.operations import operation
@@ -23,6 +24,7 @@ from crm_platform.services import forms as form_service
 from crm_platform.services import record_export, record_query
 from crm_platform.services import records as service
 from crm_platform.services.record_access import Access, visible_data
+from form_engine.compiler import CompiledForm
 
 TAGS = ("Records",)
 RECORDS = "/apps/<app>/forms/<form>/records"
@@ -73,6 +75,19 @@ def _form(principal: Principal, app: str, form: str) -> tuple[TenantScope, Form]
     return scope, form_service.form_by_key(scope, app_service.app_by_key(scope, app), form)
 
 
+def _found(scope: TenantScope, principal: Principal, row: Form, query: dict[str, Any]
+           ) -> tuple[CompiledForm, Select[Any]]:
+    """The records the caller may see that match `filter`, `search` (and `deleted`)."""
+    _version, compiled = service.current_version(scope, row)
+    statement = service.records_query(scope, principal, row, query.get("deleted", False))
+    if "filter" in query:
+        statement = statement.where(record_query.build_filter(
+            compiled, record_query.parse_filter(query["filter"]), form_service.now_in(scope)))
+    if query.get("search"):
+        statement = statement.where(record_query.search(compiled, query["search"]))
+    return compiled, statement
+
+
 def render_record(record: Record, form_key: str, access: Access) -> dict[str, Any]:
     return {"id": record.id, "form": form_key, "form_version": record.form_version,
             "version": record.version, "data": visible_data(record.data, access),
@@ -114,13 +129,7 @@ def _if_match() -> int | None:
            query=LIST_QUERY, responses={200: RECORD_PAGE})
 def list_records(principal: Principal, app: str, form: str, query: dict[str, Any]):
     scope, row = _form(principal, app, form)
-    _version, compiled = service.current_version(scope, row)
-    statement = service.records_query(scope, principal, row, query.get("deleted", False))
-    if "filter" in query:
-        statement = statement.where(record_query.build_filter(
-            compiled, record_query.parse_filter(query["filter"]), form_service.now_in(scope)))
-    if query.get("search"):
-        statement = statement.where(record_query.search(compiled, query["search"]))
+    compiled, statement = _found(scope, principal, row, query)
     sort = record_query.parse_sort(compiled, query.get("sort"))
     fields = record_query.parse_fields(compiled, query.get("fields"))
     records, next_cursor = record_query.page(scope.session, statement, sort,
@@ -182,13 +191,7 @@ EXPORT_QUERY = {
                        "cells a spreadsheet would run as formulas are prefixed with '.")
 def export(principal: Principal, app: str, form: str, query: dict[str, Any]):
     scope, row = _form(principal, app, form)
-    _version, compiled = service.current_version(scope, row)
-    statement = service.records_query(scope, principal, row)
-    if "filter" in query:
-        statement = statement.where(record_query.build_filter(
-            compiled, record_query.parse_filter(query["filter"]), form_service.now_in(scope)))
-    if query.get("search"):
-        statement = statement.where(record_query.search(compiled, query["search"]))
+    compiled, statement = _found(scope, principal, row, query)
     access = service.access(scope, principal, row)
     locale = principal.locale
     name = f"{app}-{form}"
