@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 
 from crm_platform import models  # noqa: F401  (registers every table)
 from crm_platform.db import Base, UTCDateTime
+from migrations.env_support import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,7 +23,8 @@ def render_item(kind: str, obj, autogen_context):
 def run_migrations_offline() -> None:
     context.configure(url=config.get_main_option("sqlalchemy.url"),
                       target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True, compare_type=True, render_item=render_item)
+                      render_as_batch=True, compare_type=True, render_item=render_item,
+                      include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -40,7 +42,8 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True, render_item=render_item)
+                      render_as_batch=True, compare_type=True, render_item=render_item,
+                      include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -53,10 +53,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return url
 
 
+def runtime_indexes(connection: Any) -> list[str]:
+    """Names of the per-form indexes built for indexed fields."""
+    if connection.dialect.name == "postgresql":
+        query = "SELECT indexname FROM pg_indexes WHERE tablename = 'records'"
+    else:
+        query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'"
+    return [name for name in connection.execute(text(query)).scalars()
+            if name.startswith("ix_records_f")]
+
+
 def _empty_all_tables(url: str) -> None:
     database = Database(url)
     tables = [table.name for table in Base.metadata.sorted_tables]
     with database.engine.begin() as connection:
+        for name in runtime_indexes(connection):  # built when a test published a form
+            connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:

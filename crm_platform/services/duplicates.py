@@ -7,24 +7,24 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, bindparam
 
 from crm_platform.errors import Conflict, FieldError
 from crm_platform.models import Form, Record
 from crm_platform.scoping import TenantScope
+from crm_platform.services.data_fields import data_field
 from form_engine.compiler import CompiledForm
 
 
 def _equals(key: str, value: Any) -> ColumnElement[bool]:
-    """`data[key] == value` typed as the stored JSON value is."""
-    element = Record.data[key]
+    """`data[key] == value` typed as the stored JSON value is (the indexed expression)."""
     if isinstance(value, bool):
-        return element.as_boolean() == value
+        return data_field(key, "boolean") == value
     if isinstance(value, int):
-        return element.as_integer() == value
+        return data_field(key, "integer") == value
     if isinstance(value, Decimal):
-        return element.as_numeric(30, 10) == value
-    return element.as_string() == str(value)
+        return data_field(key, "number") == value
+    return data_field(key, "text") == str(value)
 
 
 def _match(scope: TenantScope, form: Form, data: Mapping[str, Any], keys: list[str],
@@ -32,7 +32,9 @@ def _match(scope: TenantScope, form: Form, data: Mapping[str, Any], keys: list[s
     values = [data.get(key) for key in keys]
     if any(value is None or isinstance(value, list | dict) for value in values):
         return None  # blank or structured values never count as duplicates
-    statement = scope.select(Record, Record.form_id == form.id, Record.deleted_at.is_(None),
+    statement = scope.select(Record, Record.form_id == bindparam(None, form.id,
+                                                                 literal_execute=True),
+                             Record.deleted_at.is_(None),
                              *(_equals(key, value) for key, value in zip(keys, values,
                                                                          strict=True)))
     if exclude is not None:

@@ -10,12 +10,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, event, func, select
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import Conflict, FieldError, NotFound, ValidationFailed, invalid
 from crm_platform.models import App, Form, FormVersion, Tenant
 from crm_platform.scoping import TenantScope
+from crm_platform.services.data_fields import build_indexes
 from crm_platform.services.record_stats import FormRecordStats
 from crm_platform.services.resolver import PlatformResolver
 from form_engine.compiler import CompiledForm, compile_form
@@ -163,7 +164,36 @@ def publish_form_version(scope: TenantScope, actor: Principal, form: Form,
                                 published_by_id=actor.acting_user_id))
     form.published_version = number
     scope.session.flush()
+    _build_indexes_after_commit(scope, form, row)
     return row
+
+
+def indexed_fields(compiled: CompiledForm) -> list[tuple[str, str]]:
+    """(key, SQL kind) of the fields marked `indexed` or `unique` that can be indexed."""
+    from crm_platform.services.record_query import field_kind
+
+    fields = []
+    for item in compiled.fields:
+        if item.kind == "value" and (item.spec.get("indexed") or item.spec.get("unique")):
+            kind = field_kind(item)
+            if kind in ("text", "integer", "number", "boolean"):
+                fields.append((item.key, kind))
+    return fields
+
+
+def _build_indexes_after_commit(scope: TenantScope, form: Form, row: FormVersion) -> None:
+    """Indexes are built once the publish is committed, outside any transaction (so that
+    PostgreSQL can build them CONCURRENTLY, never blocking writes)."""
+    fields = indexed_fields(compile_form(row.definition, env=type_env(scope), checked=True))
+    if not fields:
+        return
+    engine = scope.session.get_bind()
+    form_id = form.id
+
+    def build(_session: Any) -> None:
+        build_indexes(engine, form_id, fields)
+
+    event.listen(scope.session, "after_commit", build, once=True)
 
 
 def evaluate(scope: TenantScope, actor: Principal, form_row: Form, form: CompiledForm,

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal, not_, or_, se
 
 from crm_platform.errors import FieldError, ValidationFailed, invalid
 from crm_platform.models import Record
+from crm_platform.services.data_fields import data_field
 from form_engine.compiler import CompiledField, CompiledForm
 from form_engine.errors import CoercionError
 
@@ -56,7 +57,8 @@ class Column:
         return func.coalesce(self.expression, blank[0] if descending else blank[1])
 
 
-def _kind(item: CompiledField) -> str:
+def field_kind(item: CompiledField) -> str:
+    """How a field compares in SQL: text, integer, number, boolean, list or object."""
     if item.type == "formula":
         result = item.spec.get("result", "number")
         return {"number": "number", "boolean": "boolean"}.get(result, "text")
@@ -79,12 +81,9 @@ def column(form: CompiledForm, key: Any, path: str) -> Column:
     item = form.by_key.get(key) if isinstance(key, str) else None
     if item is None or item.kind == "layout":
         raise invalid(path, "unknown_filter_field", value=key)
-    data = Record.data[key]
-    kind = _kind(item)
-    expression = {"text": lambda: data.as_string(), "integer": lambda: data.as_integer(),
-                  "number": lambda: data.as_numeric(30, 10),
-                  "boolean": lambda: data.as_boolean()}.get(kind, lambda: data.as_string())()
-    return Column(expression, kind, item)
+    kind = field_kind(item)
+    sql_kind = kind if kind in ("text", "integer", "number", "boolean") else "text"
+    return Column(data_field(key, sql_kind), kind, item)
 
 
 def _value(col: Column, raw: Any, path: str) -> Any:
@@ -304,7 +303,7 @@ def page(session: Any, statement: Select[Any], sort: list[tuple[str, bool, Colum
 def searchable(form: CompiledForm) -> Iterator[ColumnElement[Any]]:
     for item in form.fields:
         if item.type in ("text", "textarea", "email", "phone", "autonumber", "select", "url"):
-            yield Record.data[item.key].as_string()
+            yield data_field(item.key, "text")
 
 
 def search(form: CompiledForm, text: str) -> ColumnElement[bool]:

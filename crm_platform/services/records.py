@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, bindparam
 from sqlalchemy.exc import IntegrityError
 
 from crm_platform.auth.principal import Principal
@@ -195,7 +195,10 @@ def _department_of(scope: TenantScope, actor: Principal) -> int | None:
 
 def records_query(scope: TenantScope, actor: Principal, form: Form,
                   deleted: bool = False) -> Select[tuple[Record]]:
-    statement = scope.select(Record, Record.form_id == form.id)
+    # The form id is written into the SQL (not bound) so the per-form partial indexes of
+    # indexed fields can be matched by the planner.
+    statement = scope.select(Record, Record.form_id == bindparam(None, form.id,
+                                                                 literal_execute=True))
     statement = statement.where(Record.deleted_at.is_not(None) if deleted
                                 else Record.deleted_at.is_(None))
     return statement.where(scope_condition(scope, actor, access_for(scope, actor, form).read))

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crm_platform.models import Department, Form, Record, Sequence, User
 from crm_platform.scoping import TenantScope, is_valid_id
+from crm_platform.services.data_fields import data_field
 
 _AGGREGATES = {"sum": func.sum, "avg": func.avg, "min": func.min, "max": func.max}
 
@@ -53,11 +54,11 @@ class PlatformResolver:
             return 0 if function in ("count", "sum") else None
         linked = self.scope.select(Record).where(
             Record.form_id == form_id, Record.deleted_at.is_(None),
-            Record.data[link_field].as_integer() == record_id)
+            data_field(link_field, "integer") == record_id)
         if function == "count":
             return self.scope.session.scalar(
                 linked.with_only_columns(func.count())) or 0
-        value = Record.data[column].as_numeric(30, 10) if column else None
+        value = data_field(column, "number") if column else None
         result = self.scope.session.scalar(
             linked.with_only_columns(_AGGREGATES[function](value).cast(Numeric(30, 10))))
         if result is None:

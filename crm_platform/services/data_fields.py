@@ -1,0 +1,85 @@
+"""One SQL expression per record data field, written the same way in queries and in the
+indexes built for `indexed` / `unique` fields — so the database can use those indexes.
+
+`data_field("phone", "text")` compiles to `(data ->> 'phone')` on PostgreSQL and
+`json_extract(data, '$.phone')` on SQLite (which keeps JSON numbers numeric). Keys are
+form field keys, checked against `^[a-z][a-z0-9_]{0,62}$` before they reach SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, ClassVar
+
+from sqlalchemy import BigInteger, Boolean, Engine, Numeric, String, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
+
+log = logging.getLogger(__name__)
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_TYPES = {"text": String(), "integer": BigInteger(), "number": Numeric(30, 10),
+          "boolean": Boolean()}
+_PG_CASTS = {"integer": "BIGINT", "number": "NUMERIC", "boolean": "BOOLEAN"}
+
+
+class DataField(ColumnElement[Any]):
+    inherit_cache = True
+    _traverse_internals: ClassVar[list[tuple[str, Any]]] = [
+        ("key", InternalTraversal.dp_string), ("kind", InternalTraversal.dp_string)]
+
+    def __init__(self, key: str, kind: str) -> None:
+        if not _KEY.match(key) or kind not in _TYPES:
+            raise ValueError(f"not a data field: {key!r} ({kind})")
+        self.key = key
+        self.kind = kind
+        self.type = _TYPES[kind]
+
+
+@compiles(DataField, "postgresql")
+def _postgresql(element: DataField, compiler: Any, **kw: Any) -> str:
+    value = f"(data ->> '{element.key}')"
+    cast = _PG_CASTS.get(element.kind)
+    return f"CAST({value} AS {cast})" if cast else value
+
+
+@compiles(DataField)
+def _sqlite(element: DataField, compiler: Any, **kw: Any) -> str:
+    return f"json_extract(data, '$.{element.key}')"
+
+
+def data_field(key: str, kind: str) -> DataField:
+    return DataField(key, kind)
+
+
+# Indexes built at run time for indexed fields; not part of the migrated schema.
+RUNTIME_INDEX_PREFIX = "ix_records_f"
+
+
+def index_name(form_id: int, key: str) -> str:
+    return f"{RUNTIME_INDEX_PREFIX}{form_id}_{key}"[:63]
+
+
+def is_runtime_index(name: str | None) -> bool:
+    return bool(name) and name.startswith(RUNTIME_INDEX_PREFIX)  # type: ignore[union-attr]
+
+
+def build_indexes(engine: Engine, form_id: int, fields: list[tuple[str, str]]) -> list[str]:
+    """Expression indexes (partial, per form) for `fields` = [(key, kind)]; built
+    CONCURRENTLY on PostgreSQL so writes never wait. Returns the names built."""
+    built = []
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for key, kind in fields:
+            expression = str(data_field(key, kind).compile(dialect=engine.dialect))
+            name = index_name(form_id, key)
+            concurrently = "CONCURRENTLY " if postgres else ""
+            try:
+                connection.execute(text(
+                    f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON records "
+                    f"(({expression})) WHERE form_id = {int(form_id)}"))
+                built.append(name)
+            except Exception:  # an index is an optimisation: log, never fail the publish
+                log.exception("could not build index %s", name)
+    return built
