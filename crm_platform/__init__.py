@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -65,6 +64,3 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     return app
 
-
-def generate_secret_key() -> str:
-    return secrets.token_urlsafe(48)

@@ -106,6 +106,15 @@ class TooManyRequests(LoomError):
                          **params)
 
 
+def engine_fields(problems: Iterable[Any], locale: str, prefix: str = "") -> list[FieldError]:
+    """The form engine's problems as field errors, their messages rendered in `locale`
+    (`prefix` moves them under a body key: `name` → `data.name`)."""
+    return [FieldError(f"{prefix}.{problem.path}" if prefix and problem.path
+                       else problem.path or prefix, problem.code,
+                       {"text": problem.message(locale)})
+            for problem in problems]
+
+
 def invalid(path: str, code: str, **params: Any) -> ValidationFailed:
     """Shorthand for a validation error about a single field."""
     return ValidationFailed(fields=[FieldError(path, code, params)])

@@ -72,7 +72,6 @@ class CompiledForm:
     computed: tuple[CompiledField, ...]      # rollups and formulas, dependency order
     autonumbers: tuple[CompiledField, ...]
     conditional: tuple[CompiledField, ...]   # fields with visible/required/readonly_if
-    defaults_by_expression: tuple[CompiledField, ...]
     rules: tuple[CompiledRule, ...]
     references: tuple[CompiledField, ...]    # user / department / lookup fields
     input_keys: frozenset[str] = frozenset()  # what a client may send
@@ -161,7 +160,6 @@ def compile_form(definition: Mapping[str, Any], env: TypeEnv | None = None,
         computed=tuple(_formula_order(fields)),
         autonumbers=tuple(f for f in fields if f.type == "autonumber"),
         conditional=tuple(f for f in fields if f.visible_if or f.required_if or f.readonly_if),
-        defaults_by_expression=tuple(f for f in fields if f.default_expression),
         rules=rules,
         references=tuple(f for f in fields if f.type in ("user", "department", "lookup")),
         input_keys=frozenset(f.key for f in fields if f.kind in ("value", "subtable")),

@@ -11,7 +11,7 @@ decimal precision and references' existence are the validator's alone, noted as 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from form_engine.compiler import CompiledField, CompiledForm
@@ -120,12 +120,3 @@ def ui_schema(form: CompiledForm) -> dict[str, Any]:
             "title": form.definition.get("title"),
             "layout": layout_of(form),
             "fields": {item.key: _ui_field(item) for item in form.fields}}
-
-
-def field_label(form: CompiledForm, key: str, locale: str) -> str:
-    item = form.by_key.get(key)
-    return label_text(item.label if item else key, locale)
-
-
-def labels(form: CompiledForm) -> Mapping[str, Any]:
-    return {item.key: item.label for item in form.fields}

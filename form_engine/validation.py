@@ -24,7 +24,6 @@ from form_engine.context import ValidationContext
 from form_engine.errors import CoercionError, ExpressionError, Problem
 from form_engine.expressions import EvaluationContext, Evaluator
 from form_engine.field_types.autonumber import format_number, period_key
-from form_engine.messages import label_text
 
 _BLANK_STRICT = (None, "", [])
 
@@ -366,10 +365,6 @@ def validate(form: CompiledForm, data: Any, context: ValidationContext | None = 
         run.autonumbers(out)
     result.data = out
     return result
-
-
-def display_label(item: CompiledField, locale: str) -> str:
-    return label_text(item.label, locale)
 
 
 def _hydrate(fields: Any, data: Mapping[str, Any]) -> dict[str, Any]:

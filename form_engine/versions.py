@@ -56,12 +56,6 @@ class Diff:
     rules_changed: bool = False
     layout_changed: bool = False
 
-    @property
-    def empty(self) -> bool:
-        return not any((self.added, self.removed, self.retyped, self.newly_required,
-                        self.options_removed, self.options_added, self.changed,
-                        self.relabelled, self.rules_changed, self.layout_changed))
-
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (
             "added", "removed", "retyped", "newly_required", "options_removed",

@@ -146,7 +146,6 @@ AUTH_TOKEN_RESPONSE = obj({"token": {"type": "string"}, "id": ID,
 
 # Apps and forms ----------------------------------------------------------------------------
 LABEL = {"oneOf": [text(500), obj({"en": text(500, 0), "zh": text(500, 0)}, minProperties=1)]}
-APP_KEY = KEY
 APP = obj({"id": ID, "key": KEY, "name": LABEL, "description": {"anyOf": [LABEL, {"type": "null"}]},
            "created_at": TIMESTAMP}, ("id", "key", "name"))
 APP_CREATE = obj({"key": KEY, "name": LABEL, "description": LABEL}, ("key", "name"))

@@ -13,7 +13,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, event, func, select
 
 from crm_platform.auth.principal import Principal
-from crm_platform.errors import Conflict, FieldError, NotFound, ValidationFailed, invalid
+from crm_platform.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    ValidationFailed,
+    engine_fields,
+    invalid,
+)
 from crm_platform.models import App, Form, FormVersion, Tenant
 from crm_platform.scoping import TenantScope
 from crm_platform.services.data_fields import build_indexes
@@ -33,8 +40,7 @@ _CACHE_SIZE = 512
 
 def definition_failed(problems: list[Problem], locale: str) -> ValidationFailed:
     """The engine's problems as the API's field errors (messages already in `locale`)."""
-    fields = [FieldError(problem.path, problem.code, {"text": problem.message(locale)})
-              for problem in problems]
+    fields = engine_fields(problems, locale)
     return ValidationFailed("definition_invalid", fields=fields, count=len(fields))
 
 
@@ -151,9 +157,7 @@ def publish_form_version(scope: TenantScope, actor: Principal, form: Form,
     plan = plan_publish(previous.definition if previous else None, definition,
                         stats or FormRecordStats(scope, form), migrations)
     if plan.problems:
-        fields = [FieldError(problem.path, problem.code,
-                             {"text": problem.message(actor.locale)})
-                  for problem in plan.problems]
+        fields = engine_fields(plan.problems, actor.locale)
         raise Conflict("breaking_change", fields=fields, count=len(fields))
     number = (scope.session.scalar(scope.filter(
         select(func.max(FormVersion.version)).where(FormVersion.form_id == form.id),

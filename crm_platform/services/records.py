@@ -26,6 +26,7 @@ from crm_platform.errors import (
     LoomError,
     NotFound,
     ValidationFailed,
+    engine_fields,
 )
 from crm_platform.models import Form, FormVersion, IdempotencyKey, Record, RecordHistory, User
 from crm_platform.scoping import TenantScope
@@ -90,9 +91,7 @@ def _comparable(value: Any) -> Any:
 
 
 def _fail(result: Any, locale: str) -> ValidationFailed:
-    fields = [FieldError(f"data.{problem.path}" if problem.path else "data", problem.code,
-                         {"text": problem.message(locale)})
-              for problem in result.errors]
+    fields = engine_fields(result.errors, locale, prefix="data")
     return ValidationFailed(fields=fields, count=len(fields))
 
 

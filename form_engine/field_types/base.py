@@ -29,7 +29,6 @@ from datetime import UTC, tzinfo
 from typing import Any, ClassVar
 
 from form_engine.errors import CoercionError, Problem
-from form_engine.messages import label_text
 
 Coercer = Callable[[Any], Any]
 
@@ -82,7 +81,3 @@ def check_min_max(field: Mapping[str, Any], low: str = "min", high: str = "max"
 
 def reject(code: str, **params: Any) -> CoercionError:
     return CoercionError(code, **params)
-
-
-def field_label(field: Mapping[str, Any], locale: str) -> str:
-    return label_text(field.get("label") or field["key"], locale)

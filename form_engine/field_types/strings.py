@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -94,14 +94,3 @@ class StringType(FieldType):
         if "pattern" in field:
             schema["pattern"] = field["pattern"]
         return schema
-
-
-def string_type(name: str, **attributes: Any) -> Callable[[type], type]:
-    """Decorator filling the class attributes of a simple string type."""
-    def decorate(cls: type) -> type:
-        cls.name = name
-        for key, value in attributes.items():
-            setattr(cls, key, value)
-        return cls
-
-    return decorate
