@@ -24,6 +24,17 @@ def rate(function: Callable[[Any], Any], items: Sequence[Any], repeat: int = 3,
     return best
 
 
+def rates(contenders: Sequence[tuple[Callable[[Any], Any], Sequence[Any]]], repeat: int = 5,
+          reset: Callable[[], None] | None = None) -> list[float]:
+    """Best items-per-second of each (function, items), their passes interleaved so that a
+    slow spell of a shared machine hits every contender alike, not just the one it met."""
+    best = [0.0] * len(contenders)
+    for _ in range(repeat):
+        for index, (function, items) in enumerate(contenders):
+            best[index] = max(best[index], rate(function, items, repeat=1, reset=reset))
+    return best
+
+
 def report(bench: str, metric: str, value: float, unit: str, baseline: str,
            baseline_value: float, higher_is_better: bool = True) -> dict[str, Any]:
     ratio = value / baseline_value if higher_is_better else baseline_value / value

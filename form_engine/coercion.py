@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from form_engine.errors import CoercionError
@@ -45,6 +45,16 @@ def parse_decimal(value: Any, lenient: bool) -> Decimal:
                 pass
         raise CoercionError("not_a_number", value=value)
     raise CoercionError("not_a_number", value=value)
+
+
+def rounded(value: Decimal, quantum: Decimal) -> Decimal | None:
+    """Rounded half up to `quantum` (Decimal('0.01')); None when it has too many digits to
+    round (10**40 at 2 places needs 43 digits, a decimal holds 28): a computed total or
+    formula then stays blank instead of failing the save."""
+    try:
+        return value.quantize(quantum, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return None
 
 
 def parse_bool(value: Any, lenient: bool) -> bool:

@@ -5,13 +5,14 @@ and computations are prepared once, so validating a record is a tight loop over 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from form_engine.definition import require_valid
 from form_engine.expressions import Expression, compile_expression
 from form_engine.field_types import FIELD_TYPES, FieldType, TypeEnv
 from form_engine.field_types.base import Coercer
+from form_engine.specialised import specialise
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class CompiledForm:
     references: tuple[CompiledField, ...]    # user / department / lookup fields
     input_keys: frozenset[str] = frozenset()  # what a client may send
     env: TypeEnv = field(default_factory=TypeEnv)
+    # The generated validator for valid strict creates (form_engine.specialised).
+    specialised: Any = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> Any:
@@ -153,7 +156,7 @@ def compile_form(definition: Mapping[str, Any], env: TypeEnv | None = None,
     rules = tuple(CompiledRule(rule["key"], compile_expression(rule["error_if"]),
                                rule.get("field"), rule["message"])
                   for rule in definition.get("rules", []))
-    return CompiledForm(
+    form = CompiledForm(
         key=definition["key"], definition=definition, fields=tuple(fields),
         by_key={f.key: f for f in fields},
         inputs=tuple(f for f in fields if f.kind in ("value", "subtable")),
@@ -165,3 +168,4 @@ def compile_form(definition: Mapping[str, Any], env: TypeEnv | None = None,
         input_keys=frozenset(f.key for f in fields if f.kind in ("value", "subtable")),
         env=env,
     )
+    return replace(form, specialised=specialise(form))

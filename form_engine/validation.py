@@ -8,6 +8,8 @@ The pipeline, for the form and for each subtable row:
 5. visible_if / required_if / readonly_if are evaluated; hidden fields are never required;
 6. required and read-only are enforced, then the form's rules (`error_if`);
 7. references (users, departments, lookups) are checked through the resolver in one batch.
+Strict creates first try the form's generated validator (`form_engine.specialised`), which
+does steps 1–6 in one function and hands anything not simply valid back to this pipeline.
 Errors are `Problem`s with a path (`lines[2].qty`), a code and params incl. the label.
 """
 
@@ -16,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
+from form_engine.coercion import rounded
 from form_engine.compiler import CompiledField, CompiledForm, CompiledRows
 from form_engine.context import ValidationContext
 from form_engine.errors import CoercionError, ExpressionError, Problem
@@ -131,11 +134,16 @@ class _Run:
                     out[item.key] = None
             elif item.default_expression is not None:
                 value = self.evaluate(item, item.default_expression, names, None)
-                try:
-                    out[item.key] = None if value is None else item.strict(
-                        value.isoformat() if hasattr(value, "isoformat") else value)
-                except CoercionError:
-                    out[item.key] = None
+                out[item.key] = self.default_value(item, value)
+
+    @staticmethod
+    def default_value(item: CompiledField, value: Any) -> Any:
+        """A default expression's result as the field stores it (None when it does not fit)."""
+        try:
+            return None if value is None else item.strict(
+                value.isoformat() if hasattr(value, "isoformat") else value)
+        except CoercionError:
+            return None
 
     # -- subtables -------------------------------------------------------------------
     def rows(self, item: CompiledField, rows: list[Any], path: str,
@@ -192,18 +200,23 @@ class _Run:
         if function == "count":
             return len(rows) if column is None else sum(
                 1 for row in rows if row.get(column) is not None)
-        values = [Decimal(row[column]) for row in rows
-                  if isinstance(row.get(column), int | Decimal) and not isinstance(
-                      row.get(column), bool)]
-        if not values:
-            return Decimal(0) if function == "sum" else None
-        result = {"sum": lambda: sum(values, Decimal(0)),
-                  "avg": lambda: sum(values, Decimal(0)) / len(values),
-                  "min": lambda: min(values), "max": lambda: max(values)}[function]()
+        values = []
+        for row in rows:
+            value = row.get(column)
+            if value.__class__ is Decimal:
+                values.append(value)
+            elif isinstance(value, int | Decimal) and not isinstance(value, bool):
+                values.append(Decimal(value))
+        if not values and function != "sum":
+            return None
+        if function == "sum":  # of nothing: 0, at the field's precision like any total
+            result = sum(values, Decimal(0))
+        elif function == "avg":
+            result = sum(values, Decimal(0)) / len(values)
+        else:
+            result = min(values) if function == "min" else max(values)
         places = spec.get("precision")
-        if places is None:
-            return result
-        return result.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        return result if places is None else rounded(result, Decimal(1).scaleb(-places))
 
     def autonumbers(self, out: dict[str, Any]) -> None:
         existing = self.context.existing or {}
@@ -322,6 +335,15 @@ def validate(form: CompiledForm, data: Any, context: ValidationContext | None = 
     """Coerce, complete and check `data` against `form`; never raises for bad data."""
     context = context or ValidationContext()
     run = _Run(form, context)
+    if (form.specialised is not None and context.existing is None and not context.system
+            and not run.lenient and type(data) is dict):
+        done = form.specialised(data, run)  # valid strict creates: one generated function
+        if done is not None:
+            out, visible, required, read_only = done
+            run.references(out)
+            if not run.errors:
+                run.autonumbers(out)
+            return ValidationResult(out, run.errors, visible, required, read_only)
     result = ValidationResult({}, run.errors)
     if not isinstance(data, Mapping):
         run.fail("", None, "not_an_object")

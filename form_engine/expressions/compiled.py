@@ -92,14 +92,20 @@ _PARAMETERS = ast.arguments(posonlyargs=[], args=[ast.arg(name) for name in
                             kwonlyargs=[], kw_defaults=[], defaults=[])
 
 
-def compile_tree(tree: ast.expr) -> CompiledCode:
-    """A Python function for a checked expression tree (the tree itself is left untouched)."""
+def rewrite(tree: ast.expr) -> tuple[ast.expr, tuple[Any, ...]]:
+    """The checked tree over `_n`, `_u`, `_f`, `_o` and the decimal constants `_c` it uses
+    (the tree itself is left untouched)."""
     rewriter = _Rewriter()
-    body = rewriter.visit(copy.deepcopy(tree))
+    return rewriter.visit(copy.deepcopy(tree)), tuple(rewriter.constants)
+
+
+def compile_tree(tree: ast.expr) -> CompiledCode:
+    """A Python function for a checked expression tree."""
+    body, constants = rewrite(tree)
     lambda_ = ast.Lambda(args=_PARAMETERS, body=body)
     module = ast.fix_missing_locations(ast.Expression(body=lambda_))
     code = compile(module, "<expression>", "eval")
-    function = eval(code, {"__builtins__": {}, "_c": tuple(rewriter.constants)})
+    function = eval(code, {"__builtins__": {}, "_c": constants})
     return CompiledCode(function)
 
 

@@ -36,7 +36,7 @@ def _empty(value: Any) -> bool:
 
 def _nullsafe(function: Callable[..., Any]) -> Callable[..., Any]:
     def call(*args: Any) -> Any:
-        if any(arg is None for arg in args):
+        if None in args:  # the values an expression sees never equal None unless they are
             return None
         try:
             return function(*args)
@@ -176,6 +176,8 @@ def _text(value: Any) -> str:
 
 
 def _as_date(value: Any) -> date:
+    if value.__class__ is date:
+        return value  # type: ignore[no-any-return]
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

@@ -72,11 +72,31 @@ def _check_size(value: Any) -> Any:
     return value
 
 
-def _arith(name: str, function: Any) -> Any:
+# Exactly these classes (a bool is not a number here): the common case of a formula.
+_EXACT_NUMBERS = frozenset({int, Decimal})
+
+
+def _arith(name: str, function: Any, numbers: Any = None) -> Any:
+    """A bounded, null-safe operator; `numbers` is the plain operation, used directly when
+    both sides are ints or decimals (what `function` would do for them, minus the checks
+    that only other types need)."""
+
     def apply(left: Any, right: Any) -> Any:
         if left is None or right is None:
             return None
         try:
+            if numbers is not None and (left.__class__ in _EXACT_NUMBERS
+                                        and right.__class__ in _EXACT_NUMBERS):
+                # `_check_size` for numbers, written out: this is every formula's hot path
+                value = numbers(left, right)
+                if value.__class__ is Decimal:
+                    if value.is_finite() and (not value or -MAX_DECIMAL_EXPONENT
+                                              <= value.adjusted() <= MAX_DECIMAL_EXPONENT):
+                        return value
+                    raise ExpressionError("number_too_large")
+                if value.__class__ is int and value.bit_length() > MAX_INT_BITS:
+                    raise ExpressionError("number_too_large")
+                return value  # an int, or None (division by zero)
             return _check_size(function(to_number(left), to_number(right)))
         except ExpressionError:
             raise
@@ -87,6 +107,12 @@ def _arith(name: str, function: Any) -> Any:
             raise ExpressionError("arithmetic_error", detail=type(exc).__name__) from exc
 
     return apply
+
+
+def _divide_numbers(left: Any, right: Any) -> Any:
+    if not right:
+        return None
+    return (left if left.__class__ is Decimal else Decimal(left)) / right
 
 
 def _divide(left: Any, right: Any) -> Any:
@@ -184,6 +210,8 @@ def _ordering(name: str, function: Any) -> Any:
     def compare(left: Any, right: Any) -> bool:
         if left is None or right is None:
             return False
+        if left.__class__ in _EXACT_NUMBERS and right.__class__ in _EXACT_NUMBERS:
+            return function(left, right)  # type: ignore[no-any-return]
         try:
             return function(to_number(left), to_number(right))
         except TypeError as exc:
@@ -227,10 +255,10 @@ def _not_equal(left: Any, right: Any) -> bool:
 
 OPERATORS: dict[type, Any] = {
     # arithmetic
-    ast.Add: _arith("+", _add),
-    ast.Sub: _arith("-", _subtract),
-    ast.Mult: _arith("*", _multiply),
-    ast.Div: _arith("/", _divide),
+    ast.Add: _arith("+", _add, operator.add),
+    ast.Sub: _arith("-", _subtract, operator.sub),
+    ast.Mult: _arith("*", _multiply, operator.mul),
+    ast.Div: _arith("/", _divide, _divide_numbers),
     ast.FloorDiv: _arith("//", _floor_divide),
     ast.Mod: _arith("%", _modulo),
     ast.Pow: _arith("**", _power),

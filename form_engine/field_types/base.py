@@ -16,6 +16,12 @@ definition). It declares:
 - `display(field, value, locale)`: the value as a person reads it.
 - `operators`: the filter operators the query language offers for it.
 - `widget`: the Jinja2 macro that renders it.
+- `strict_source(field, constant)` (optional): Python source lines that check and convert a
+  strict JSON value held in `v` exactly as the strict coercer does, ending with `v` holding
+  the stored value (None for a blank one, such as empty text), or executing `return None`
+  when the value is not simply valid (the
+  general pipeline then reports it). The specialised validator (`form_engine.specialised`)
+  inlines them; `constant(value)` names a value the lines may use. None: call the coercer.
 
 Stored values are plain Python data: `str`, `bool`, exact `Decimal`, `int` ids, `date`,
 `datetime`, `time`, lists and dicts of those.
@@ -31,6 +37,8 @@ from typing import Any, ClassVar
 from form_engine.errors import CoercionError, Problem
 
 Coercer = Callable[[Any], Any]
+# Names a value for generated source: constant(Decimal('0.5')) -> '_k3'.
+Constant = Callable[[Any], str]
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,9 @@ class FieldType:
 
     def coercer(self, field: Mapping[str, Any], lenient: bool, env: TypeEnv) -> Coercer:
         raise NotImplementedError
+
+    def strict_source(self, field: Mapping[str, Any], constant: Constant) -> list[str] | None:
+        return None
 
     def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
         raise NotImplementedError

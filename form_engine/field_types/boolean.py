@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from form_engine.coercion import parse_bool
-from form_engine.field_types.base import Coercer, FieldType, TypeEnv
+from form_engine.field_types.base import Coercer, Constant, FieldType, TypeEnv
 
 WORDS = {"en": ("Yes", "No"), "zh": ("是", "否")}
 
@@ -16,6 +16,9 @@ class Boolean(FieldType):
 
     def coercer(self, field: Mapping[str, Any], lenient: bool, env: TypeEnv) -> Coercer:
         return lambda value: parse_bool(value, lenient)
+
+    def strict_source(self, field: Mapping[str, Any], constant: Constant) -> list[str] | None:
+        return ["if v.__class__ is not bool: return None"]
 
     def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
         return {"type": "boolean"}

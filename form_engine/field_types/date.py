@@ -6,7 +6,14 @@ from typing import Any, ClassVar
 
 from form_engine.coercion import parse_date
 from form_engine.errors import Problem
-from form_engine.field_types.base import DATES, Coercer, FieldType, TypeEnv, reject
+from form_engine.field_types.base import (
+    DATES,
+    Coercer,
+    Constant,
+    FieldType,
+    TypeEnv,
+    reject,
+)
 
 DATE_OPTIONS = {"min": {"type": "string", "format": "date"},
                 "max": {"type": "string", "format": "date"}}
@@ -41,6 +48,19 @@ class Date(FieldType):
             return day
 
         return coerce
+
+    def strict_source(self, field: Mapping[str, Any], constant: Constant) -> list[str] | None:
+        lines = ["if v.__class__ is not str or len(v) != 10 or v[4] != '-' or v[7] != '-':",
+                 "    return None",
+                 "try:",
+                 f"    v = {constant(date.fromisoformat)}(v)",
+                 "except ValueError:",
+                 "    return None"]
+        for option, test in (("min", "<"), ("max", ">")):
+            if option in field:
+                limit = constant(date.fromisoformat(field[option]))
+                lines.append(f"if v {test} {limit}: return None")
+        return lines
 
     def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
         return {"type": "string", "format": "date",

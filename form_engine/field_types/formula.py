@@ -3,10 +3,11 @@
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, ClassVar
 
-from form_engine.field_types.base import ORDERED, Coercer, FieldType, TypeEnv
+from form_engine.coercion import rounded
+from form_engine.field_types.base import ORDERED, Coercer, Constant, FieldType, TypeEnv
 
 RESULT_SCHEMAS = {
     "number": {"type": "number"},
@@ -33,17 +34,19 @@ class Formula(FieldType):
         """Shapes a computed result into the declared type (None when it cannot be)."""
         result = field.get("result", "number")
         places = field.get("precision")
+        quantum = None if places is None else Decimal(1).scaleb(-places)
 
         def shape(value: Any) -> Any:
             if value is None:
                 return None
             if result == "number":
-                if isinstance(value, bool) or not isinstance(value, int | Decimal):
-                    return None
-                number = Decimal(value)
-                if places is not None:
-                    number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-                return number
+                if value.__class__ is not Decimal:
+                    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+                        return None
+                    value = Decimal(value)
+                if quantum is not None:
+                    return rounded(value, quantum)
+                return value
             if result == "text":
                 return value if isinstance(value, str) else str(value)
             if result == "boolean":
@@ -56,6 +59,16 @@ class Formula(FieldType):
             return value
 
         return shape
+
+    def strict_source(self, field: Mapping[str, Any], constant: Constant) -> list[str] | None:
+        """A decimal result is rounded in place; anything else goes through the shaper."""
+        if field.get("result", "number") != "number":
+            return None
+        places = field.get("precision")
+        exact = "v" if places is None else (
+            f"{constant(rounded)}(v, {constant(Decimal(1).scaleb(-places))})")
+        shaper = constant(self.coercer(field, False, TypeEnv()))
+        return [f"v = {exact} if v.__class__ is {constant(Decimal)} else {shaper}(v)"]
 
     def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
         return dict(RESULT_SCHEMAS[field.get("result", "number")])

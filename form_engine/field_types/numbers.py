@@ -11,6 +11,7 @@ from form_engine.errors import Problem
 from form_engine.field_types.base import (
     ORDERED,
     Coercer,
+    Constant,
     FieldType,
     TypeEnv,
     check_min_max,
@@ -74,6 +75,31 @@ class NumberLike(FieldType):
             return number
 
         return coerce
+
+    def strict_source(self, field: Mapping[str, Any], constant: Constant) -> list[str] | None:
+        """JSON integers and exact decimals (what the API parses numbers into)."""
+        if type(self).coercer is not NumberLike.coercer:
+            return None
+        places = self.precision(field)
+        low = constant(Decimal(str(field["min"])) if field.get("min") is not None
+                       else -MAGNITUDE_LIMIT)
+        high = constant(Decimal(str(field["max"])) if field.get("max") is not None
+                        else MAGNITUDE_LIMIT)
+        lines = ["if v.__class__ is int:",
+                 f"    if not {low} <= v <= {high}: return None"]
+        if places:
+            lines.append(f"    v = {constant(Decimal)}(v)")
+        lines += [f"elif v.__class__ is {constant(Decimal)}:",
+                  f"    if not v.is_finite() or not {low} <= v <= {high}: return None"]
+        if places:
+            # Rounding to the allowed places changes nothing (1.50 fits one place); too
+            # many digits to round (InvalidOperation): the coercer decides.
+            quantum = constant(Decimal(1).scaleb(-places))
+            lines += ["    try:", f"        if v.quantize({quantum}) != v: return None",
+                      "    except ArithmeticError:", "        return None"]
+        else:
+            lines += ["    if v != v.to_integral_value(): return None", "    v = int(v)"]
+        return [*lines, "else: return None"]
 
     def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "integer" if self.precision(field) == 0 else "number",

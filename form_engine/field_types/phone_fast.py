@@ -60,18 +60,37 @@ def _matcher(country_code: int) -> re.Pattern[str] | None:
     return re.compile(rf"(?={head}\Z)(?:{'|'.join(alternatives)})\Z")
 
 
+_Patterns = tuple[re.Pattern[str] | None, re.Pattern[str] | None]
+# Leading digits ("8", "86") -> (validity pattern, prefix pattern) of that country code,
+# or None when they are no country code; filled as numbers are met, so a number costs a
+# dictionary lookup or two instead of parsing and three cached calls.
+_COUNTRIES: dict[str, _Patterns | None] = {}
+
+
+def _country(head: str) -> _Patterns | None:
+    try:
+        return _COUNTRIES[head]
+    except KeyError:
+        pass
+    code = int(head)
+    entry = None
+    if code in COUNTRY_CODE_TO_REGION_CODE:
+        matcher = _matcher(code)
+        entry = (matcher, _prefix(code) if matcher is not None else None)
+    _COUNTRIES[head] = entry
+    return entry
+
+
 def fast_validity(e164: str) -> bool | None:
     """True/False for a canonical `+<digits>` number, or None when only the full check can
     tell (unknown or shared country code, or anything unusual)."""
-    digits = e164[1:]
-    for size in (1, 2, 3):
-        country_code = int(digits[:size])
-        if country_code in COUNTRY_CODE_TO_REGION_CODE:
-            matcher = _matcher(country_code)
+    for size in (2, 3, 4):
+        entry = _country(e164[1:size])
+        if entry is not None:
+            matcher, prefix = entry
             if matcher is None:
                 return None
-            national = digits[size:]
-            prefix = _prefix(country_code)
+            national = e164[size:]
             if prefix is not None and prefix.match(national):
                 return None  # parsing would strip or rewrite a prefix here: parse fully
             return matcher.match(national) is not None

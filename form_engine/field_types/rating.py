@@ -3,7 +3,14 @@
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from form_engine.field_types.base import ORDERED, Coercer, FieldType, TypeEnv, reject
+from form_engine.field_types.base import (
+    ORDERED,
+    Coercer,
+    Constant,
+    FieldType,
+    TypeEnv,
+    reject,
+)
 
 
 class Rating(FieldType):
@@ -27,6 +34,9 @@ class Rating(FieldType):
             return value
 
         return coerce
+
+    def strict_source(self, field: Mapping[str, Any], constant: Constant) -> list[str] | None:
+        return [f"if v.__class__ is not int or not 1 <= v <= {field.get('max', 5)}: return None"]
 
     def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
         return {"type": "integer", "minimum": 1, "maximum": field.get("max", 5)}

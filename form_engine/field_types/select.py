@@ -4,7 +4,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from form_engine.errors import Problem
-from form_engine.field_types.base import EQUALITY, Coercer, FieldType, TypeEnv, reject
+from form_engine.field_types.base import (
+    EQUALITY,
+    Coercer,
+    Constant,
+    FieldType,
+    TypeEnv,
+    reject,
+)
 from form_engine.field_types.choices import (
     OPTIONS,
     check_options,
@@ -36,6 +43,10 @@ class Select(FieldType):
             return found
 
         return coerce
+
+    def strict_source(self, field: Mapping[str, Any], constant: Constant) -> list[str] | None:
+        values = constant(frozenset(option_values(field)))
+        return [f"if v.__class__ is not str or v not in {values}: return None"]
 
     def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
         return {"type": "string", "enum": option_values(field)}

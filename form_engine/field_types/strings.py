@@ -12,6 +12,7 @@ from form_engine.errors import Problem
 from form_engine.field_types.base import (
     TEXTUAL,
     Coercer,
+    Constant,
     FieldType,
     TypeEnv,
     check_min_max,
@@ -86,6 +87,16 @@ class StringType(FieldType):
             return normalize(value, field)
 
         return coerce
+
+    def strict_source(self, field: Mapping[str, Any], constant: Constant) -> list[str] | None:
+        kind = type(self)
+        if ("pattern" in field or kind.coercer is not StringType.coercer
+                or kind.normalize is not StringType.normalize):
+            return None  # phone, e-mail and url check more: their coercers are called
+        low, high = field.get("min_length", 0), self.max_length(field)
+        return ["if v.__class__ is not str: return None",
+                f"if not {low} <= len(v) <= {high}: return None",
+                "v = v or None"]  # empty text is stored as blank
 
     def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string", "maxLength": self.max_length(field)}
