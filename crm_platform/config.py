@@ -27,6 +27,7 @@ ENV_VARIABLES = {
     "redis_url": "REDIS_URL",
     "secret_key": "SECRET_KEY",
     "max_body_bytes": "LOOM_MAX_BODY_BYTES",
+    "max_import_bytes": "LOOM_MAX_IMPORT_BYTES",
     "default_locale": "LOOM_DEFAULT_LOCALE",
     "secure_cookies": "LOOM_SECURE_COOKIES",
     "login_max_failures": "LOOM_LOGIN_MAX_FAILURES",
@@ -44,6 +45,8 @@ class Settings:
     redis_url: str | None = None
     secret_key: str | None = None
     max_body_bytes: int = 2 * 1024 * 1024
+    # An uploaded sheet (CSV / XLSX) may be this large.
+    max_import_bytes: int = 50 * 1024 * 1024
     default_locale: str = "en"
     secure_cookies: bool = False
     login_max_failures: int = 5
@@ -85,6 +88,8 @@ class Settings:
             raise ConfigError("LOOM_DEFAULT_LOCALE must be 'en' or 'zh'")
         if self.max_body_bytes < 1024:
             raise ConfigError("LOOM_MAX_BODY_BYTES must be at least 1024")
+        if self.max_import_bytes < 1024:
+            raise ConfigError("LOOM_MAX_IMPORT_BYTES must be at least 1024")
         if not 0 <= self.trusted_proxies <= 5:
             raise ConfigError("LOOM_TRUSTED_PROXIES must be between 0 and 5")
         for name in ("login_max_failures", "login_window_seconds", "login_lockout_seconds"):

@@ -124,6 +124,78 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field} must be unique; record {record} already has this value.",
         "zh": "{field} 必须唯一，记录 {record} 已使用该值。",
     },
+    # imports
+    "import_bad_file": {"en": "This file cannot be imported.", "zh": "该文件无法导入。"},
+    "import_empty_file": {"en": "The file is empty.", "zh": "文件是空的。"},
+    "import_bad_encoding": {
+        "en": "The file is not text in UTF-8, GBK / GB18030 or UTF-16 (is it a spreadsheet "
+              "saved as something else?). Save it as CSV UTF-8 or XLSX; nothing was imported.",
+        "zh": "文件不是 UTF-8、GBK/GB18030 或 UTF-16 编码的文本（是否另存成了其他格式？）。"
+              "请另存为 CSV UTF-8 或 XLSX；未导入任何数据。"},
+    "import_bad_csv": {"en": "Line {row} is not valid CSV ({detail}); nothing was imported.",
+                       "zh": "第 {row} 行不是有效的 CSV（{detail}）；未导入任何数据。"},
+    "import_bad_xlsx": {"en": "The file is not a readable XLSX workbook; nothing was imported.",
+                        "zh": "文件不是可读取的 XLSX 工作簿；未导入任何数据。"},
+    "import_no_header": {"en": "The first row must name the columns; it is empty.",
+                         "zh": "第一行应为列名，但它是空的。"},
+    "import_too_many_columns": {"en": "The sheet has more than {limit} columns.",
+                                "zh": "表格超过 {limit} 列。"},
+    "import_too_many_rows": {"en": "The sheet has more than {limit} rows; split it.",
+                             "zh": "表格超过 {limit} 行，请拆分后导入。"},
+    "import_ragged_row": {
+        "en": "Row {row} has {cells} cells but the header has {columns} columns; nothing was "
+              "imported.",
+        "zh": "第 {row} 行有 {cells} 个单元格，而表头有 {columns} 列；未导入任何数据。"},
+    "import_cell_too_large": {
+        "en": "Row {row}, column {column} holds more than {limit} characters; nothing was "
+              "imported.",
+        "zh": "第 {row} 行第 {column} 列超过 {limit} 个字符；未导入任何数据。"},
+    "import_formula_cell": {
+        "en": "Row {row}, column {column} is a spreadsheet formula ({value}); formulas are "
+              "not imported. Nothing was imported.",
+        "zh": "第 {row} 行第 {column} 列是电子表格公式（{value}），公式不能导入；"
+              "未导入任何数据。"},
+    "import_unknown_columns": {
+        "en": "These columns match no field: {columns}. Rename them to a field's name, or "
+              "map them in `columns` (null to ignore).",
+        "zh": "这些列没有对应的字段：{columns}。请改为字段名称，或在 columns 中指定"
+              "（null 表示忽略）。"},
+    "import_no_such_column": {"en": "`columns` names headers the file does not have: {column}.",
+                              "zh": "columns 中的列在文件中不存在：{column}。"},
+    "import_column_not_importable": {
+        "en": "Column {column} maps to {field}, which is calculated or not a field; it "
+              "cannot be imported.",
+        "zh": "列 {column} 对应 {field}，它是计算字段或不是字段，不能导入。"},
+    "import_field_not_writable": {"en": "Column {column}: you may not write {field}.",
+                                  "zh": "列 {column}：您无权写入 {field}。"},
+    "import_duplicate_column": {"en": "Column {column} maps to {field}, as an earlier one does.",
+                                "zh": "列 {column} 与前面的列都对应 {field}。"},
+    "import_no_columns": {"en": "No column of the file is imported.",
+                          "zh": "文件中没有要导入的列。"},
+    "import_bad_columns": {"en": "columns must be a JSON object of header -> field key or null.",
+                           "zh": "columns 必须是 JSON 对象：列名 -> 字段键或 null。"},
+    "import_bad_match_field": {"en": "{field} cannot identify records.",
+                               "zh": "{field} 不能用来识别记录。"},
+    "import_no_match_keys": {
+        "en": "Mode {mode} needs fields that identify a record: give match_on, or add a dedup "
+              "key or a unique field to the form.",
+        "zh": "{mode} 模式需要识别记录的字段：请提供 match_on，或为表单设置查重字段或唯一字段。"},
+    "import_existing_record": {
+        "en": "Record {record} has the same {keys}; import with mode upsert or "
+              "skip_duplicates.",
+        "zh": "记录 {record} 的 {keys} 相同；请用 upsert 或 skip_duplicates 模式导入。"},
+    "import_duplicate_row": {"en": "Same as row {row} of this file.",
+                             "zh": "与本文件第 {row} 行重复。"},
+    "import_update_forbidden": {"en": "You may not change record {record}, which this row "
+                                      "matches.",
+                                "zh": "该行匹配的记录 {record} 您无权修改。"},
+    "import_write_failed": {
+        "en": "Row {row} could not be written ({detail}); nothing was imported.",
+        "zh": "第 {row} 行无法写入（{detail}）；未导入任何数据。"},
+    "import_failed": {"en": "The import failed; nothing was written.",
+                      "zh": "导入失败，未写入任何数据。"},
+    "upload_expected": {"en": "Send the file as multipart/form-data in a part named file.",
+                        "zh": "请以 multipart/form-data 上传，文件字段名为 file。"},
     "duplicate_of": {
         "en": "{field} is the same as in record {record}.",
         "zh": "{field} 与记录 {record} 相同。",

@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         auth,
         form_permissions,
         forms,
+        imports,
         openapi,
         records,
     )

@@ -71,6 +71,12 @@ def build_document(app: Flask) -> dict[str, Any]:
             if body is not None:
                 entry["requestBody"] = {"required": True, "content": {
                     "application/json": {"schema": body}}}
+            elif spec.upload is not None:
+                entry["requestBody"] = {"required": True, "content": {
+                    "multipart/form-data": {"schema": {
+                        "type": "object", "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"},
+                                       **spec.upload}}}}}
             for status, text in _ERRORS.items():
                 entry["responses"].setdefault(status, {
                     "description": text,

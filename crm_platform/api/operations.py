@@ -32,6 +32,11 @@ class Operation:
     # form engine with its own messages); documented, not validated here.
     raw_body: dict[str, Any] | None = None
     content_type: str = "application/json"
+    # A multipart/form-data body: these text fields (typed like query parameters) and one
+    # file part `file`, up to `upload_limit` bytes; the view gets body["file"] =
+    # (filename, bytes).
+    upload: dict[str, dict[str, Any]] | None = None
+    upload_limit: Callable[[], int] | None = None
 
 
 def current_principal() -> Principal:
@@ -56,14 +61,16 @@ def _coerce_query(schema: dict[str, Any], raw: str) -> Any:
     return raw
 
 
-def read_query(query: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Declared query parameters, typed and checked; undeclared ones are ignored."""
+def read_query(query: dict[str, dict[str, Any]], source: Any = None) -> dict[str, Any]:
+    """Declared query parameters (or multipart fields: `source`), typed and checked;
+    undeclared ones are ignored."""
+    source = request.args if source is None else source
     values: dict[str, Any] = {}
     problems: list[FieldError] = []
     for name, schema in query.items():
-        if name not in request.args:
+        if name not in source:
             continue
-        raw = request.args[name]
+        raw = source[name]
         try:
             values[name] = _coerce_query(schema, raw)
         except ValueError:
@@ -74,17 +81,34 @@ def read_query(query: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return values
 
 
+def read_upload(fields: dict[str, dict[str, Any]], limit: int | None) -> dict[str, Any]:
+    """A multipart body: its declared text fields, typed, and the `file` part."""
+    if limit is not None:
+        request.max_content_length = limit  # before the body is read (Flask 3.1)
+    if not (request.mimetype or "").startswith("multipart/form-data"):
+        raise ValidationFailed(fields=[FieldError("file", "upload_expected", {})], count=1)
+    values = read_query(fields, request.form)
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationFailed(fields=[FieldError("file", "required", {})], count=1)
+    values["file"] = (upload.filename or "", upload.read())
+    return values
+
+
 def operation(summary: str, *, tags: tuple[str, ...] | str, body: dict[str, Any] | None = None,
               query: dict[str, dict[str, Any]] | None = None,
               responses: dict[int, dict[str, Any] | None] | None = None,
               authenticated: bool = True, description: str = "",
               raw_body: dict[str, Any] | None = None,
-              content_type: str = "application/json") -> Callable:
+              content_type: str = "application/json",
+              upload: dict[str, dict[str, Any]] | None = None,
+              upload_limit: Callable[[], int] | None = None) -> Callable:
     """Declare an API endpoint. The view receives `principal`, `body` and `query` as needed."""
     spec = Operation(
         summary=summary, tags=(tags,) if isinstance(tags, str) else tags, body=body,
         query=query or {}, responses=responses or {200: None}, authenticated=authenticated,
         description=description, raw_body=raw_body, content_type=content_type,
+        upload=upload, upload_limit=upload_limit,
     )
 
     def decorate(view: Callable) -> Callable:
@@ -100,6 +124,9 @@ def operation(summary: str, *, tags: tuple[str, ...] | str, body: dict[str, Any]
                 kwargs["body"] = data
             elif spec.raw_body is not None:
                 kwargs["body"] = read_json()
+            elif spec.upload is not None:
+                kwargs["body"] = read_upload(spec.upload, spec.upload_limit and
+                                             spec.upload_limit())
             return view(**kwargs)
 
         endpoint.openapi = spec  # type: ignore[attr-defined]

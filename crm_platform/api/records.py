@@ -70,7 +70,7 @@ RECORD_PAGE = schemas.obj({"items": {"type": "array", "items": RECORD},
                           ("items", "next_cursor"))
 
 
-def _form(principal: Principal, app: str, form: str) -> tuple[TenantScope, Form]:
+def form_of(principal: Principal, app: str, form: str) -> tuple[TenantScope, Form]:
     scope = scope_of(principal)
     return scope, form_service.form_by_key(scope, app_service.app_by_key(scope, app), form)
 
@@ -128,7 +128,7 @@ def _if_match() -> int | None:
 @operation("Find records: filter, sort, search, choose fields, page by cursor", tags=TAGS,
            query=LIST_QUERY, responses={200: RECORD_PAGE})
 def list_records(principal: Principal, app: str, form: str, query: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     compiled, statement = _found(scope, principal, row, query)
     sort = record_query.parse_sort(compiled, query.get("sort"))
     fields = record_query.parse_fields(compiled, query.get("fields"))
@@ -156,7 +156,7 @@ def list_records(principal: Principal, app: str, form: str, query: dict[str, Any
                        "`confirm_duplicate=true`.")
 def create_record(principal: Principal, app: str, form: str, body: dict[str, Any],
                   query: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     record, created = service.create_record(scope, principal, row, body["data"],
                                             query.get("confirm_duplicate", False),
                                             _idempotency_key())
@@ -190,7 +190,7 @@ EXPORT_QUERY = {
            description="Same filters and permissions as the list; hidden fields are left out; "
                        "cells a spreadsheet would run as formulas are prefixed with '.")
 def export(principal: Principal, app: str, form: str, query: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     compiled, statement = _found(scope, principal, row, query)
     access = service.access(scope, principal, row)
     locale = principal.locale
@@ -223,7 +223,7 @@ def export(principal: Principal, app: str, form: str, query: dict[str, Any]):
                        "`version` is checked like If-Match). One result per item, in order: "
                        "`status` 201/200 with `id` and `version`, or the item's error body.")
 def batch(principal: Principal, app: str, form: str, body: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     return {"items": service.batch_write(scope, principal, row, body["items"],
                                          principal.locale)}
 
@@ -231,7 +231,7 @@ def batch(principal: Principal, app: str, form: str, body: dict[str, Any]):
 @api.get(ONE)
 @operation("Get a record (its ETag is its version)", tags=TAGS, responses={200: RECORD})
 def get_record(principal: Principal, app: str, form: str, record_id: int):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     return _with_etag(service.get_record(scope, principal, row, record_id), row.key,
                       service.access(scope, principal, row))
 
@@ -243,7 +243,7 @@ def get_record(principal: Principal, app: str, form: str, record_id: int):
                        "the answer is 412 and nothing is written.")
 def update_record(principal: Principal, app: str, form: str, record_id: int,
                   body: dict[str, Any], query: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     record = service.update_record(scope, principal, row, record_id, body["data"], _if_match(),
                                    query.get("confirm_duplicate", False))
     return _with_etag(record, row.key, service.access(scope, principal, row))
@@ -252,7 +252,7 @@ def update_record(principal: Principal, app: str, form: str, record_id: int,
 @api.delete(ONE)
 @operation("Move a record to the recycle bin", tags=TAGS, responses={200: RECORD})
 def delete_record(principal: Principal, app: str, form: str, record_id: int):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     return _with_etag(service.delete_record(scope, principal, row, record_id, _if_match()),
                       row.key, service.access(scope, principal, row))
 
@@ -260,7 +260,7 @@ def delete_record(principal: Principal, app: str, form: str, record_id: int):
 @api.post(ONE + "/restore")
 @operation("Bring a record back from the recycle bin", tags=TAGS, responses={200: RECORD})
 def restore_record(principal: Principal, app: str, form: str, record_id: int):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     return _with_etag(service.restore_record(scope, principal, row, record_id), row.key,
                       service.access(scope, principal, row))
 
@@ -270,7 +270,7 @@ def restore_record(principal: Principal, app: str, form: str, record_id: int):
            responses={200: schemas.page_of(HISTORY)})
 def record_history(principal: Principal, app: str, form: str, record_id: int,
                    query: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     record = service.get_record(scope, principal, row, record_id)
     access = service.access(scope, principal, row)
     return paginate(scope.session, service.history_query(scope, record), RecordHistory, query,
@@ -285,6 +285,6 @@ def record_history(principal: Principal, app: str, form: str, record_id: int,
 @operation("Hand a record to another user", tags=TAGS, body=TRANSFER, responses={200: RECORD},
            description="The new owner's department follows; recorded in the history.")
 def transfer(principal: Principal, app: str, form: str, record_id: int, body: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     record = service.transfer_record(scope, principal, row, record_id, body["owner"])
     return _with_etag(record, row.key, service.access(scope, principal, row))

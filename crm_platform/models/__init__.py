@@ -1,6 +1,7 @@
 """All ORM models, imported here so `Base.metadata` knows every table."""
 
 from crm_platform.models.apps import App, Form, FormVersion
+from crm_platform.models.imports import Import
 from crm_platform.models.records import (
     FormPermission,
     IdempotencyKey,
@@ -19,6 +20,7 @@ __all__ = [
     "FormPermission",
     "FormVersion",
     "IdempotencyKey",
+    "Import",
     "LoginThrottle",
     "Record",
     "RecordHistory",

@@ -16,15 +16,43 @@ from crm_platform.services.data_fields import data_field
 from form_engine.compiler import CompiledForm
 
 
-def _equals(key: str, value: Any) -> ColumnElement[bool]:
-    """`data[key] == value` typed as the stored JSON value is (the indexed expression)."""
+def _kind(value: Any) -> str:
+    """How the stored JSON value is read in SQL (the indexed expression's type)."""
     if isinstance(value, bool):
-        return data_field(key, "boolean") == value
+        return "boolean"
     if isinstance(value, int):
-        return data_field(key, "integer") == value
-    if isinstance(value, Decimal):
-        return data_field(key, "number") == value
-    return data_field(key, "text") == str(value)
+        return "integer"
+    return "number" if isinstance(value, Decimal) else "text"
+
+
+def _equals(key: str, value: Any) -> ColumnElement[bool]:
+    """`data[key] == value` typed as the stored JSON value is."""
+    kind = _kind(value)
+    return data_field(key, kind) == (value if kind != "text" else str(value))
+
+
+def match_keys(scope: TenantScope, form: Form, keys: list[str],
+               wanted: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
+    """Of the `keys` value tuples in `wanted`, those a live record of the form already has:
+    tuple -> that record's id (the oldest). One query per 500 values of the first key."""
+    found: dict[tuple[Any, ...], int] = {}
+    if not keys or not wanted:
+        return found
+    by_kind: dict[str, set[Any]] = {}
+    for values in wanted:
+        by_kind.setdefault(_kind(values[0]), set()).add(values[0])
+    for kind, firsts in by_kind.items():
+        ordered = sorted(firsts, key=str)
+        for start in range(0, len(ordered), 500):
+            statement = scope.select(
+                Record, Record.form_id == bindparam(None, form.id, literal_execute=True),
+                Record.deleted_at.is_(None),
+                data_field(keys[0], kind).in_(ordered[start:start + 500])).order_by(Record.id)
+            for record in scope.session.scalars(statement):
+                values = tuple(record.data.get(key) for key in keys)
+                if values in wanted:
+                    found.setdefault(values, record.id)
+    return found
 
 
 def _match(scope: TenantScope, form: Form, data: Mapping[str, Any], keys: list[str],

@@ -53,18 +53,18 @@ def _guard_fields(access: Access, data: Mapping[str, Any], before: Mapping[str, 
         if key in access.hidden:
             problems.append(FieldError(f"data.{key}", "field_hidden", {"field": key}))
         elif key in access.readonly and (before is None or _comparable(
-                _json_ready(value)) != _comparable(before.get(key))):
+                json_ready(value)) != _comparable(before.get(key))):
             problems.append(FieldError(f"data.{key}", "field_read_only", {"field": key}))
     if problems:
         raise ValidationFailed(fields=problems, count=len(problems))
 
 
-def _json_ready(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """Values as they are stored: dates as ISO text, decimals exact."""
     if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
+        return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_json_ready(item) for item in value]
+        return [json_ready(item) for item in value]
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()  # one zone: filters and sorts compare text
     if isinstance(value, date | time):
@@ -72,7 +72,7 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     keys = list(dict.fromkeys([*before, *after]))
     return {key: [before.get(key), after.get(key)] for key in keys
             if _comparable(before.get(key)) != _comparable(after.get(key))}
@@ -95,7 +95,7 @@ def _fail(result: Any, locale: str) -> ValidationFailed:
     return ValidationFailed(fields=fields, count=len(fields))
 
 
-def _context(scope: TenantScope, actor: Principal, form: Form, **options: Any
+def validation_context(scope: TenantScope, actor: Principal, form: Form, **options: Any
              ) -> ValidationContext:
     return ValidationContext(
         locale=actor.locale, resolver=PlatformResolver(scope, form),
@@ -173,21 +173,21 @@ def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str,
     record = scope.add(Record(form_id=form.id, form_version=version.version, data={},
                               owner_id=actor.acting_user_id, created_by_id=actor.acting_user_id,
                               updated_by_id=actor.acting_user_id, version=1,
-                              department_id=_department_of(scope, actor)))
+                              department_id=department_of(scope, actor)))
     scope.session.flush()  # the id, for related rollups and history
-    result = validate(compiled, data, _context(scope, actor, form, record_id=record.id,
+    result = validate(compiled, data, validation_context(scope, actor, form, record_id=record.id,
                                                assign_numbers=True))
     if not result.ok:
         raise _fail(result, actor.locale)
-    check_duplicates(scope, form, compiled, _json_ready(result.data), record.id,
+    check_duplicates(scope, form, compiled, json_ready(result.data), record.id,
                      confirm_duplicate)
-    record.data = _json_ready(result.data)
-    _history(scope, record, "create", actor, _changes({}, record.data))
+    record.data = json_ready(result.data)
+    _history(scope, record, "create", actor, changes_between({}, record.data))
     scope.session.flush()
     return record
 
 
-def _department_of(scope: TenantScope, actor: Principal) -> int | None:
+def department_of(scope: TenantScope, actor: Principal) -> int | None:
     user = scope.find(User, actor.user_id)
     return user.department_id if user is not None else None
 
@@ -218,6 +218,12 @@ def _check_version(record: Record, if_match: int | None) -> None:
         raise PreconditionFailed("stale_record", current=record.version, given=if_match)
 
 
+def current_data(scope: TenantScope, form: Form, record: Record) -> dict[str, Any]:
+    """The record's stored data in Python types, moved up to the form's current version."""
+    version, compiled = current_version(scope, form)
+    return stored_values(compiled, _upgraded(scope, form, record, version, compiled))
+
+
 def _upgraded(scope: TenantScope, form: Form, record: Record, target: FormVersion,
               compiled: CompiledForm) -> dict[str, Any]:
     """The stored data moved version by version up to `target` (migrations applied)."""
@@ -244,13 +250,13 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
     version, compiled = current_version(scope, form)
     stored = _upgraded(scope, form, record, version, compiled)
     candidate = {**input_values(compiled, stored), **patch}
-    result = validate(compiled, candidate, _context(
+    result = validate(compiled, candidate, validation_context(
         scope, actor, form, record_id=record.id, existing=stored_values(compiled, stored)))
     if not result.ok:
         raise _fail(result, actor.locale)
-    new_data = _json_ready(result.data)
+    new_data = json_ready(result.data)
     check_duplicates(scope, form, compiled, new_data, record.id, confirm_duplicate)
-    changes = _changes(record.data, new_data)
+    changes = changes_between(record.data, new_data)
     if changes or record.form_version != version.version:
         record.data = new_data
         record.form_version = version.version
@@ -312,7 +318,7 @@ def transfer_record(scope: TenantScope, actor: Principal, form: Form, record_id:
     record.version += 1
     record.updated_by_id = actor.acting_user_id
     record.updated_at = utcnow()
-    _history(scope, record, "transfer", actor, _changes(
+    _history(scope, record, "transfer", actor, changes_between(
         before, {"owner": owner.id, "department": owner.department_id}))
     scope.session.flush()
     return record

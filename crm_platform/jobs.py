@@ -1,0 +1,74 @@
+"""Background jobs (DESIGN §5): on rq when `REDIS_URL` is set — `loom worker` runs them —
+otherwise on a small thread pool inside the serving process.
+
+A job is a name from `HANDLERS` and JSON-simple arguments; the handler reads everything
+else from the database, so a job may run anywhere, twice, or after a restart. Enqueue only
+what is committed: the job may start before the caller's transaction would have.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from importlib import import_module
+from typing import Any
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+# name -> "module:function"; each handler takes (app, *args) and runs in an app context
+HANDLERS = {
+    "import": "crm_platform.services.imports:run_import_job",
+}
+QUEUE = "default"
+_worker_app: Flask | None = None
+
+
+def _handler(name: str) -> Callable[..., Any]:
+    module, _, function = HANDLERS[name].partition(":")
+    return getattr(import_module(module), function)  # type: ignore[no-any-return]
+
+
+def enqueue(app: Flask, name: str, *args: Any) -> None:
+    settings = app.config["LOOM_SETTINGS"]
+    if settings.redis_url:
+        from redis import Redis
+        from rq import Queue, Retry
+
+        queue = Queue(QUEUE, connection=Redis.from_url(settings.redis_url))
+        queue.enqueue(perform, name, *args, retry=Retry(max=3, interval=[5, 30, 120]),
+                      job_timeout=3600, description=f"{name} {args}")
+        return
+    pool: ThreadPoolExecutor = app.extensions.setdefault(
+        "loom.jobs", ThreadPoolExecutor(max_workers=2, thread_name_prefix="loom-job"))
+    future = pool.submit(_run_in_app, app, name, args)
+    futures = app.extensions.setdefault("loom.job_futures", [])
+    futures[:] = [f for f in futures if not f.done()] + [future]
+
+
+def _run_in_app(app: Flask, name: str, args: tuple[Any, ...]) -> None:
+    with app.app_context():
+        try:
+            _handler(name)(app, *args)
+        except Exception:  # the handler records its own failure; this is the last resort
+            log.exception("job %s%r failed", name, args)
+
+
+def wait_for_jobs(app: Flask, timeout: float = 60) -> None:
+    """Block until the in-process jobs started so far have finished (tests, shutdown)."""
+    futures: list[Future[None]] = app.extensions.get("loom.job_futures", [])
+    for future in list(futures):
+        future.result(timeout=timeout)
+
+
+def perform(name: str, *args: Any) -> None:
+    """What an rq worker runs: the handler, in an app built from the worker's environment."""
+    global _worker_app
+    if _worker_app is None:
+        from crm_platform import create_app
+
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        _handler(name)(_worker_app, *args)

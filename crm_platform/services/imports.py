@@ -1,0 +1,475 @@
+"""Importing a sheet into a form: map the columns, check every row, then write — or not.
+
+1. **Read** the file (`import_files`): a bad file is refused whole, before anything else.
+2. **Map** each column to a field by key or label, English or Chinese (`客户名称` finds the
+   field labelled so); `options.columns` overrides ({"Header": "field" | null to ignore}).
+   A column that matches nothing is an error, never silently dropped.
+3. **Check** every row the way a person's typing is checked (lenient input mode) and
+   against existing records and earlier rows by the match keys: `insert` reports a
+   duplicate, `skip_duplicates` skips it, `upsert` updates the record it matches (blank
+   cells leave its values alone).
+4. **Write** — unless it is a dry run, or `all_or_nothing` and any row failed: new records
+   in bulk (with their history), updates one by one through the record service.
+
+Small files run inside the request; larger ones (over `SYNC_ROWS` rows) run as a job and
+report progress. Permissions are the record service's: create (and update, for upsert,
+within the caller's update scope); hidden and read-only fields cannot be columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import insert, update
+
+from crm_platform.auth.login import principal_for
+from crm_platform.auth.principal import Principal
+from crm_platform.db import Database, database, utcnow
+from crm_platform.errors import Conflict, Forbidden, LoomError, NotFound
+from crm_platform.i18n import render_error
+from crm_platform.models import Form, Import, Record, RecordHistory, User
+from crm_platform.scoping import TenantScope
+from crm_platform.services import records as record_service
+from crm_platform.services.duplicates import match_keys
+from crm_platform.services.import_files import ImportFileError, Sheet, read_sheet
+from crm_platform.services.record_access import Access, access_for, in_scope
+from form_engine.compiler import CompiledField, CompiledForm
+from form_engine.context import ValidationContext
+from form_engine.errors import CoercionError
+from form_engine.validation import input_values, validate
+
+MODES = ("insert", "upsert", "skip_duplicates")
+ON_ERROR = ("all_or_nothing", "valid_only")
+SYNC_ROWS = 2_000          # more rows than this run as a job
+MAX_ROW_ERRORS = 10_000    # kept for the report and the error CSV; all are counted
+CHUNK = 500                # rows checked against the database at once
+_PROGRESS_EVERY = 2_000
+
+
+@dataclass
+class Outcome:
+    """What a row will do: create, update (record id + patch), skip, or fail."""
+
+    action: str
+    data: dict[str, Any] = field(default_factory=dict)
+    record_id: int | None = None
+
+
+# -- starting --------------------------------------------------------------------------
+def start_import(scope: TenantScope, actor: Principal, form: Form, content: bytes,
+                 filename: str, options: Mapping[str, Any]) -> Import:
+    """Check the file and its columns now (a bad one is refused, nothing stored); run a
+    small file at once, queue a large one. Returns the import (status done or queued)."""
+    mode = options.get("mode", "insert")
+    access = access_for(scope, actor, form)
+    if not access.can_create:
+        raise Forbidden("record_create_forbidden")
+    if mode == "upsert" and access.update == "none":
+        raise Forbidden("record_update_forbidden")
+    _, compiled = record_service.current_version(scope, form)
+    sheet = read_sheet(content, filename)
+    columns = map_columns(compiled, sheet.headers, options.get("columns"), access)
+    match_on = _match_on(compiled, options.get("match_on"), mode)
+    job = Import(form_id=form.id, created_by_id=actor.acting_user_id, status="queued",
+                 dry_run=bool(options.get("dry_run")), mode=mode,
+                 on_error=options.get("on_error", "all_or_nothing"), locale=actor.locale,
+                 filename=filename[:255] or "upload", format=sheet.format,
+                 encoding=sheet.encoding, options={"columns": dict(zip(
+                     sheet.headers, [columns.get(i) for i in range(len(sheet.headers))],
+                     strict=True)), "match_on": match_on},
+                 total_rows=len(sheet.rows), row_errors=[])
+    if len(sheet.rows) <= SYNC_ROWS:
+        scope.add(job)
+        scope.session.flush()
+        _Importer(scope, actor, form, compiled, job, sheet, access).run()
+        return job
+    job.content = content
+    return job
+
+
+def queue(app: Flask, scope: TenantScope, job: Import) -> Import:
+    """Store a queued import in its own committed transaction, then hand it to a worker."""
+    db = database(app)
+    with db.transaction() as session:
+        job.tenant_id = scope.tenant_id
+        session.add(job)
+        session.flush()
+        job_id = job.id
+    from crm_platform.jobs import enqueue
+
+    enqueue(app, "import", job_id)
+    return job
+
+
+def run_import_job(app: Flask, import_id: int) -> None:
+    """The job: run a queued import (again, if a worker died with it: nothing was written,
+    the writes are one transaction)."""
+    db = database(app)
+    with db.transaction() as session:
+        job = session.get(Import, import_id)
+        if job is None or job.status not in ("queued", "running"):
+            return
+        tenant_id, job.status, job.started_at = job.tenant_id, "running", utcnow()
+    try:
+        with db.transaction() as session:
+            scope = TenantScope(session, tenant_id)
+            job = scope.get(Import, import_id)
+            form = scope.get(Form, job.form_id)
+            actor = _actor(scope, job)
+            _, compiled = record_service.current_version(scope, form)
+            sheet = read_sheet(job.content or b"", job.filename)
+            columns = {index: key for index, key in enumerate(
+                job.options["columns"].get(header) for header in sheet.headers)
+                if key is not None}
+            importer = _Importer(scope, actor, form, compiled, job, sheet,
+                                 access_for(scope, actor, form), columns=columns,
+                                 progress=lambda done: _progress(db, import_id, done))
+            importer.run()
+            job.content = None
+    except LoomError as error:
+        _fail(db, import_id, render_error(error, "en"))
+    except Exception as error:  # recorded on the import, then raised for rq's retry
+        _fail(db, import_id, {"code": "import_failed", "message": type(error).__name__})
+        raise
+
+
+def _actor(scope: TenantScope, job: Import) -> Principal:
+    """The importer, as they are now (a deactivated user's queued import does not run)."""
+    user = scope.find(User, job.created_by_id) if job.created_by_id else None
+    if user is None or not user.is_active:
+        raise Forbidden("user_inactive")
+    return principal_for(scope.session, user, "job")
+
+
+def _progress(db: Database, import_id: int, done: int) -> None:
+    with db.transaction() as session:
+        session.execute(update(Import).where(Import.id == import_id)
+                        .values(processed_rows=done))
+
+
+def _fail(db: Database, import_id: int, error: dict[str, Any]) -> None:
+    with db.transaction() as session:
+        session.execute(update(Import).where(Import.id == import_id).values(
+            status="failed", error=error, finished_at=utcnow(), content=None))
+
+
+# -- columns ---------------------------------------------------------------------------
+def _normal(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def importable(item: CompiledField) -> bool:
+    return item.kind == "value"
+
+
+def map_columns(compiled: CompiledForm, headers: Sequence[str],
+                explicit: Mapping[str, str | None] | None, access: Access) -> dict[int, str]:
+    """Column index -> field key. Headers match a field's key or label (en / zh / plain)."""
+    names: dict[str, str] = {}
+    for item in compiled.fields:
+        labels = item.label.values() if isinstance(item.label, Mapping) else [item.label]
+        for text in (item.key, *labels):
+            names.setdefault(_normal(str(text)), item.key)
+    explicit = dict(explicit or {})
+    columns: dict[int, str] = {}
+    unknown: list[str] = []
+    for index, header in enumerate(headers):
+        if header in explicit:
+            key = explicit.pop(header)
+            if key is None:
+                continue  # ignored on purpose
+        else:
+            key = names.get(_normal(header))
+            if key is None:
+                unknown.append(header or f"#{index + 1}")
+                continue
+        item = compiled.by_key.get(key)
+        if item is None or not importable(item):
+            raise ImportFileError("import_column_not_importable", column=header, field=key)
+        if key in access.hidden or key in access.readonly or item.read_only:
+            raise ImportFileError("import_field_not_writable", column=header, field=key)
+        if key in columns.values():
+            raise ImportFileError("import_duplicate_column", column=header, field=key)
+        columns[index] = key
+    if explicit:
+        raise ImportFileError("import_no_such_column", column=", ".join(sorted(explicit)))
+    if unknown:
+        raise ImportFileError("import_unknown_columns", columns=", ".join(unknown[:10]))
+    if not columns:
+        raise ImportFileError("import_no_columns")
+    return columns
+
+
+def _match_on(compiled: CompiledForm, given: Sequence[str] | None, mode: str) -> list[str]:
+    """The fields that say two rows are the same record: given, else the form's first dedup
+    key, else its first unique field."""
+    if given:
+        for key in given:
+            item = compiled.by_key.get(key)
+            if item is None or not importable(item):
+                raise ImportFileError("import_bad_match_field", field=key)
+        return list(given)
+    dedup = compiled.definition.get("dedup") or []
+    if dedup:
+        return list(dedup[0])
+    unique = [item.key for item in compiled.fields if item.spec.get("unique")]
+    if unique:
+        return unique[:1]
+    if mode != "insert":
+        raise ImportFileError("import_no_match_keys", mode=mode)
+    return []
+
+
+# -- running ---------------------------------------------------------------------------
+class _Importer:
+    def __init__(self, scope: TenantScope, actor: Principal, form: Form,
+                 compiled: CompiledForm, job: Import, sheet: Sheet, access: Access,
+                 columns: dict[int, str] | None = None, progress: Any = None) -> None:
+        self.scope, self.actor, self.form, self.compiled = scope, actor, form, compiled
+        self.job, self.sheet, self.access = job, sheet, access
+        self.columns = columns if columns is not None else {
+            index: key for index, key in enumerate(
+                job.options["columns"].get(header) for header in sheet.headers)
+            if key is not None}
+        self.headers = {key: sheet.headers[index] for index, key in self.columns.items()}
+        self.match_on: list[str] = job.options.get("match_on") or []
+        self.progress = progress
+        self.errors: list[dict[str, Any]] = []
+        self.error_count = 0     # problems, all counted (the list keeps the first 10 000)
+        self.failed: set[int] = set()   # rows with a problem
+        self.seen: dict[tuple[Any, ...], int] = {}   # match key -> first row number
+        self.create_context: ValidationContext | None = None
+
+    def run(self) -> None:
+        outcomes: list[tuple[int, Outcome]] = []
+        rows = self.sheet.rows
+        for start in range(0, len(rows), CHUNK):
+            chunk = list(enumerate(rows[start:start + CHUNK], start=start + 2))
+            outcomes.extend(self.check(chunk))
+            done = min(start + CHUNK, len(rows))
+            if self.progress is not None and (done % _PROGRESS_EVERY < CHUNK
+                                              or done == len(rows)):
+                self.progress(done)
+        job = self.job
+        job.processed_rows = len(rows)
+        write = not job.dry_run and not (job.on_error == "all_or_nothing" and self.error_count)
+        counts = {"create": 0, "update": 0, "skip": 0}
+        creates = [(number, o) for number, o in outcomes if o.action == "create"]
+        for number, outcome in outcomes:
+            if outcome.action == "update" and write and not self.apply_update(number, outcome):
+                continue
+            counts[outcome.action] = counts.get(outcome.action, 0) + 1
+        if write and creates:
+            self.insert(creates)
+        job.created_count = counts["create"] if write or job.dry_run else 0
+        job.updated_count = counts["update"] if write or job.dry_run else 0
+        job.skipped_count = counts["skip"]
+        job.error_count = len(self.failed)
+        job.row_errors = self.errors
+        job.status = "done"
+        job.finished_at = utcnow()
+
+    # -- checking ------------------------------------------------------------------------
+    def context(self, **options: Any) -> ValidationContext:
+        """One context for every create (its evaluator is reused); one per update."""
+        if not options:
+            if self.create_context is None:
+                self.create_context = record_service.validation_context(
+                    self.scope, self.actor, self.form, mode="input")
+            return self.create_context
+        return record_service.validation_context(self.scope, self.actor, self.form,
+                                                 mode="input", **options)
+
+    def row_data(self, cells: list[Any]) -> dict[str, Any]:
+        data = {}
+        for index, key in self.columns.items():
+            cell = cells[index]
+            if cell is None or (isinstance(cell, str) and not cell.strip()):
+                continue  # blank: the default on create, unchanged on update
+            data[key] = cell
+        return data
+
+    def match_value(self, data: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        values = []
+        for key in self.match_on:
+            if key not in data:
+                return None
+            try:
+                value = self.compiled.by_key[key].lenient(data[key])
+            except CoercionError:
+                return None  # validation reports it
+            values.append(record_service.json_ready(value))
+        return tuple(values) if values else None
+
+    def check(self, chunk: list[tuple[int, list[Any]]]) -> Iterator[tuple[int, Outcome]]:
+        prepared = [(number, self.row_data(cells)) for number, cells in chunk]
+        keys = {number: self.match_value(data) for number, data in prepared}
+        existing = match_keys(self.scope, self.form, self.match_on,
+                              {key for key in keys.values() if key is not None})
+        for number, data in prepared:
+            key = keys[number]
+            found = existing.get(key) if key is not None else None
+            earlier = self.seen.get(key) if key is not None else None
+            mode = self.job.mode
+            if mode == "skip_duplicates" and (found is not None or earlier is not None):
+                yield number, Outcome("skip", record_id=found)
+                continue
+            if mode == "insert" and found is not None:
+                self.row_error(number, self.match_on[0], "import_existing_record",
+                               {"record": found, "keys": ", ".join(self.match_on)})
+                continue
+            if mode != "skip_duplicates" and earlier is not None:
+                self.row_error(number, self.match_on[0], "import_duplicate_row",
+                               {"row": earlier})
+                continue
+            if mode == "upsert" and found is not None:
+                outcome = self.check_update(number, data, found)
+            else:
+                outcome = self.check_create(number, data)
+            if outcome is not None:
+                if key is not None:
+                    self.seen.setdefault(key, number)
+                yield number, outcome
+
+    def check_create(self, number: int, data: dict[str, Any]) -> Outcome | None:
+        result = validate(self.compiled, data, self.context())
+        if not result.ok:
+            for problem in result.errors:
+                self.row_error(number, problem.path, problem.code,
+                               {"text": problem.message(self.actor.locale)}, data)
+            return None
+        return Outcome("create", record_service.json_ready(result.data))
+
+    def check_update(self, number: int, data: dict[str, Any], record_id: int
+                     ) -> Outcome | None:
+        record = self.scope.find(Record, record_id)
+        if record is None or not in_scope(self.scope, self.actor, self.access.update, record):
+            self.row_error(number, self.match_on[0], "import_update_forbidden",
+                           {"record": record_id})
+            return None
+        compiled = self.compiled
+        stored = record_service.current_data(self.scope, self.form, record)
+        candidate = {**input_values(compiled, stored), **data}
+        result = validate(compiled, candidate, self.context(existing=stored,
+                                                            record_id=record_id))
+        if not result.ok:
+            for problem in result.errors:
+                self.row_error(number, problem.path, problem.code,
+                               {"text": problem.message(self.actor.locale)}, data)
+            return None
+        normalized = record_service.json_ready(result.data)
+        return Outcome("update", {key: normalized[key] for key in data}, record_id)
+
+    def row_error(self, number: int, path: str, code: str, params: dict[str, Any],
+                  data: Mapping[str, Any] | None = None) -> None:
+        self.error_count += 1
+        self.failed.add(number)
+        if len(self.errors) >= MAX_ROW_ERRORS:
+            return
+        key = path.split("[")[0].split(".")[0]
+        message = params.get("text") or render_error(
+            LoomError(code, **params), self.actor.locale)["message"]
+        value = (data or {}).get(key)
+        self.errors.append({"row": number, "column": self.headers.get(key, ""),
+                            "field": key or None, "value": None if value is None
+                            else str(value)[:200], "code": code, "message": message})
+
+    # -- writing -------------------------------------------------------------------------
+    def insert(self, creates: list[tuple[int, Outcome]]) -> None:
+        version, _ = record_service.current_version(self.scope, self.form)
+        actor_id = self.actor.acting_user_id
+        department = record_service.department_of(self.scope, self.actor)
+        autonumbers = bool(self.compiled.autonumbers)
+        for start in range(0, len(creates), 1000):
+            batch = creates[start:start + 1000]
+            rows = []
+            for _number, outcome in batch:
+                data = outcome.data
+                if autonumbers:  # numbers are drawn only now, for rows really written
+                    numbered = validate(self.compiled, data, record_service.validation_context(
+                        self.scope, self.actor, self.form, assign_numbers=True))
+                    data = record_service.json_ready(numbered.data)
+                    outcome.data = data
+                rows.append({"tenant_id": self.scope.tenant_id, "form_id": self.form.id,
+                             "form_version": version.version, "data": data,
+                             "owner_id": actor_id, "department_id": department,
+                             "created_by_id": actor_id, "updated_by_id": actor_id,
+                             "version": 1, "locked": False})
+            ids = self.scope.session.scalars(insert(Record).returning(Record.id,
+                                                                      sort_by_parameter_order=True),
+                                             rows).all()
+            self.scope.session.execute(insert(RecordHistory), [
+                {"tenant_id": self.scope.tenant_id, "record_id": record_id, "action": "create",
+                 "version": 1, "form_version": version.version, "actor_id": actor_id,
+                 "changes": record_service.changes_between({}, outcome.data),
+                 "comment": f"import {self.job.id}"}
+                for record_id, (_n, outcome) in zip(ids, batch, strict=True)])
+
+    def apply_update(self, number: int, outcome: Outcome) -> bool:
+        """Update one matched record; a failure (changed or locked meanwhile) is that row's
+        error, or — all or nothing — the end of the whole import."""
+        if self.job.on_error == "all_or_nothing":
+            try:
+                record_service.update_record(self.scope, self.actor, self.form,
+                                             outcome.record_id or 0, outcome.data)
+            except LoomError as error:
+                raise Conflict("import_write_failed", row=number,
+                               detail=render_error(error, self.actor.locale)["message"]
+                               ) from error
+            return True
+        try:
+            with self.scope.session.begin_nested():
+                record_service.update_record(self.scope, self.actor, self.form,
+                                             outcome.record_id or 0, outcome.data)
+            return True
+        except LoomError as error:
+            body = render_error(error, self.actor.locale)
+            self.row_error(number, "", error.code, {"text": body["message"]})
+            return False
+
+
+# -- reading back ----------------------------------------------------------------------
+def get_import(scope: TenantScope, actor: Principal, import_id: int) -> Import:
+    """An import its creator (or a tenant admin) may see; anything else is a 404."""
+    job = scope.find(Import, import_id)
+    if job is None or not (actor.is_tenant_admin or job.created_by_id == actor.user_id):
+        raise NotFound("resource_not_found", resource="import", id=import_id)
+    return job
+
+
+def errors_csv(job: Import) -> bytes:
+    """The row errors as a CSV Excel opens (UTF-8 with BOM; formula-like text neutralised)."""
+    from crm_platform.services.record_export import neutralise as safe_cell
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    chinese = job.locale == "zh"
+    writer.writerow(["行", "列", "字段", "值", "错误代码", "说明"] if chinese
+                    else ["row", "column", "field", "value", "code", "message"])
+    for error in job.row_errors:
+        writer.writerow([error["row"], safe_cell(error["column"]), error["field"] or "",
+                         safe_cell(error["value"] or ""), error["code"],
+                         safe_cell(error["message"])])
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def describe(job: Import) -> dict[str, Any]:
+    return {
+        "id": job.id, "status": job.status, "dry_run": job.dry_run, "mode": job.mode,
+        "on_error": job.on_error, "filename": job.filename, "format": job.format,
+        "encoding": job.encoding, "columns": job.options.get("columns", {}),
+        "match_on": job.options.get("match_on", []),
+        "total_rows": job.total_rows, "processed_rows": job.processed_rows,
+        "created": job.created_count, "updated": job.updated_count,
+        "skipped": job.skipped_count, "failed_rows": job.error_count,
+        "row_errors": job.row_errors[:1000], "error": job.error,
+        "written": job.status == "done" and not job.dry_run and not (
+            job.on_error == "all_or_nothing" and job.error_count),
+        "created_at": job.created_at, "finished_at": job.finished_at,
+    }
