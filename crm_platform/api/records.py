@@ -76,16 +76,21 @@ def form_of(principal: Principal, app: str, form: str) -> tuple[TenantScope, For
 
 
 def _found(scope: TenantScope, principal: Principal, row: Form, query: dict[str, Any]
-           ) -> tuple[CompiledForm, Select[Any]]:
-    """The records the caller may see that match `filter`, `search` (and `deleted`)."""
+           ) -> tuple[CompiledForm, Select[Any], Access]:
+    """The records the caller may see that match `filter`, `search` (and `deleted`); the
+    form as the caller sees it (hidden fields cannot be filtered, sorted or searched on:
+    that would reveal them) and the caller's access."""
     _version, compiled = service.current_version(scope, row)
+    access = service.access(scope, principal, row)
+    compiled = record_query.without(compiled, access.hidden)
     statement = service.records_query(scope, principal, row, query.get("deleted", False))
     if "filter" in query:
         statement = statement.where(record_query.build_filter(
             compiled, record_query.parse_filter(query["filter"]), form_service.now_in(scope)))
     if query.get("search"):
-        statement = statement.where(record_query.search(compiled, query["search"]))
-    return compiled, statement
+        statement = statement.where(record_query.search(
+            compiled, query["search"], scope.session.get_bind().dialect.name))
+    return compiled, statement, access
 
 
 def render_record(record: Record, form_key: str, access: Access) -> dict[str, Any]:
@@ -129,12 +134,11 @@ def _if_match() -> int | None:
            query=LIST_QUERY, responses={200: RECORD_PAGE})
 def list_records(principal: Principal, app: str, form: str, query: dict[str, Any]):
     scope, row = form_of(principal, app, form)
-    compiled, statement = _found(scope, principal, row, query)
+    compiled, statement, access = _found(scope, principal, row, query)
     sort = record_query.parse_sort(compiled, query.get("sort"))
     fields = record_query.parse_fields(compiled, query.get("fields"))
     records, next_cursor = record_query.page(scope.session, statement, sort,
                                              query.get("limit", 50), query.get("cursor"))
-    access = service.access(scope, principal, row)
     items = []
     for record in records:
         item = render_record(record, row.key, access)
@@ -191,8 +195,7 @@ EXPORT_QUERY = {
                        "cells a spreadsheet would run as formulas are prefixed with '.")
 def export(principal: Principal, app: str, form: str, query: dict[str, Any]):
     scope, row = form_of(principal, app, form)
-    compiled, statement = _found(scope, principal, row, query)
-    access = service.access(scope, principal, row)
+    compiled, statement, access = _found(scope, principal, row, query)
     locale = principal.locale
     name = f"{app}-{form}"
     if query.get("format", "csv") == "xlsx":

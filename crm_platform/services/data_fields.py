@@ -53,6 +53,33 @@ def data_field(key: str, kind: str) -> DataField:
     return DataField(key, kind)
 
 
+class SearchDocument(ColumnElement[Any]):
+    """PostgreSQL: the form's text fields as one `tsvector` (the 'simple' configuration: no
+    stemming, so names and codes match as typed) — written the same way in the search
+    query and in the form's GIN index."""
+
+    inherit_cache = True
+    type = String()
+    _traverse_internals: ClassVar[list[tuple[str, Any]]] = [
+        ("keys", InternalTraversal.dp_string_list)]
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        if not keys or not all(_KEY.match(key) for key in keys):
+            raise ValueError(f"not data fields: {keys!r}")
+        self.keys = list(keys)
+
+
+@compiles(SearchDocument, "postgresql")
+def _search_document(element: SearchDocument, compiler: Any, **kw: Any) -> str:
+    # `||` and coalesce keep the expression IMMUTABLE (concat_ws is not), so it can be indexed
+    text_ = " || ' ' || ".join(f"coalesce(data ->> '{key}', '')" for key in element.keys)
+    return f"to_tsvector('simple'::regconfig, {text_})"
+
+
+def search_index_name(form_id: int) -> str:
+    return f"{RUNTIME_INDEX_PREFIX}{form_id}__search"
+
+
 # Indexes built at run time for indexed fields; not part of the migrated schema.
 RUNTIME_INDEX_PREFIX = "ix_records_f"
 
@@ -65,20 +92,26 @@ def is_runtime_index(name: str | None) -> bool:
     return bool(name) and name.startswith(RUNTIME_INDEX_PREFIX)  # type: ignore[union-attr]
 
 
-def build_indexes(engine: Engine, form_id: int, fields: list[tuple[str, str]]) -> list[str]:
-    """Expression indexes (partial, per form) for `fields` = [(key, kind)]; built
-    CONCURRENTLY on PostgreSQL so writes never wait. Returns the names built."""
-    built = []
+def build_indexes(engine: Engine, form_id: int, fields: list[tuple[str, str]],
+                  searchable: tuple[str, ...] = ()) -> list[str]:
+    """Expression indexes (partial, per form) for `fields` = [(key, kind)], and on
+    PostgreSQL a full-text (GIN) index over the `searchable` text fields; built
+    CONCURRENTLY there so writes never wait. Returns the names built."""
     postgres = engine.dialect.name == "postgresql"
+    wanted = [(index_name(form_id, key), "",
+               str(data_field(key, kind).compile(dialect=engine.dialect)))
+              for key, kind in fields]
+    if postgres and searchable:
+        document = str(SearchDocument(searchable).compile(dialect=engine.dialect))
+        wanted.append((search_index_name(form_id), "USING gin ", document))
+    built = []
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for key, kind in fields:
-            expression = str(data_field(key, kind).compile(dialect=engine.dialect))
-            name = index_name(form_id, key)
+        for name, method, expression in wanted:
             concurrently = "CONCURRENTLY " if postgres else ""
             try:
                 connection.execute(text(
                     f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON records "
-                    f"(({expression})) WHERE form_id = {int(form_id)}"))
+                    f"{method}(({expression})) WHERE form_id = {int(form_id)}"))
                 built.append(name)
             except Exception:  # an index is an optimisation: log, never fail the publish
                 log.exception("could not build index %s", name)

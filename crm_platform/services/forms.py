@@ -188,14 +188,17 @@ def indexed_fields(compiled: CompiledForm) -> list[tuple[str, str]]:
 def _build_indexes_after_commit(scope: TenantScope, form: Form, row: FormVersion) -> None:
     """Indexes are built once the publish is committed, outside any transaction (so that
     PostgreSQL can build them CONCURRENTLY, never blocking writes)."""
-    fields = indexed_fields(compile_form(row.definition, env=type_env(scope), checked=True))
-    if not fields:
+    from crm_platform.services.record_query import search_keys
+
+    compiled = compile_form(row.definition, env=type_env(scope), checked=True)
+    fields, searchable = indexed_fields(compiled), search_keys(compiled)
+    if not fields and not searchable:
         return
     engine = scope.session.get_bind()
     form_id = form.id
 
     def build(_session: Any) -> None:
-        build_indexes(engine, form_id, fields)
+        build_indexes(engine, form_id, fields, searchable)
 
     event.listen(scope.session, "after_commit", build, once=True)
 

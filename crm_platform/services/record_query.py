@@ -14,17 +14,28 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+)
 
 from crm_platform.errors import FieldError, ValidationFailed, invalid
 from crm_platform.models import Record
-from crm_platform.services.data_fields import data_field
+from crm_platform.services.data_fields import SearchDocument, data_field
 from form_engine.compiler import CompiledField, CompiledForm
 from form_engine.errors import CoercionError
 
@@ -300,21 +311,47 @@ def page(session: Any, statement: Select[Any], sort: list[tuple[str, bool, Colum
     return [row[0] for row in rows], next_cursor
 
 
-def searchable(form: CompiledForm) -> Iterator[ColumnElement[Any]]:
-    for item in form.fields:
-        if item.type in ("text", "textarea", "email", "phone", "autonumber", "select", "url"):
-            yield data_field(item.key, "text")
+_SEARCHED_TYPES = ("text", "textarea", "email", "phone", "autonumber", "select", "url")
+# Words for PostgreSQL full-text search: letters and digits (Unicode), nothing tsquery reads
+# as syntax. Han, kana and hangul are not split into words by the parser: LIKE finds them.
+_WORD = re.compile(r"\w+")
+_NOT_SPLIT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
-def search(form: CompiledForm, text: str) -> ColumnElement[bool]:
-    """Records with `text` in any text field (case-insensitive)."""
+def without(form: CompiledForm, hidden: Iterable[str]) -> CompiledForm:
+    """The form as a caller with these hidden fields sees it: to filters, sorts, searches
+    and projections a hidden field does not exist."""
+    hidden = frozenset(hidden)
+    if not hidden:
+        return form
+    fields = tuple(item for item in form.fields if item.key not in hidden)
+    return replace(form, fields=fields, by_key={item.key: item for item in fields},
+                   inputs=tuple(item for item in form.inputs if item.key not in hidden))
+
+
+def search_keys(form: CompiledForm) -> tuple[str, ...]:
+    return tuple(item.key for item in form.fields if item.type in _SEARCHED_TYPES)
+
+
+def search(form: CompiledForm, text: str, dialect: str = "sqlite") -> ColumnElement[bool]:
+    """Records with `text` in their text fields. PostgreSQL: full text — every word of the
+    query starts a word of the record (`acm bei` finds "Acme, Beijing"), through the form's
+    GIN index; Chinese, and digits alone (part of a phone number), by substring. SQLite:
+    substring, case-insensitive."""
     if len(text) > 200:
         raise invalid("search", "too_long", limit=200)
-    pattern = f"%{_like_escape(text.lower())}%"
-    columns = list(searchable(form))
-    if not columns:
+    keys = search_keys(form)
+    if not keys:
         return literal(False)
-    return or_(*(func.lower(expression).like(pattern, escape="\\") for expression in columns))
+    words = [word.lower() for word in _WORD.findall(text)]
+    if dialect == "postgresql" and words and not _NOT_SPLIT.search(text) and not all(
+            word.isdigit() for word in words):
+        query = " & ".join(f"{word}:*" for word in words[:20])
+        return SearchDocument(keys).op("@@")(func.to_tsquery(literal_column(
+            "'simple'::regconfig"), query))
+    pattern = f"%{_like_escape(text.lower())}%"
+    return or_(*(func.lower(data_field(key, "text")).like(pattern, escape="\\")
+                 for key in keys))
 
 
 def count(session: Any, statement: Select[Any]) -> tuple[int, bool]:

@@ -135,6 +135,76 @@ def test_search_finds_text_anywhere_case_insensitively(client, tenant_a, leads) 
     assert names(find(client, tenant_a, leads, search="北京")) == ["北京科技"]
 
 
+def test_search_matches_word_starts_and_digits_anywhere(client, db, tenant_a, leads) -> None:
+    assert names(find(client, tenant_a, leads, search="acme")) == ["Acme Ltd"]
+    assert names(find(client, tenant_a, leads, search="100")) == ["Initech 100%_off"]
+    assert names(find(client, tenant_a, leads, search="科技")) == ["北京科技"]
+    assert names(find(client, tenant_a, leads, search="nothing-like-it")) == []
+    if db.engine.dialect.name == "postgresql":
+        # full text: every word of the query starts a word of the record, in any field
+        assert names(find(client, tenant_a, leads, search="acm bei")) == ["Acme Ltd"]
+        assert names(find(client, tenant_a, leads, search="bei acm ltd")) == ["Acme Ltd"]
+        assert names(find(client, tenant_a, leads, search="acm shang")) == []
+
+
+def test_postgresql_search_uses_the_forms_full_text_index(client, db, tenant_a,
+                                                          leads) -> None:
+    from sqlalchemy import text
+
+    from tests.conftest import runtime_indexes
+
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite searches by substring (LIKE): there is no full-text index to use
+    with db.engine.connect() as connection:
+        number = connection.execute(text("SELECT id FROM forms WHERE key = 'lead'")).scalar()
+        assert f"ix_records_f{number}__search" in runtime_indexes(connection)
+        # enough other records of the form for the word index to be worth using
+        connection.execute(text(
+            "INSERT INTO records (tenant_id, form_id, form_version, data, version, locked, "
+            "created_at, updated_at) SELECT tenant_id, form_id, form_version, "
+            "jsonb_build_object('name', 'Lead ' || n, 'city', 'Town ' || n), 1, false, "
+            "created_at, updated_at FROM records, generate_series(1, 2000) AS n "
+            f"WHERE form_id = {number} AND data ->> 'name' = 'Globex'"))
+        connection.execute(text("ANALYZE records"))
+        connection.execute(text("SET enable_seqscan = off"))
+        from crm_platform.services.data_fields import SearchDocument
+
+        document = SearchDocument(("name", "city", "stage")).compile(dialect=connection.dialect)
+        plan = "\n".join(connection.execute(text(
+            f"EXPLAIN SELECT id FROM records WHERE form_id = {number} AND "
+            f"{document} @@ to_tsquery('simple'::regconfig, 'acm:*')")).scalars())
+    assert f"ix_records_f{number}__search" in plan
+
+
+def test_hidden_fields_cannot_be_filtered_sorted_or_searched(client, tenant_a,
+                                                             leads) -> None:
+    from tests.conftest import bearer
+
+    headers = tenant_a.headers
+    role = client.post("/api/v1/admin/roles", json={"key": "agent", "name": "Agent"},
+                       headers=headers).get_json()["id"]
+    user = client.post("/api/v1/admin/users", headers=headers, json={
+        "email": "agent@alpha.example", "roles": [role]}).get_json()
+    token = client.post("/api/v1/admin/tokens", json={"user_id": user["id"], "name": "a"},
+                        headers=headers).get_json()["token"]
+    response = client.put("/api/v1/apps/crm/forms/lead/permissions", headers=headers, json={
+        "items": [{"role": "agent", "read": "all", "update": "own", "delete": "none",
+                   "hidden_fields": ["city"]}]})
+    assert response.status_code == 200, response.get_json()
+
+    class Agent:
+        headers = bearer(token)
+
+    by_city = find(client, Agent, leads, {"field": "city", "op": "eq", "value": "Beijing"})
+    assert by_city.status_code == 422 and "city" in json.dumps(by_city.get_json())
+    assert find(client, Agent, leads, sort="city").status_code == 422
+    assert names(find(client, Agent, leads, search="beijing")) == []
+    assert names(find(client, Agent, leads, search="acme")) == ["Acme Ltd"]
+    # the administrator still finds by the field
+    assert names(find(client, tenant_a, leads, search="beijing")) == ["Acme Ltd",
+                                                                      "Initech 100%_off"]
+
+
 def test_projection_and_count(client, tenant_a, leads) -> None:
     response = find(client, tenant_a, leads, {"field": "stage", "op": "eq", "value": "new"},
                     fields="name,stage", count="true").get_json()
