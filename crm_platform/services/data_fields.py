@@ -12,7 +12,7 @@ import logging
 import re
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Boolean, Engine, Numeric, String, text
+from sqlalchemy import BigInteger, Boolean, Engine, Numeric, String, func, literal_column, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -53,6 +53,20 @@ def data_field(key: str, kind: str) -> DataField:
     return DataField(key, kind)
 
 
+# Blanks sort last either way: ascending they read as the highest value, descending as the
+# lowest. Written as SQL literals (not parameters) so that the sort indexes match.
+_BLANK_SQL = {"text": ("'\U0010ffff'", "''"), "integer": (str(2**62), str(-(2**62))),
+              "number": ("1e25", "-1e25")}
+
+
+def sort_field(key: str, kind: str, descending: bool) -> ColumnElement[Any]:
+    """The field as ORDER BY reads it (blanks last), or the plain field for other kinds."""
+    blanks = _BLANK_SQL.get(kind)
+    if blanks is None:
+        return data_field(key, kind)
+    return func.coalesce(data_field(key, kind), literal_column(blanks[1 if descending else 0]))
+
+
 class SearchDocument(ColumnElement[Any]):
     """PostgreSQL: the form's text fields as one `tsvector` (the 'simple' configuration: no
     stemming, so names and codes match as typed) — written the same way in the search
@@ -85,7 +99,12 @@ RUNTIME_INDEX_PREFIX = "ix_records_f"
 
 
 def index_name(form_id: int, key: str) -> str:
-    return f"{RUNTIME_INDEX_PREFIX}{form_id}_{key}"[:63]
+    name = f"{RUNTIME_INDEX_PREFIX}{form_id}_{key}"
+    if len(name) > 63:  # PostgreSQL's limit; keep names distinct
+        import hashlib
+
+        name = f"{name[:54]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+    return name
 
 
 def is_runtime_index(name: str | None) -> bool:
@@ -98,9 +117,14 @@ def build_indexes(engine: Engine, form_id: int, fields: list[tuple[str, str]],
     PostgreSQL a full-text (GIN) index over the `searchable` text fields; built
     CONCURRENTLY there so writes never wait. Returns the names built."""
     postgres = engine.dialect.name == "postgresql"
-    wanted = [(index_name(form_id, key), "",
-               str(data_field(key, kind).compile(dialect=engine.dialect)))
-              for key, kind in fields]
+    wanted = []
+    for key, kind in fields:
+        wanted.append((index_name(form_id, key), "",
+                       str(data_field(key, kind).compile(dialect=engine.dialect))))
+        if kind in _BLANK_SQL:  # the two orders a list sorts by this field in
+            for suffix, descending in (("__asc", False), ("__desc", True)):
+                wanted.append((index_name(form_id, key + suffix), "", str(sort_field(
+                    key, kind, descending).compile(dialect=engine.dialect))))
     if postgres and searchable:
         document = str(SearchDocument(searchable).compile(dialect=engine.dialect))
         wanted.append((search_index_name(form_id), "USING gin ", document))

@@ -61,10 +61,13 @@ def read_sheet(content: bytes, filename: str = "") -> Sheet:
     return _csv(content)
 
 
+_FORMULA_STARTS = frozenset("=@+-")
+
+
 def _check_cell(text: str, row: int, column: int) -> None:
     if len(text) > MAX_CELL:
         raise ImportFileError("import_cell_too_large", row=row, column=column, limit=MAX_CELL)
-    if _FORMULA.match(text):
+    if text[:1] in _FORMULA_STARTS and _FORMULA.match(text):
         raise ImportFileError("import_formula_cell", row=row, column=column,
                               value=text[:40])
 

@@ -119,8 +119,8 @@ def run_import_job(app: Flask, import_id: int) -> None:
     try:
         with db.transaction() as session:
             scope = TenantScope(session, tenant_id)
-            job = scope.get(Import, import_id)
-            form = scope.get(Form, job.form_id)
+            job = scope.get(Import, import_id, "import")
+            form = scope.get(Form, job.form_id, "form")
             actor = _actor(scope, job)
             _, compiled = record_service.current_version(scope, form)
             sheet = read_sheet(job.content or b"", job.filename)
@@ -401,14 +401,19 @@ class _Importer:
                              "owner_id": actor_id, "department_id": department,
                              "created_by_id": actor_id, "updated_by_id": actor_id,
                              "version": 1, "locked": False})
-            ids = self.scope.session.scalars(insert(Record).returning(Record.id,
-                                                                      sort_by_parameter_order=True),
-                                             rows).all()
-            self.scope.session.execute(insert(RecordHistory), [
+            # Core inserts (insertmanyvalues): the ORM's unit of work adds nothing here
+            records, history = Record.__table__, RecordHistory.__table__
+            ids = self.scope.session.execute(
+                insert(records).returning(records.c.id, sort_by_parameter_order=True),
+                rows).scalars().all()
+            comment = f"import {self.job.id}"
+            self.scope.session.execute(insert(history), [
                 {"tenant_id": self.scope.tenant_id, "record_id": record_id, "action": "create",
                  "version": 1, "form_version": version.version, "actor_id": actor_id,
-                 "changes": record_service.changes_between({}, outcome.data),
-                 "comment": f"import {self.job.id}"}
+                 # what changes_between({}, data) gives: every value that is set
+                 "changes": {key: [None, value] for key, value in outcome.data.items()
+                             if value is not None},
+                 "comment": comment}
                 for record_id, (_n, outcome) in zip(ids, batch, strict=True)])
 
     def apply_update(self, number: int, outcome: Outcome) -> bool:

@@ -35,7 +35,7 @@ from sqlalchemy import (
 
 from crm_platform.errors import FieldError, ValidationFailed, invalid
 from crm_platform.models import Record
-from crm_platform.services.data_fields import SearchDocument, data_field
+from crm_platform.services.data_fields import DataField, SearchDocument, data_field, sort_field
 from form_engine.compiler import CompiledField, CompiledForm
 from form_engine.errors import CoercionError
 
@@ -60,12 +60,13 @@ class Column:
     item: CompiledField | None
 
     def sortable(self, descending: bool) -> ColumnElement[Any]:
-        blank = {"text": ("", "\U0010ffff"), "integer": (-(2**62), 2**62),
-                 "number": (Decimal("-1e25"), Decimal("1e25")),
-                 "boolean": (False, True)}.get(self.kind)
-        if blank is None or self.kind == "system":
-            return self.expression
-        return func.coalesce(self.expression, blank[0] if descending else blank[1])
+        if self.kind == "boolean":
+            return func.coalesce(self.expression, literal(not descending))
+        if self.kind in ("text", "integer", "number") and isinstance(self.expression,
+                                                                     DataField):
+            # the expression the field's sort indexes are built on (data_fields)
+            return sort_field(self.expression.key, self.expression.kind, descending)
+        return self.expression
 
 
 def field_kind(item: CompiledField) -> str:

@@ -33,6 +33,22 @@ def normalize_phone(text: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+_SEPARATORS = re.compile(r"[\s\-.()]")
+
+
+def _plain_e164(text: str, country: int) -> str | None:
+    """A typed number in E.164 when it is plainly one: `+` and digits, or (in the field's
+    region) national digits without a trunk 0; None for anything parsing must decide."""
+    digits = _SEPARATORS.sub("", text)
+    if digits.startswith("+"):
+        candidate = digits
+    elif country and digits[:1].isdigit() and digits[0] != "0":
+        candidate = f"+{country}{digits}"
+    else:
+        return None
+    return candidate if _E164.match(candidate) else None
+
+
 class Phone(StringType):
     name = "phone"
     widget = "phone"
@@ -42,6 +58,7 @@ class Phone(StringType):
     def coercer(self, field: Mapping[str, Any], lenient: bool, env: TypeEnv) -> Coercer:
         region = field.get("region") or env.region
         limit = self.max_length(field)
+        country = phonenumbers.country_code_for_region(region)
 
         def coerce(value: Any) -> str:
             if isinstance(value, int) and lenient and not isinstance(value, bool):
@@ -58,6 +75,10 @@ class Phone(StringType):
                     return value
                 if verdict is False:
                     raise reject("bad_phone", region=region)
+            else:
+                candidate = _plain_e164(value, country)  # "138 0013 8000", "+86-138…"
+                if candidate is not None and fast_validity(candidate) is True:
+                    return candidate
             normalized = normalize_phone(value, region)
             if normalized is None:
                 raise reject("bad_phone", region=region)

@@ -50,3 +50,29 @@ def test_chinese_mobiles_take_the_fast_path() -> None:
 def test_shared_country_codes_and_trunk_prefixes_take_the_full_path() -> None:
     assert fast_validity("+14155552671") is None       # +1 is shared by 25 regions
     assert fast_validity("+8602750362662") is None      # a trunk 0 after the country code
+
+
+def test_typed_numbers_read_as_phonenumbers_reads_them() -> None:
+    """The lenient fast path (plain digits, spaces, dashes) gives what parsing gives."""
+    from form_engine.errors import CoercionError
+    from form_engine.field_types import FIELD_TYPES, TypeEnv
+    from form_engine.field_types.phone import normalize_phone
+
+    rng = random.Random(3)
+    for region in ("CN", "HK", "JP", "GB", "US", "DE", "SG"):
+        coerce = FIELD_TYPES["phone"].coercer({"key": "p", "type": "phone"}, True,
+                                              TypeEnv(region=region))
+        example = phonenumbers.example_number(region)
+        national = str(example.national_number)
+        for _ in range(300):
+            digits = "".join(rng.choice("0123456789") for _ in range(len(national) - 3))
+            typed = rng.choice([national[:3] + digits, f"+{example.country_code} "
+                                f"{national[:3]}-{digits}", f"0{national[:3]}{digits}",
+                                f"({national[:3]}) {digits}", f"00{example.country_code}"
+                                f"{national[:3]}{digits}"])
+            expected = normalize_phone(typed, region)
+            try:
+                got = coerce(typed)
+            except CoercionError:
+                got = None
+            assert got == expected, (region, typed)
