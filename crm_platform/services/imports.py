@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
 
 from crm_platform.auth.login import principal_for
 from crm_platform.auth.principal import Principal
@@ -174,8 +174,8 @@ def map_columns(compiled: CompiledForm, headers: Sequence[str],
     names: dict[str, str] = {}
     for item in compiled.fields:
         labels = item.label.values() if isinstance(item.label, Mapping) else [item.label]
-        for text in (item.key, *labels):
-            names.setdefault(_normal(str(text)), item.key)
+        for name in (item.key, *labels):
+            names.setdefault(_normal(str(name)), item.key)
     explicit = dict(explicit or {})
     columns: dict[int, str] = {}
     unknown: list[str] = []
@@ -401,11 +401,8 @@ class _Importer:
                              "owner_id": actor_id, "department_id": department,
                              "created_by_id": actor_id, "updated_by_id": actor_id,
                              "version": 1, "locked": False})
-            # Core inserts (insertmanyvalues): the ORM's unit of work adds nothing here
-            records, history = Record.__table__, RecordHistory.__table__
-            ids = self.scope.session.execute(
-                insert(records).returning(records.c.id, sort_by_parameter_order=True),
-                rows).scalars().all()
+            ids = self.insert_records(rows)
+            history = RecordHistory.__table__
             comment = f"import {self.job.id}"
             self.scope.session.execute(insert(history), [
                 {"tenant_id": self.scope.tenant_id, "record_id": record_id, "action": "create",
@@ -415,6 +412,23 @@ class _Importer:
                              if value is not None},
                  "comment": comment}
                 for record_id, (_n, outcome) in zip(ids, batch, strict=True)])
+
+    def insert_records(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert as Core (the ORM's unit of work adds nothing here); the new ids in order.
+        PostgreSQL: ids drawn from the sequence first, then one pipelined executemany —
+        far cheaper than INSERT … RETURNING over a thousand rows of JSON."""
+        session, records = self.scope.session, Record.__table__
+        if session.get_bind().dialect.name != "postgresql":
+            return list(session.execute(
+                insert(records).returning(records.c.id, sort_by_parameter_order=True),
+                rows).scalars())
+        ids = list(session.scalars(text(
+            "SELECT nextval(pg_get_serial_sequence('records', 'id')) "
+            "FROM generate_series(1, :count)"), {"count": len(rows)}))
+        for row, record_id in zip(rows, ids, strict=True):
+            row["id"] = record_id
+        session.execute(insert(records), rows)
+        return ids
 
     def apply_update(self, number: int, outcome: Outcome) -> bool:
         """Update one matched record; a failure (changed or locked meanwhile) is that row's
