@@ -144,7 +144,11 @@ def published_form(app: Any) -> tuple[int, int, int]:
         application = app_service.create_app_record(scope, actor, {"key": "crm", "name": "CRM"})
         form = form_service.create_form(scope, actor, application, DEAL_FORM)
         form_service.publish_form_version(scope, actor, form)
-        return tenant.id, admin.id, form.id
+        ids = tenant.id, admin.id, form.id
+    from crm_platform.jobs import wait_for_jobs
+
+    wait_for_jobs(app)  # the form's indexes, built by a job once the publish committed
+    return ids
 
 
 def run_import(app: Any, tenant_id: int, user_id: int, form_id: int, content: bytes) -> Any:

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 # name -> "module:function"; each handler takes (app, *args) and runs in an app context
 HANDLERS = {
     "import": "crm_platform.services.imports:run_import_job",
+    "build_indexes": "crm_platform.services.forms:build_indexes_job",
 }
 QUEUE = "default"
 _worker_app: Flask | None = None

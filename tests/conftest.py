@@ -91,7 +91,10 @@ def make_app(database_url: str) -> Iterator[Callable[..., Any]]:
         return app
 
     yield build
+    from crm_platform.jobs import wait_for_jobs
+
     for app in apps:
+        wait_for_jobs(app)  # in-process jobs (imports, index builds) finish first
         app.extensions["loom.db"].dispose()
     _empty_all_tables(database_url)
 

@@ -186,21 +186,39 @@ def indexed_fields(compiled: CompiledForm) -> list[tuple[str, str]]:
 
 
 def _build_indexes_after_commit(scope: TenantScope, form: Form, row: FormVersion) -> None:
-    """Indexes are built once the publish is committed, outside any transaction (so that
-    PostgreSQL can build them CONCURRENTLY, never blocking writes)."""
-    from crm_platform.services.record_query import search_keys
+    """Once the publish is committed, a job builds the version's indexes — outside any
+    transaction, so PostgreSQL builds them CONCURRENTLY, never blocking writes, and the
+    publish does not wait for them (on a million records that takes a while)."""
+    from flask import current_app
 
-    compiled = compile_form(row.definition, env=type_env(scope), checked=True)
-    fields, searchable = indexed_fields(compiled), search_keys(compiled)
-    if not fields and not searchable:
-        return
-    engine = scope.session.get_bind()
+    from crm_platform.jobs import enqueue
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     form_id = form.id
 
     def build(_session: Any) -> None:
-        build_indexes(engine, form_id, fields, searchable)
+        enqueue(app, "build_indexes", form_id)
 
     event.listen(scope.session, "after_commit", build, once=True)
+
+
+def build_indexes_job(app: Any, form_id: int) -> None:
+    """The job: indexes for the indexed fields and the full-text search of the form's
+    published version (idempotent: existing ones are kept)."""
+    from crm_platform.db import database
+    from crm_platform.services.record_query import search_keys
+
+    db = database(app)
+    with db.transaction() as session:
+        form = session.get(Form, form_id)
+        if form is None or form.published_version is None:
+            return
+        scope = TenantScope(session, form.tenant_id)
+        row = version_row(scope, form)
+        compiled = compile_form(row.definition, env=type_env(scope), checked=True)
+        fields, searchable = indexed_fields(compiled), search_keys(compiled)
+    if fields or searchable:
+        build_indexes(db.engine, form_id, fields, searchable)
 
 
 def evaluate(scope: TenantScope, actor: Principal, form_row: Form, form: CompiledForm,

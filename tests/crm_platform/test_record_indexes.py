@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from sqlalchemy import text
 
+from crm_platform.jobs import wait_for_jobs
 from tests.conftest import runtime_indexes
 
 MEMBER = {"key": "member", "fields": [
@@ -24,6 +25,7 @@ def publish(client, world):
     response = client.post("/api/v1/apps/crm/forms/member/publish", json={},
                            headers=world.headers)
     assert response.status_code == 201
+    wait_for_jobs(client.application)  # the indexes are built by a job after the publish
 
 
 def form_id(db) -> int:

@@ -155,6 +155,9 @@ def test_postgresql_search_uses_the_forms_full_text_index(client, db, tenant_a,
 
     if db.engine.dialect.name != "postgresql":
         return  # SQLite searches by substring (LIKE): there is no full-text index to use
+    from crm_platform.jobs import wait_for_jobs
+
+    wait_for_jobs(client.application)  # built by a job after the publish
     with db.engine.connect() as connection:
         number = connection.execute(text("SELECT id FROM forms WHERE key = 'lead'")).scalar()
         assert f"ix_records_f{number}__search" in runtime_indexes(connection)
