@@ -77,8 +77,10 @@ class CompiledForm:
     references: tuple[CompiledField, ...]    # user / department / lookup fields
     input_keys: frozenset[str] = frozenset()  # what a client may send
     env: TypeEnv = field(default_factory=TypeEnv)
-    # The generated validator for valid strict creates (form_engine.specialised).
+    # The generated validators for valid creates (form_engine.specialised): strict JSON,
+    # and typed input (forms, imports).
     specialised: Any = field(default=None, compare=False, repr=False)
+    specialised_input: Any = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> Any:
@@ -168,4 +170,5 @@ def compile_form(definition: Mapping[str, Any], env: TypeEnv | None = None,
         input_keys=frozenset(f.key for f in fields if f.kind in ("value", "subtable")),
         env=env,
     )
-    return replace(form, specialised=specialise(form))
+    return replace(form, specialised=specialise(form),
+                   specialised_input=specialise(form, lenient=True))

@@ -64,19 +64,22 @@ class _Source:
         self.lines.extend("    " * depth + line for line in lines)
 
 
-def specialise(form: CompiledForm) -> Specialised:
+def specialise(form: CompiledForm, lenient: bool = False) -> Specialised:
+    """The generated validator for strict JSON, or (`lenient`) for typed input — forms,
+    CSV and Excel — where each value goes through its field's lenient coercer."""
     source = _Source()
-    _Writer(form, source).function()
+    _Writer(form, source, lenient).function()
     code = compile("\n".join(source.lines), f"<validator for form {form.key!r}>", "exec")
     exec(code, source.namespace)  # the source is generated from a checked form
     return source.namespace["_validate"]  # type: ignore[no-any-return]
 
 
 class _Writer:
-    def __init__(self, form: CompiledForm, source: _Source) -> None:
+    def __init__(self, form: CompiledForm, source: _Source, lenient: bool = False) -> None:
         self.form = form
         self.source = source
         self.k = source.constant
+        self.lenient = lenient
 
     # -- the function ------------------------------------------------------------------
     def function(self) -> None:
@@ -116,12 +119,18 @@ class _Writer:
         add, key = self.source.add, repr(item.key)
         if item.rows is not None:
             add(depth, f"{self.rows_of(item)} = None")
-        add(depth, f"v = {data}.get({key}, _MISSING)",
-            "if v is None:", f"    {out}[{key}] = None",
-            "elif v is not _MISSING:")
-        inline = item.field_type.strict_source(item.spec, self.k) if item.rows is None else None
+        add(depth, f"v = {data}.get({key}, _MISSING)")
+        if self.lenient:  # typed input: empty text, spaces and empty lists are blank too
+            add(depth, "if v is None or v == '' or v == [] or (isinstance(v, str) "
+                "and not v.strip()):")
+        else:
+            add(depth, "if v is None:")
+        add(depth, f"    {out}[{key}] = None", "elif v is not _MISSING:")
+        inline = (item.field_type.strict_source(item.spec, self.k)
+                  if item.rows is None and not self.lenient else None)
         if inline is None:
-            add(depth + 1, "try:", f"    v = {self.k(item.strict)}(v)",
+            coercer = item.lenient if self.lenient else item.strict
+            add(depth + 1, "try:", f"    v = {self.k(coercer)}(v)",
                 "except _CoercionError:", "    return None")
             if item.rows is not None:
                 add(depth + 1, f"{self.rows_of(item)} = v")

@@ -8,8 +8,9 @@ The pipeline, for the form and for each subtable row:
 5. visible_if / required_if / readonly_if are evaluated; hidden fields are never required;
 6. required and read-only are enforced, then the form's rules (`error_if`);
 7. references (users, departments, lookups) are checked through the resolver in one batch.
-Strict creates first try the form's generated validator (`form_engine.specialised`), which
-does steps 1–6 in one function and hands anything not simply valid back to this pipeline.
+Creates first try the form's generated validator (`form_engine.specialised`, one for strict
+JSON and one for typed input), which does steps 1–6 in one function and hands anything not
+simply valid back to this pipeline.
 Errors are `Problem`s with a path (`lines[2].qty`), a code and params incl. the label.
 """
 
@@ -335,9 +336,10 @@ def validate(form: CompiledForm, data: Any, context: ValidationContext | None = 
     """Coerce, complete and check `data` against `form`; never raises for bad data."""
     context = context or ValidationContext()
     run = _Run(form, context)
-    if (form.specialised is not None and context.existing is None and not context.system
-            and not run.lenient and type(data) is dict):
-        done = form.specialised(data, run)  # valid strict creates: one generated function
+    generated = form.specialised_input if run.lenient else form.specialised
+    if (generated is not None and context.existing is None and not context.system
+            and type(data) is dict):
+        done = generated(data, run)  # valid creates: one generated function
         if done is not None:
             out, visible, required, read_only = done
             run.references(out)
