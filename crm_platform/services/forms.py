@@ -225,7 +225,7 @@ def evaluate(scope: TenantScope, actor: Principal, form_row: Form, form: Compile
              data: Any, mode: str, clock: Any = None) -> ValidationResult:
     """Live preview: visibility, formulas and errors for a (partial) record."""
     context = ValidationContext(
-        locale=actor.locale, mode=mode, resolver=PlatformResolver(scope, form_row),
+        locale=actor.locale, mode=mode, resolver=PlatformResolver(scope, form_row, actor),
         user={"id": actor.user_id, "email": actor.email, "roles": sorted(actor.role_keys)},
         **({"clock": clock} if clock else {}))
     return validate(form, data, context)

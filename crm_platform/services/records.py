@@ -98,7 +98,7 @@ def _fail(result: Any, locale: str) -> ValidationFailed:
 def validation_context(scope: TenantScope, actor: Principal, form: Form, **options: Any
              ) -> ValidationContext:
     return ValidationContext(
-        locale=actor.locale, resolver=PlatformResolver(scope, form),
+        locale=actor.locale, resolver=PlatformResolver(scope, form, actor),
         user={"id": actor.user_id, "email": actor.email, "roles": sorted(actor.role_keys)},
         **options)
 

@@ -11,24 +11,34 @@ from sqlalchemy import Numeric, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from crm_platform.auth.principal import Principal
 from crm_platform.models import Department, Form, Record, Sequence, User
 from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services.data_fields import data_field
+from crm_platform.services.record_access import access_for, scope_condition
 
 _AGGREGATES = {"sum": func.sum, "avg": func.avg, "min": func.min, "max": func.max}
 
 
 class PlatformResolver:
-    def __init__(self, scope: TenantScope, form: Form | None = None) -> None:
+    """`actor`: whose eyes a lookup sees through — a record they may not read is as
+    missing as one that does not exist (else a lookup would reveal which ids exist)."""
+
+    def __init__(self, scope: TenantScope, form: Form | None = None,
+                 actor: Principal | None = None) -> None:
         self.scope = scope
         self.form = form
+        self.actor = actor
 
-    def _form_id(self, key: str | None) -> int | None:
+    def _target(self, key: str | None) -> Form | None:
         if self.form is None or key is None:
             return None
-        return self.scope.session.scalar(
-            self.scope.select(Form, Form.app_id == self.form.app_id, Form.key == key)
-            .with_only_columns(Form.id))
+        return self.scope.session.scalars(
+            self.scope.select(Form, Form.app_id == self.form.app_id, Form.key == key)).first()
+
+    def _form_id(self, key: str | None) -> int | None:
+        target = self._target(key)
+        return target.id if target is not None else None
 
     def missing_references(self, target: str, form: str | None, ids: Collection[int]
                            ) -> Collection[int]:
@@ -40,11 +50,15 @@ class PlatformResolver:
             statement = self.scope.select(Department).with_only_columns(Department.id).where(
                 Department.id.in_(wanted))
         else:
-            form_id = self._form_id(form)
-            if form_id is None:
+            target = self._target(form)
+            if target is None:
                 return set(ids)
             statement = self.scope.select(Record).with_only_columns(Record.id).where(
-                Record.form_id == form_id, Record.id.in_(wanted), Record.deleted_at.is_(None))
+                Record.form_id == target.id, Record.id.in_(wanted),
+                Record.deleted_at.is_(None))
+            if self.actor is not None:
+                readable = access_for(self.scope, self.actor, target).read
+                statement = statement.where(scope_condition(self.scope, self.actor, readable))
         return set(ids) - set(self.scope.session.scalars(statement))
 
     def related_rollup(self, form: str, link_field: str, column: str | None, function: str,
