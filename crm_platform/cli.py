@@ -221,3 +221,7 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
                                    "in-process and no worker is needed.")
     connection = Redis.from_url(redis_url)
     Worker(list(queues), connection=connection).work(with_scheduler=True, burst=burst)
+
+
+if __name__ == "__main__":  # python -m crm_platform.cli
+    main()

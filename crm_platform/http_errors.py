@@ -64,7 +64,9 @@ def _from_http_exception(exc: HTTPException) -> LoomError:
     if isinstance(exc, CSRFError):
         return BadRequest("csrf_failed")
     if isinstance(exc, RequestEntityTooLarge):
-        return PayloadTooLarge(limit=current_app.config["MAX_CONTENT_LENGTH"])
+        # the limit of this request (an import allows more than other bodies)
+        return PayloadTooLarge(limit=request.max_content_length
+                               or current_app.config["MAX_CONTENT_LENGTH"])
     if isinstance(exc, MethodNotAllowed):
         return LoomError("method_not_allowed", method=request.method,
                          headers={"Allow": ", ".join(exc.valid_methods or [])}).with_status(405)

@@ -21,7 +21,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
@@ -51,6 +51,7 @@ class Sheet:
     rows: list[list[Any]]     # cells: str for CSV; str, Decimal, int, bool, datetime … for XLSX
     format: str               # csv | xlsx
     encoding: str | None      # of a CSV
+    numbers: list[int] = field(default_factory=list)  # each row's line in the file
 
 
 def read_sheet(content: bytes, filename: str = "") -> Sheet:
@@ -85,6 +86,7 @@ def _finish(headers: list[Any], rows: Iterator[list[Any]], format_: str,
         _check_cell(name, 1, column)
     width = len(names)
     kept: list[list[Any]] = []
+    numbers: list[int] = []
     for number, cells in enumerate(rows, start=2):
         while len(cells) > width and (cells[-1] is None or cells[-1] == ""):
             cells.pop()  # trailing empty cells (XLSX formatting, a trailing comma)
@@ -100,9 +102,10 @@ def _finish(headers: list[Any], rows: Iterator[list[Any]], format_: str,
             if isinstance(cell, str):
                 _check_cell(cell, number, column)
         kept.append(cells)
+        numbers.append(number)
         if len(kept) > MAX_ROWS:
             raise ImportFileError("import_too_many_rows", limit=MAX_ROWS)
-    return Sheet(names, kept, format_, encoding)
+    return Sheet(names, kept, format_, encoding, numbers)
 
 
 # -- CSV -------------------------------------------------------------------------------
@@ -137,13 +140,14 @@ def _delimiter(text: str) -> str:
 
 def _csv(content: bytes) -> Sheet:
     text, encoding = _decode(content)
+    # Let the reader hold any cell, so that an oversized one is reported by _check_cell
+    # with its row and column (the csv module's own limit names neither). Process-wide.
+    if csv.field_size_limit() < len(text) + 1:
+        csv.field_size_limit(len(text) + 1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     try:
         rows = list(reader)
     except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
-            raise ImportFileError("import_cell_too_large", row=reader.line_num, column=0,
-                                  limit=MAX_CELL) from None
         raise ImportFileError("import_bad_csv", row=reader.line_num,
                               detail=str(exc)[:100]) from None
     if not rows:

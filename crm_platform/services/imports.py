@@ -116,6 +116,7 @@ def run_import_job(app: Flask, import_id: int) -> None:
         if job is None or job.status not in ("queued", "running"):
             return
         tenant_id, job.status, job.started_at = job.tenant_id, "running", utcnow()
+        locale = job.locale
     try:
         with db.transaction() as session:
             scope = TenantScope(session, tenant_id)
@@ -133,9 +134,10 @@ def run_import_job(app: Flask, import_id: int) -> None:
             importer.run()
             job.content = None
     except LoomError as error:
-        _fail(db, import_id, render_error(error, "en"))
+        _fail(db, import_id, render_error(error, locale))
     except Exception as error:  # recorded on the import, then raised for rq's retry
-        _fail(db, import_id, {"code": "import_failed", "message": type(error).__name__})
+        failure = render_error(LoomError("import_failed"), locale)
+        _fail(db, import_id, {**failure, "detail": type(error).__name__})
         raise
 
 
@@ -245,12 +247,15 @@ class _Importer:
         self.failed: set[int] = set()   # rows with a problem
         self.seen: dict[tuple[Any, ...], int] = {}   # match key -> first row number
         self.create_context: ValidationContext | None = None
+        self.seen_by_keys: dict[tuple[str, ...], dict[tuple[Any, ...], int]] = {}
 
     def run(self) -> None:
         outcomes: list[tuple[int, Outcome]] = []
         rows = self.sheet.rows
+        numbers = self.sheet.numbers or list(range(2, len(rows) + 2))
         for start in range(0, len(rows), CHUNK):
-            chunk = list(enumerate(rows[start:start + CHUNK], start=start + 2))
+            chunk = list(zip(numbers[start:start + CHUNK], rows[start:start + CHUNK],
+                             strict=True))
             outcomes.extend(self.check(chunk))
             done = min(start + CHUNK, len(rows))
             if self.progress is not None and (done % _PROGRESS_EVERY < CHUNK
@@ -312,21 +317,24 @@ class _Importer:
         keys = {number: self.match_value(data) for number, data in prepared}
         existing = match_keys(self.scope, self.form, self.match_on,
                               {key for key in keys.values() if key is not None})
+        outcomes: list[tuple[int, Outcome]] = []
+        typed: dict[int, dict[str, Any]] = {}
         for number, data in prepared:
+            typed[number] = data
             key = keys[number]
             found = existing.get(key) if key is not None else None
             earlier = self.seen.get(key) if key is not None else None
             mode = self.job.mode
             if mode == "skip_duplicates" and (found is not None or earlier is not None):
-                yield number, Outcome("skip", record_id=found)
+                outcomes.append((number, Outcome("skip", record_id=found)))
                 continue
             if mode == "insert" and found is not None:
                 self.row_error(number, self.match_on[0], "import_existing_record",
-                               {"record": found, "keys": ", ".join(self.match_on)})
+                               {"record": found, "keys": ", ".join(self.match_on)}, data)
                 continue
             if mode != "skip_duplicates" and earlier is not None:
                 self.row_error(number, self.match_on[0], "import_duplicate_row",
-                               {"row": earlier})
+                               {"row": earlier}, data)
                 continue
             if mode == "upsert" and found is not None:
                 outcome = self.check_update(number, data, found)
@@ -335,7 +343,58 @@ class _Importer:
             if outcome is not None:
                 if key is not None:
                     self.seen.setdefault(key, number)
+                outcomes.append((number, outcome))
+        yield from self.constraints(outcomes, typed)
+
+    def constraints(self, outcomes: list[tuple[int, Outcome]],
+                    typed: dict[int, dict[str, Any]]) -> Iterator[tuple[int, Outcome]]:
+        """`unique` fields and the form's other dedup keys, against existing records and
+        earlier rows of the file — what a save through the API checks, for every row
+        (the match keys were checked above)."""
+        checks = [([item.key], "not_unique") for item in self.compiled.fields
+                  if item.spec.get("unique") and [item.key] != self.match_on]
+        checks += [(list(keys), "import_existing_record")
+                   for keys in self.compiled.definition.get("dedup", [])
+                   if list(keys) != self.match_on]
+        refused: dict[int, str] = {}   # row -> "error" or "skip"
+        for keys, code in checks:
+            wanted: dict[int, tuple[Any, ...]] = {}
+            for number, outcome in outcomes:
+                if outcome.action == "skip" or number in refused:
+                    continue
+                values = tuple(outcome.data.get(key) for key in keys)
+                if all(value is not None and not isinstance(value, list | dict)
+                       for value in values):
+                    wanted[number] = values
+            existing = match_keys(self.scope, self.form, keys, set(wanted.values()))
+            seen = self.seen_by_keys.setdefault(tuple(keys), {})
+            skip = code == "import_existing_record" and self.job.mode == "skip_duplicates"
+            actions = dict(outcomes)
+            for number, values in wanted.items():
+                found = existing.get(values)
+                if found is not None and found != actions[number].record_id:
+                    if skip:
+                        refused[number] = "skip"
+                        continue
+                    params = ({"record": found, "field": keys[0]} if code == "not_unique"
+                              else {"record": found, "keys": ", ".join(keys)})
+                    self.row_error(number, keys[0], code, params, typed[number])
+                    refused[number] = "error"
+                elif values in seen and seen[values] != number:
+                    if skip:
+                        refused[number] = "skip"
+                        continue
+                    self.row_error(number, keys[0], "import_duplicate_row",
+                                   {"row": seen[values]}, typed[number])
+                    refused[number] = "error"
+                else:
+                    seen.setdefault(values, number)
+        for number, outcome in outcomes:
+            verdict = refused.get(number)
+            if verdict is None:
                 yield number, outcome
+            elif verdict == "skip":
+                yield number, Outcome("skip")
 
     def check_create(self, number: int, data: dict[str, Any]) -> Outcome | None:
         result = validate(self.compiled, data, self.context())
@@ -351,7 +410,7 @@ class _Importer:
         record = self.scope.find(Record, record_id)
         if record is None or not in_scope(self.scope, self.actor, self.access.update, record):
             self.row_error(number, self.match_on[0], "import_update_forbidden",
-                           {"record": record_id})
+                           {"record": record_id}, data)
             return None
         compiled = self.compiled
         stored = record_service.current_data(self.scope, self.form, record)
@@ -389,11 +448,16 @@ class _Importer:
         for start in range(0, len(creates), 1000):
             batch = creates[start:start + 1000]
             rows = []
-            for _number, outcome in batch:
+            for number, outcome in batch:
                 data = outcome.data
                 if autonumbers:  # numbers are drawn only now, for rows really written
-                    numbered = validate(self.compiled, data, record_service.validation_context(
-                        self.scope, self.actor, self.form, assign_numbers=True))
+                    numbered = validate(self.compiled, input_values(self.compiled, data),
+                                        record_service.validation_context(
+                                            self.scope, self.actor, self.form,
+                                            assign_numbers=True))
+                    if not numbered.ok:  # it passed the same checks moments ago
+                        raise Conflict("import_write_failed", row=number,
+                                       detail=numbered.errors[0].message(self.actor.locale))
                     data = record_service.json_ready(numbered.data)
                     outcome.data = data
                 rows.append({"tenant_id": self.scope.tenant_id, "form_id": self.form.id,

@@ -25,7 +25,11 @@ BAD_BODIES = {
 
 
 def body_routes(app) -> list[tuple[str, str, bool]]:
-    """(route with {placeholders}, method, whether the engine checks the body itself)."""
+    """(route with {placeholders}, method, whether the engine checks the body itself).
+
+    JSON bodies only: a multipart upload (the import) takes no JSON, so these bodies mean
+    nothing to it; its bad uploads are checked in test_imports.py
+    (test_bad_uploads_are_clear_422s and the bad-file tests)."""
     routes = []
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
