@@ -6,6 +6,7 @@ from flask import Blueprint, Flask
 
 from crm_platform.auth.principal import Principal
 from crm_platform.db import request_session
+from crm_platform.models import Form
 from crm_platform.scoping import TenantScope
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -14,6 +15,15 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 def scope_of(principal: Principal) -> TenantScope:
     """The caller's tenant scope over the request session."""
     return TenantScope(request_session(), principal.tenant_id)
+
+
+def form_of(principal: Principal, app: str, form: str) -> tuple[TenantScope, Form]:
+    """The caller's scope and the form `form` of app `app` (404 for both when missing)."""
+    from crm_platform.services import apps as app_service
+    from crm_platform.services import forms as form_service
+
+    scope = scope_of(principal)
+    return scope, form_service.form_by_key(scope, app_service.app_by_key(scope, app), form)
 
 
 def init_app(app: Flask) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_platform.api import api, schemas, scope_of
+from crm_platform.api import api, form_of, schemas
 from crm_platform.api.operations import operation
 from crm_platform.auth.principal import Principal
-from crm_platform.services import apps as app_service
 from crm_platform.services import form_permissions as service
-from crm_platform.services import forms as form_service
 from crm_platform.services.record_access import SCOPES
 
 TAGS = ("Apps and forms",)
@@ -23,16 +21,11 @@ PERMISSIONS = schemas.obj({"items": {"type": "array", "items": ENTRY, "maxItems"
                           ("items",))
 
 
-def _form(principal: Principal, app: str, form: str):  # type: ignore[no-untyped-def]
-    scope = scope_of(principal)
-    return scope, form_service.form_by_key(scope, app_service.app_by_key(scope, app), form)
-
-
 @api.get(PATH)
 @operation("Who may do what with this form's records", tags=TAGS,
            responses={200: PERMISSIONS})
 def get_permissions(principal: Principal, app: str, form: str):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     return {"items": service.permissions_of(scope, principal, row)}
 
 
@@ -44,5 +37,5 @@ def get_permissions(principal: Principal, app: str, form: str):
                        "read-only for the role. Without any entry, members create records and "
                        "see and change their own; administrators and designers see all.")
 def put_permissions(principal: Principal, app: str, form: str, body: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     return {"items": service.set_permissions(scope, principal, row, body["items"])}

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 
-from crm_platform.api import api, render, schemas, scope_of
+from crm_platform.api import api, form_of, render, schemas, scope_of
 from crm_platform.api.operations import operation
 from crm_platform.api.pagination import paginate
 from crm_platform.auth.principal import Principal
@@ -20,11 +20,6 @@ from form_engine.schema_export import input_schema, record_schema, ui_schema
 
 TAGS = ("Apps and forms",)
 FORM_PATH = "/apps/<app>/forms/<form>"
-
-
-def _form(principal: Principal, app: str, form: str) -> tuple[TenantScope, Form]:
-    scope = scope_of(principal)
-    return scope, service.form_by_key(scope, app_service.app_by_key(scope, app), form)
 
 
 def _version(scope: TenantScope, form: Form, query: dict[str, Any]
@@ -68,7 +63,7 @@ def create_form(principal: Principal, app: str, body: Any):
 @operation("The form's draft and its current published version", tags=TAGS,
            responses={200: schemas.FORM})
 def get_form(principal: Principal, app: str, form: str):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     published = service.version_row(scope, row) if row.published_version else None
     return render.form(row, app, published)
 
@@ -78,7 +73,7 @@ def get_form(principal: Principal, app: str, form: str):
            responses={200: schemas.FORM},
            description="An invalid definition is refused with every problem and its path.")
 def save_draft(principal: Principal, app: str, form: str, body: Any):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     service.save_draft(scope, principal, row, _unwrap(body))
     published = service.version_row(scope, row) if row.published_version else None
     return render.form(row, app, published)
@@ -91,7 +86,7 @@ def save_draft(principal: Principal, app: str, form: str, body: Any):
                        "(409) needs `migrations`: per field `drop`, `default`, `convert` or "
                        "`map` (old option → new).")
 def publish(principal: Principal, app: str, form: str, body: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     version = service.publish_form_version(scope, principal, row, body.get("migrations"))
     return {"version": version.version, "diff": version.diff, "impact": version.impact}, 201
 
@@ -100,7 +95,7 @@ def publish(principal: Principal, app: str, form: str, body: dict[str, Any]):
 @operation("Published versions, newest last", tags=TAGS, query=schemas.PAGE_QUERY,
            responses={200: schemas.page_of(schemas.VERSION_SUMMARY)})
 def list_versions(principal: Principal, app: str, form: str, query: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     return paginate(scope.session, service.versions_query(scope, row), FormVersion, query,
                     render.version)
 
@@ -109,7 +104,7 @@ def list_versions(principal: Principal, app: str, form: str, query: dict[str, An
 @operation("JSON Schema (input and record) and UI schema of a version", tags=TAGS,
            query=schemas.VERSION_QUERY, responses={200: schemas.SCHEMA_RESPONSE})
 def form_schema(principal: Principal, app: str, form: str, query: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     compiled, number = _version(scope, row, query)
     return {"version": number, "input": input_schema(compiled),
             "record": record_schema(compiled), "ui": ui_schema(compiled)}
@@ -120,7 +115,7 @@ def form_schema(principal: Principal, app: str, form: str, query: dict[str, Any]
            query=schemas.VERSION_QUERY, responses={200: {"type": "string"}},
            content_type="text/html")
 def render_html(principal: Principal, app: str, form: str, query: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     compiled, _number = _version(scope, row, query)
     return Response(render_form(compiled, locale=principal.locale), mimetype="text/html")
 
@@ -129,7 +124,7 @@ def render_html(principal: Principal, app: str, form: str, query: dict[str, Any]
 @operation("Live preview: visibility, formulas and every error for a partial record",
            tags=TAGS, body=schemas.EVALUATE_REQUEST, responses={200: schemas.EVALUATE_RESPONSE})
 def evaluate(principal: Principal, app: str, form: str, body: dict[str, Any]):
-    scope, row = _form(principal, app, form)
+    scope, row = form_of(principal, app, form)
     compiled, _number = _version(scope, row, body)
     result = service.evaluate(scope, principal, row, compiled, body["data"],
                               body.get("mode", "json"))

@@ -8,9 +8,8 @@ from typing import Any
 
 from flask import Response, current_app
 
-from crm_platform.api import api, schemas, scope_of
+from crm_platform.api import api, form_of, schemas, scope_of
 from crm_platform.api.operations import operation
-from crm_platform.api.records import form_of
 from crm_platform.api.render import iso
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import FieldError, ValidationFailed

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Response, jsonify, request, send_file
 from sqlalchemy import Select
 
-from crm_platform.api import api, schemas, scope_of
+from crm_platform.api import api, form_of, schemas
 from crm_platform.api.operations import operation
 from crm_platform.api.pagination import paginate
 from crm_platform.api.render import iso
@@ -19,7 +19,6 @@ from crm_platform.db import database
 from crm_platform.errors import BadRequest
 from crm_platform.models import Form, Record, RecordHistory
 from crm_platform.scoping import TenantScope
-from crm_platform.services import apps as app_service
 from crm_platform.services import forms as form_service
 from crm_platform.services import record_export, record_query
 from crm_platform.services import records as service
@@ -68,11 +67,6 @@ RECORD_PAGE = schemas.obj({"items": {"type": "array", "items": RECORD},
                            "next_cursor": {"type": ["string", "null"]},
                            "count": {"type": "integer"}, "count_exact": {"type": "boolean"}},
                           ("items", "next_cursor"))
-
-
-def form_of(principal: Principal, app: str, form: str) -> tuple[TenantScope, Form]:
-    scope = scope_of(principal)
-    return scope, form_service.form_by_key(scope, app_service.app_by_key(scope, app), form)
 
 
 def _found(scope: TenantScope, principal: Principal, row: Form, query: dict[str, Any]
