@@ -145,7 +145,7 @@ class Approval(NodeType):
                            "on_timeout": {"enum": ["remind", "auto_approve", "auto_reject",
                                                    "escalate"]}},
             "required": ["hours", "on_timeout"], "additionalProperties": False},
-        "reject_to": {"oneOf": [{"enum": ["submitter", "end"]}, KEY]},
+        "reject_to": {"anyOf": [{"enum": ["submitter", "end"]}, KEY]},
     }
     required_options = ("next", "approvers")
 

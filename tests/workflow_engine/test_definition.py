@@ -208,3 +208,10 @@ def test_every_problem_reads_in_english_and_chinese() -> None:
 def test_node_types_form_one_registry() -> None:
     assert set(NODE_TYPES) == {"start", "end", "approval", "handler", "cc", "condition",
                                "parallel", "join", "action"}
+
+
+@pytest.mark.parametrize("target", ["submitter", "end", "manager"])
+def test_a_rejection_may_go_to_the_submitter_the_end_or_an_earlier_node(target: str) -> None:
+    definition = flow()
+    definition["nodes"][3]["reject_to"] = target
+    assert codes(definition) == []
