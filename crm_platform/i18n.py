@@ -124,6 +124,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field} must be unique; record {record} already has this value.",
         "zh": "{field} 必须唯一，记录 {record} 已使用该值。",
     },
+    # flows
+    "flow_no_such_form": {"en": "The app has no form {form}.", "zh": "应用中没有表单 {form}。"},
+    "flow_form_is_fixed": {"en": "A flow stays with the form it was created for.",
+                           "zh": "流程创建后不能更换所属表单。"},
     # imports
     "import_bad_file": {"en": "This file cannot be imported.", "zh": "该文件无法导入。"},
     "import_empty_file": {"en": "The file is empty.", "zh": "文件是空的。"},

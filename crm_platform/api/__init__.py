@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
         app_openapi,
         apps,
         auth,
+        flows,
         form_permissions,
         forms,
         imports,

@@ -1,6 +1,7 @@
 """All ORM models, imported here so `Base.metadata` knows every table."""
 
 from crm_platform.models.apps import App, Form, FormVersion
+from crm_platform.models.flows import Flow, FlowVersion
 from crm_platform.models.imports import Import
 from crm_platform.models.records import (
     FormPermission,
@@ -16,6 +17,8 @@ __all__ = [
     "ApiToken",
     "App",
     "Department",
+    "Flow",
+    "FlowVersion",
     "Form",
     "FormPermission",
     "FormVersion",

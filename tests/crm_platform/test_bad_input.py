@@ -54,9 +54,12 @@ def targets(client, tenant_a, platform_token):
     client.post("/api/v1/apps/crm/forms/lead/publish", json={}, headers=tenant_a.headers)
     record = client.post("/api/v1/apps/crm/forms/lead/records", json={"data": {"name": "x"}},
                          headers=tenant_a.headers).get_json()["id"]
+    client.post("/api/v1/apps/crm/flows", headers=tenant_a.headers, json={
+        "key": "approval", "form": "lead", "nodes": [
+            {"key": "start", "type": "start", "next": "end"}, {"key": "end", "type": "end"}]})
     ids = {"user_id": tenant_a.admin_id, "tenant_id": tenant_a.id,
            "department_id": department, "role_id": role, "app": "crm", "form": "lead",
-           "record_id": record}
+           "record_id": record, "flow": "approval"}
 
     def headers_for(path: str, **extra: str) -> dict[str, str]:
         token = platform_token if "/admin/tenants" in path else tenant_a.token

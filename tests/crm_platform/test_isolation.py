@@ -20,12 +20,22 @@ import pytest
 PLATFORM_ROUTES = {"/api/v1/admin/tenants/<int:tenant_id>"}
 GHOSTS = {"user_id": "987654321", "department_id": "987654321", "role_id": "987654321",
           "token_id": "987654321", "app": "ghostapp", "form": "ghostform",
-          "record_id": "987654321", "import_id": "987654321"}
+          "record_id": "987654321", "import_id": "987654321", "flow": "ghostflow"}
 DEFINITION = {"key": "secretform", "fields": [{"key": "name", "type": "text"}]}
+
+
+SECRET_FLOW = {"key": "secretflow", "form": "secretform", "nodes": [
+    {"key": "start", "type": "start", "next": "boss"},
+    {"key": "boss", "type": "approval", "approvers": [{"source": "submitter"}], "next": "end"},
+    {"key": "end", "type": "end"}]}
 
 
 def body_for(rule: str, method: str) -> dict | None:
     """A valid body, so that a 404 is not hidden behind a 422."""
+    if rule.endswith("/rollback"):
+        return {"version": 1}
+    if "/flows" in rule and method in ("PUT", "POST"):
+        return SECRET_FLOW
     if rule.endswith("/permissions"):
         return {"items": []}
     if rule.endswith("/transfer"):
@@ -122,10 +132,12 @@ def world_a(client, tenant_a) -> dict[str, str]:
                                           "secret.csv"), "dry_run": "true"},
                            content_type="multipart/form-data")
     assert imported.status_code == 201, imported.get_json()
+    post("/api/v1/apps/secretapp/flows", SECRET_FLOW)
+    post("/api/v1/apps/secretapp/flows/secretflow/publish", {})
     return {"user_id": str(user["id"]), "department_id": str(department["id"]),
             "role_id": str(role["id"]), "token_id": str(token["id"]),
             "app": "secretapp", "form": "secretform", "record_id": str(record["id"]),
-            "import_id": str(imported.get_json()["id"])}
+            "import_id": str(imported.get_json()["id"]), "flow": "secretflow"}
 
 
 def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
@@ -139,7 +151,9 @@ def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
              f"/api/v1/apps/secretapp/forms/secretform/records/{world['record_id']}",
              f"/api/v1/apps/secretapp/forms/secretform/records/{world['record_id']}/history",
              "/api/v1/apps/secretapp/forms/secretform/records",
-             f"/api/v1/imports/{world['import_id']}"]
+             f"/api/v1/imports/{world['import_id']}",
+             "/api/v1/apps/secretapp/flows/secretflow",
+             "/api/v1/apps/secretapp/flows/secretflow/versions"]
     return {path: client.get(path, headers=headers).get_json() for path in paths}
 
 

@@ -1,0 +1,141 @@
+"""Approval flows of an app: create, save a draft, check, publish, list versions, roll back.
+
+A flow belongs to one form and is checked (`workflow_engine.definition.check_flow`)
+against that form's published version: the fields it names must exist there. Publishing
+freezes the draft as the next version; rolling back publishes an older version's
+definition again, as a new version — versions are never changed or removed, so instances
+that run on one keep running on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from crm_platform.auth.principal import Principal
+from crm_platform.errors import FieldError, NotFound, ValidationFailed, invalid
+from crm_platform.models import App, Flow, FlowVersion, Form
+from crm_platform.scoping import TenantScope
+from crm_platform.services import forms as form_service
+from crm_platform.services.forms import definition_failed
+from form_engine.errors import Problem
+from workflow_engine.definition import check_flow
+
+
+def flows_query(scope: TenantScope, app: App) -> Select[tuple[Flow]]:
+    return scope.select(Flow, Flow.app_id == app.id)
+
+
+def flow_by_key(scope: TenantScope, app: App, key: str) -> Flow:
+    flow = scope.session.scalars(scope.select(Flow, Flow.app_id == app.id,
+                                              Flow.key == key)).first()
+    if flow is None:
+        raise NotFound("resource_not_found", resource="flow", id=key)
+    return flow
+
+
+def _form_fields(scope: TenantScope, app: App, key: Any) -> tuple[Form, dict[str, str]]:
+    """The flow's form and its published fields ({key: type})."""
+    form = scope.session.scalars(scope.select(Form, Form.app_id == app.id,
+                                              Form.key == key)).first() if isinstance(
+        key, str) else None
+    if form is None:
+        raise ValidationFailed(fields=[FieldError("form", "flow_no_such_form",
+                                                  {"form": key})], count=1)
+    if form.published_version is None:
+        raise ValidationFailed(fields=[FieldError("form", "no_published_version",
+                                                  {"form": key})], count=1)
+    compiled = form_service.compiled(scope, form_service.version_row(scope, form))
+    return form, {item.key: item.type for item in compiled.fields}
+
+
+def problems_of(scope: TenantScope, app: App, definition: Any) -> list[Problem]:
+    """Every problem of `definition` as a flow of `app` (nothing is saved)."""
+    if not isinstance(definition, Mapping):
+        return check_flow(definition, {})
+    if "form" not in definition:
+        return [Problem("form", "missing", {"name": "form"})]
+    _form, fields = _form_fields(scope, app, definition["form"])
+    return check_flow(definition, fields)
+
+
+def _checked(scope: TenantScope, app: App, definition: Any, locale: str) -> Form:
+    problems = problems_of(scope, app, definition)
+    if problems:
+        raise definition_failed(problems, locale)
+    form, _fields = _form_fields(scope, app, definition["form"])
+    return form
+
+
+def create_flow(scope: TenantScope, actor: Principal, app: App, definition: Any) -> Flow:
+    actor.require_designer()
+    form = _checked(scope, app, definition, actor.locale)
+    key = definition["key"]
+    if scope.session.scalars(scope.select(Flow, Flow.app_id == app.id,
+                                          Flow.key == key)).first() is not None:
+        raise invalid("key", "taken", value=key)
+    flow = scope.add(Flow(app_id=app.id, form_id=form.id, key=key, draft=dict(definition),
+                          draft_updated_by_id=actor.acting_user_id))
+    scope.session.flush()
+    return flow
+
+
+def save_draft(scope: TenantScope, actor: Principal, app: App, flow: Flow,
+               definition: Any) -> Flow:
+    actor.require_designer()
+    if isinstance(definition, Mapping) and definition.get("key") != flow.key:
+        raise ValidationFailed(fields=[FieldError("key", "key_is_fixed", {"value": flow.key})],
+                               count=1)
+    form = _checked(scope, app, definition, actor.locale)
+    if form.id != flow.form_id:
+        raise ValidationFailed(fields=[FieldError("form", "flow_form_is_fixed", {})], count=1)
+    flow.draft = dict(definition)
+    flow.draft_updated_by_id = actor.acting_user_id
+    return flow
+
+
+def _next_number(scope: TenantScope, flow: Flow) -> int:
+    return (scope.session.scalar(scope.filter(
+        select(func.max(FlowVersion.version)).where(FlowVersion.flow_id == flow.id),
+        FlowVersion)) or 0) + 1
+
+
+def publish(scope: TenantScope, actor: Principal, app: App, flow: Flow,
+            definition: Mapping[str, Any] | None = None, restores: int | None = None
+            ) -> FlowVersion:
+    """The draft (or `definition`) as the next version, checked against the form as it is
+    published now."""
+    actor.require_designer()
+    definition = dict(definition if definition is not None else flow.draft)
+    form = _checked(scope, app, definition, actor.locale)
+    number = _next_number(scope, flow)
+    row = scope.add(FlowVersion(flow_id=flow.id, version=number, definition=definition,
+                                form_version=form.published_version or 0, restores=restores,
+                                published_by_id=actor.acting_user_id))
+    flow.published_version = number
+    scope.session.flush()
+    return row
+
+
+def rollback(scope: TenantScope, actor: Principal, app: App, flow: Flow, version: int
+             ) -> FlowVersion:
+    """Publish version `version`'s definition again, as a new version."""
+    old = version_row(scope, flow, version)
+    return publish(scope, actor, app, flow, old.definition, restores=version)
+
+
+def version_row(scope: TenantScope, flow: Flow, version: int | None = None) -> FlowVersion:
+    number = version if version is not None else flow.published_version
+    if number is None:
+        raise NotFound("no_published_version", form=flow.key)
+    row = scope.session.scalars(scope.select(FlowVersion, FlowVersion.flow_id == flow.id,
+                                             FlowVersion.version == number)).first()
+    if row is None:
+        raise NotFound("resource_not_found", resource="version", id=number)
+    return row
+
+
+def versions_query(scope: TenantScope, flow: Flow) -> Select[tuple[FlowVersion]]:
+    return scope.select(FlowVersion, FlowVersion.flow_id == flow.id)
