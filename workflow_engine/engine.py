@@ -156,11 +156,18 @@ class _Machine:
             self.enter(node["next"])
         elif kind == "action":
             for action in node["actions"]:
-                self.emit(action["type"], node=key, **{k: v for k, v in action.items()
-                                                       if k != "type"})
+                self.act(action, key)
             self.enter(node["next"])
         else:
             self.open_node(node)
+
+    def act(self, action: Mapping[str, Any], node: str | None) -> None:
+        """An action node's or a final action: an effect (a notify names its people)."""
+        options = {k: v for k, v in action.items() if k != "type"}
+        if action["type"] == "notify":
+            options = {"users": self.resolve(options.pop("to", [])), "reason": "notify",
+                       **options}
+        self.emit(action["type"], node=node, **options)
 
     def resolve(self, parties: Sequence[Mapping[str, Any]]) -> list[int]:
         directory, submitter = self.context.directory, self.state["submitter"]
@@ -260,8 +267,7 @@ class _Machine:
         self.history(outcome)
         final = "on_approve" if outcome == "approved" else "on_reject"
         for action in self.definition.get(final, []):
-            self.emit(action["type"], node=None, **{k: v for k, v in action.items()
-                                                     if k != "type"})
+            self.act(action, None)
         self.emit("unlock")
         self.emit("finished", outcome=outcome)
 
@@ -362,7 +368,7 @@ def _approve(machine: _Machine, command: Mapping[str, Any]) -> None:
     allowed = {k for k, access in node.get("fields", {}).items() if access == "edit"}
     refused = sorted(set(changes) - allowed)
     if refused:
-        raise FlowError("flow_field_not_editable", fields=", ".join(refused))
+        raise FlowError("flow_field_not_editable", names=", ".join(refused))
     if changes:
         machine.emit("set_fields", node=task["node"], values=changes)
     machine.close_task(task, "approved")

@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
         admin_tokens,
         admin_users,
         app_openapi,
+        approvals,
         apps,
         auth,
         flows,

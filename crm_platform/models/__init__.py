@@ -1,7 +1,15 @@
 """All ORM models, imported here so `Base.metadata` knows every table."""
 
 from crm_platform.models.apps import App, Form, FormVersion
-from crm_platform.models.flows import Flow, FlowVersion
+from crm_platform.models.flows import (
+    Flow,
+    FlowInstance,
+    FlowTask,
+    FlowTimer,
+    FlowVersion,
+    Notification,
+    OutboxEntry,
+)
 from crm_platform.models.imports import Import
 from crm_platform.models.records import (
     FormPermission,
@@ -18,6 +26,9 @@ __all__ = [
     "App",
     "Department",
     "Flow",
+    "FlowInstance",
+    "FlowTask",
+    "FlowTimer",
     "FlowVersion",
     "Form",
     "FormPermission",
@@ -25,6 +36,8 @@ __all__ = [
     "IdempotencyKey",
     "Import",
     "LoginThrottle",
+    "Notification",
+    "OutboxEntry",
     "Record",
     "RecordHistory",
     "Role",

@@ -1,4 +1,5 @@
-"""Approval flows: a working draft per flow and its immutable published versions."""
+"""Approval flows: drafts and immutable versions; instances, their tasks and timers;
+in-app notifications; and the outbox of effects that leave the transaction."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm_platform.db import Base, IdType, IntPK, JSONType, Timestamp, tenant_fk, utcnow
+from crm_platform.db import (
+    Base,
+    IdType,
+    IntPK,
+    JSONType,
+    OptionalTimestamp,
+    Timestamp,
+    tenant_fk,
+    utcnow,
+)
 
 
 class Flow(Base):
@@ -47,3 +57,97 @@ class FlowVersion(Base):
     published_by_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("users.id", ondelete="SET NULL"))
     published_at: Mapped[Timestamp]
+
+
+class FlowInstance(Base):
+    """One record's trip through one version of a flow; `state` is the engine's."""
+
+    __tablename__ = "flow_instances"
+    __table_args__ = (Index(None, "tenant_id", "record_id"),)
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    flow_id: Mapped[int] = mapped_column(IdType, ForeignKey("flows.id", ondelete="CASCADE"))
+    flow_version: Mapped[int] = mapped_column(Integer)
+    form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(IdType, ForeignKey("records.id",
+                                                              ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    state: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    submitter_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
+
+
+class FlowTask(Base):
+    """A task of an instance as the inbox reads it (the engine's state is the truth)."""
+
+    __tablename__ = "flow_tasks"
+    __table_args__ = (UniqueConstraint("tenant_id", "instance_id", "number"),
+                      Index(None, "tenant_id", "assignee_id", "status"))
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    instance_id: Mapped[int] = mapped_column(IdType, ForeignKey("flow_instances.id",
+                                                                ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)          # the engine's task id
+    node: Mapped[str] = mapped_column(String(63))
+    assignee_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[OptionalTimestamp]
+    created_at: Mapped[Timestamp]
+    closed_at: Mapped[OptionalTimestamp]
+
+
+class FlowTimer(Base):
+    """A task's time limit: a row with a due time — the database is the source of truth."""
+
+    __tablename__ = "flow_timers"
+    __table_args__ = (Index(None, "due_at", "fired_at"),)
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    instance_id: Mapped[int] = mapped_column(IdType, ForeignKey("flow_instances.id",
+                                                                ondelete="CASCADE"))
+    task_number: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[Timestamp]
+    fired_at: Mapped[OptionalTimestamp]
+
+
+class Notification(Base):
+    """An in-app message to one user (a task for them, a copy, a reminder, an outcome)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index(None, "tenant_id", "user_id", "id"),)
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    user_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("records.id", ondelete="CASCADE"))
+    instance_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("flow_instances.id", ondelete="CASCADE"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    read_at: Mapped[OptionalTimestamp]
+    created_at: Mapped[Timestamp]
+
+
+class OutboxEntry(Base):
+    """An effect that leaves the transaction (webhook, e-mail, new record), written with the
+    change that caused it; a dispatcher delivers it (DESIGN §5, "nothing lost")."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "status", "next_attempt_at"),)
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[Timestamp]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[Timestamp]

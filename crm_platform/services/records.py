@@ -244,8 +244,10 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
                   patch: Mapping[str, Any], if_match: int | None = None,
                   confirm_duplicate: bool = False) -> Record:
     """Change the fields in `patch`; the others keep their values (PATCH semantics)."""
-    record = _locked(scope, actor, form, record_id, action="update")
+    record = locked_record(scope, actor, form, record_id, action="update")
     _check_version(record, if_match)
+    if record.locked:
+        raise Conflict("record_locked")  # pending approval: only the flow may change it
     _guard_fields(access_for(scope, actor, form), patch, record.data, actor.locale)
     version, compiled = current_version(scope, form)
     stored = _upgraded(scope, form, record, version, compiled)
@@ -268,7 +270,31 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
     return record
 
 
-def _locked(scope: TenantScope, actor: Principal, form: Form, record_id: int,
+def system_update(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                  values: Mapping[str, Any]) -> Record:
+    """A change the system makes (a flow's approver editing a field, a flow's action): no
+    permission or read-only checks, a locked record too; still validated, still history."""
+    version, compiled = current_version(scope, form)
+    stored = _upgraded(scope, form, record, version, compiled)
+    candidate = {**input_values(compiled, stored), **values}
+    result = validate(compiled, candidate, validation_context(
+        scope, actor, form, record_id=record.id, existing=stored_values(compiled, stored),
+        system=True))
+    if not result.ok:
+        raise _fail(result, actor.locale)
+    new_data = json_ready(result.data)
+    changes = changes_between(record.data, new_data)
+    if changes:
+        record.data = new_data
+        record.form_version = version.version
+        record.version += 1
+        record.updated_by_id = actor.acting_user_id
+        record.updated_at = utcnow()
+        _history(scope, record, "update", actor, changes)
+    return record
+
+
+def locked_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
             action: str, deleted: bool = False) -> Record:
     """The record, row-locked for this transaction (concurrent writers queue up); 404 when
     the actor cannot see it, 403 when they can see it but not `action` it."""
@@ -287,7 +313,7 @@ def _locked(scope: TenantScope, actor: Principal, form: Form, record_id: int,
 def delete_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
                   if_match: int | None = None) -> Record:
     """Move to the recycle bin (nothing is erased; restore brings it back)."""
-    record = _locked(scope, actor, form, record_id, action="delete")
+    record = locked_record(scope, actor, form, record_id, action="delete")
     _check_version(record, if_match)
     if record.locked:
         raise Conflict("record_locked")
@@ -298,7 +324,7 @@ def delete_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
 
 
 def restore_record(scope: TenantScope, actor: Principal, form: Form, record_id: int) -> Record:
-    record = _locked(scope, actor, form, record_id, action="delete", deleted=True)
+    record = locked_record(scope, actor, form, record_id, action="delete", deleted=True)
     record.deleted_at = None
     record.version += 1
     _history(scope, record, "restore", actor, {})
@@ -308,7 +334,7 @@ def restore_record(scope: TenantScope, actor: Principal, form: Form, record_id: 
 def transfer_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
                     owner_id: int) -> Record:
     """Hand a record to another user (e.g. a salesperson leaving); their department follows."""
-    record = _locked(scope, actor, form, record_id, action="update")
+    record = locked_record(scope, actor, form, record_id, action="update")
     owner = scope.reference(User, owner_id, "owner", "user")
     if not owner.is_active:
         raise ValidationFailed(fields=[FieldError("owner", "user_inactive_owner", {})],

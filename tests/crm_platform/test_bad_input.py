@@ -59,7 +59,7 @@ def targets(client, tenant_a, platform_token):
             {"key": "start", "type": "start", "next": "end"}, {"key": "end", "type": "end"}]})
     ids = {"user_id": tenant_a.admin_id, "tenant_id": tenant_a.id,
            "department_id": department, "role_id": role, "app": "crm", "form": "lead",
-           "record_id": record, "flow": "approval"}
+           "record_id": record, "flow": "approval", "task_id": 1, "instance_id": 1}
 
     def headers_for(path: str, **extra: str) -> dict[str, str]:
         token = platform_token if "/admin/tenants" in path else tenant_a.token

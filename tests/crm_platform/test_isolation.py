@@ -20,7 +20,8 @@ import pytest
 PLATFORM_ROUTES = {"/api/v1/admin/tenants/<int:tenant_id>"}
 GHOSTS = {"user_id": "987654321", "department_id": "987654321", "role_id": "987654321",
           "token_id": "987654321", "app": "ghostapp", "form": "ghostform",
-          "record_id": "987654321", "import_id": "987654321", "flow": "ghostflow"}
+          "record_id": "987654321", "import_id": "987654321", "flow": "ghostflow",
+          "task_id": "987654321", "instance_id": "987654321"}
 DEFINITION = {"key": "secretform", "fields": [{"key": "name", "type": "text"}]}
 
 
@@ -32,6 +33,12 @@ SECRET_FLOW = {"key": "secretflow", "form": "secretform", "nodes": [
 
 def body_for(rule: str, method: str) -> dict | None:
     """A valid body, so that a 404 is not hidden behind a 422."""
+    if rule.endswith("/submit"):
+        return {"flow": "secretflow"}
+    if rule.startswith(("/api/v1/tasks/", "/api/v1/instances/")):
+        action = rule.rsplit("/", 1)[-1]
+        return {"transfer": {"to": 1}, "add_signer": {"to": 1}, "comment": {"comment": "x"},
+                "reassign": {"task": 1, "to": 1}}.get(action, {})
     if rule.endswith("/rollback"):
         return {"version": 1}
     if "/flows" in rule and method in ("PUT", "POST"):
@@ -134,10 +141,13 @@ def world_a(client, tenant_a) -> dict[str, str]:
     assert imported.status_code == 201, imported.get_json()
     post("/api/v1/apps/secretapp/flows", SECRET_FLOW)
     post("/api/v1/apps/secretapp/flows/secretflow/publish", {})
+    instance = post(f"/api/v1/apps/secretapp/forms/secretform/records/{record['id']}/submit",
+                    {"flow": "secretflow", "comment": "Secret comment"})
     return {"user_id": str(user["id"]), "department_id": str(department["id"]),
             "role_id": str(role["id"]), "token_id": str(token["id"]),
             "app": "secretapp", "form": "secretform", "record_id": str(record["id"]),
-            "import_id": str(imported.get_json()["id"]), "flow": "secretflow"}
+            "import_id": str(imported.get_json()["id"]), "flow": "secretflow",
+            "task_id": str(instance["tasks"][0]["id"]), "instance_id": str(instance["id"])}
 
 
 def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
@@ -153,7 +163,9 @@ def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
              "/api/v1/apps/secretapp/forms/secretform/records",
              f"/api/v1/imports/{world['import_id']}",
              "/api/v1/apps/secretapp/flows/secretflow",
-             "/api/v1/apps/secretapp/flows/secretflow/versions"]
+             "/api/v1/apps/secretapp/flows/secretflow/versions",
+             f"/api/v1/instances/{world['instance_id']}", "/api/v1/tasks",
+             "/api/v1/notifications"]
     return {path: client.get(path, headers=headers).get_json() for path in paths}
 
 

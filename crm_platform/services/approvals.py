@@ -1,0 +1,309 @@
+"""Running approval flows: submit a record, act on tasks and instances, read the inbox.
+
+The engine (`workflow_engine.engine`) decides; this module feeds it the instance's state,
+the acting user, the record's values and a directory of people, then carries out the
+effects in the same transaction: the record's lock, the inbox rows, timers, in-app
+notifications, the record's history (every action with its comment), field changes and
+the outbox for what leaves the transaction. Instances run on the flow version they started
+with; a command is refused (nothing changes) with the engine's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select
+
+from crm_platform.auth.principal import Principal
+from crm_platform.db import utcnow
+from crm_platform.errors import Conflict, LoomError, NotFound
+from crm_platform.models import (
+    Department,
+    Flow,
+    FlowInstance,
+    FlowTask,
+    FlowTimer,
+    Form,
+    Notification,
+    OutboxEntry,
+    Record,
+    RecordHistory,
+    Role,
+    User,
+    UserRole,
+)
+from crm_platform.scoping import TenantScope
+from crm_platform.services import flows as flow_service
+from crm_platform.services import records as record_service
+from crm_platform.services.roles import ADMIN
+from form_engine.validation import stored_values
+from workflow_engine.engine import Context, FlowError, new_state, run
+
+# How the engine's refusals read over HTTP.
+_STATUS = {"flow_not_your_task": 403, "flow_admin_only": 403, "flow_submitter_only": 403,
+           "flow_no_such_task": 404, "flow_task_closed": 409, "flow_not_running": 409,
+           "flow_already_running": 409}
+
+
+class PlatformDirectory:
+    """The engine's questions about people, answered inside one tenant."""
+
+    def __init__(self, scope: TenantScope) -> None:
+        self.scope = scope
+
+    def _active(self, ids: Sequence[int | None]) -> list[int]:
+        wanted = [i for i in ids if i is not None]
+        if not wanted:
+            return []
+        active = set(self.scope.session.scalars(self.scope.select(
+            User, User.id.in_(wanted), User.is_active.is_(True)).with_only_columns(User.id)))
+        return [i for i in wanted if i in active]
+
+    def users_with_roles(self, roles: Sequence[str]) -> list[int]:
+        statement = self.scope.select(User, User.is_active.is_(True)).join(
+            UserRole, UserRole.user_id == User.id).join(Role, Role.id == UserRole.role_id).where(
+            Role.key.in_(list(roles))).with_only_columns(User.id).order_by(User.id)
+        return list(dict.fromkeys(self.scope.session.scalars(statement)))
+
+    def department_head(self, user: int, levels: int) -> int | None:
+        person = self.scope.find(User, user)
+        department = self.scope.find(Department, person.department_id) if (
+            person and person.department_id) else None
+        for _ in range(levels - 1):
+            if department is None or department.parent_id is None:
+                return None
+            department = self.scope.find(Department, department.parent_id)
+        heads = self._active([department.head_id] if department else [])
+        return heads[0] if heads else None
+
+    def managers(self, user: int, levels: int) -> list[int]:
+        chain: list[int] = []
+        person = self.scope.find(User, user)
+        for _ in range(levels):
+            if person is None or person.manager_id is None or person.manager_id in chain:
+                break
+            chain.append(person.manager_id)
+            person = self.scope.find(User, person.manager_id)
+        return self._active(chain)
+
+    def admins(self) -> list[int]:
+        return self.users_with_roles([ADMIN])
+
+
+def _engine_error(error: FlowError) -> LoomError:
+    return LoomError(error.code, **{k: str(v) for k, v in error.params.items()}
+                     ).with_status(_STATUS.get(error.code, 422))
+
+
+def _step(scope: TenantScope, actor: Principal, instance: FlowInstance, record: Record,
+          command: Mapping[str, Any], now: datetime | None = None) -> None:
+    form = scope.get(Form, instance.form_id, "form")
+    version = flow_service.version_row(scope, scope.get(Flow, instance.flow_id, "flow"),
+                                       instance.flow_version)
+    _row, compiled = record_service.current_version(scope, form)
+    context = Context(now=now or utcnow(), actor=actor.acting_user_id,
+                      record=stored_values(compiled, record.data),
+                      directory=PlatformDirectory(scope), is_admin=actor.is_tenant_admin)
+    try:
+        step = run(version.definition, instance.state, command, context)
+    except FlowError as error:
+        raise _engine_error(error) from error
+    instance.state = step.state
+    instance.status = step.state["status"]
+    _Effects(scope, actor, instance, record, form).apply(step.effects)
+    scope.session.flush()
+
+
+class _Effects:
+    def __init__(self, scope: TenantScope, actor: Principal, instance: FlowInstance,
+                 record: Record, form: Form) -> None:
+        self.scope, self.actor, self.instance = scope, actor, instance
+        self.record, self.form = record, form
+
+    def apply(self, effects: list[dict[str, Any]]) -> None:
+        for effect in effects:
+            getattr(self, "on_" + effect["type"], self.on_outbox)(effect)
+
+    def on_lock(self, _effect: Mapping[str, Any]) -> None:
+        self.record.locked = True
+
+    def on_unlock(self, _effect: Mapping[str, Any]) -> None:
+        self.record.locked = False
+
+    def on_task(self, effect: Mapping[str, Any]) -> None:
+        self.scope.add(FlowTask(instance_id=self.instance.id, number=effect["task"],
+                                node=effect["node"], assignee_id=effect["assignee"],
+                                status="pending"))
+        self.notify([effect["assignee"]], "task", node=effect["node"])
+
+    def on_task_closed(self, effect: Mapping[str, Any]) -> None:
+        task = self.scope.session.scalars(self.scope.select(
+            FlowTask, FlowTask.instance_id == self.instance.id,
+            FlowTask.number == effect["task"])).first()
+        if task is not None:
+            task.status = effect["status"]
+            task.closed_at = None if effect["status"] == "waiting" else utcnow()
+
+    def on_timer(self, effect: Mapping[str, Any]) -> None:
+        due = datetime.fromisoformat(effect["due"])
+        self.scope.add(FlowTimer(instance_id=self.instance.id, task_number=effect["task"],
+                                 due_at=due))
+        task = self.scope.session.scalars(self.scope.select(
+            FlowTask, FlowTask.instance_id == self.instance.id,
+            FlowTask.number == effect["task"])).first()
+        if task is not None:
+            task.due_at = due
+
+    def on_notify(self, effect: Mapping[str, Any]) -> None:
+        self.notify(effect.get("users", []), effect.get("reason", "notify"),
+                    node=effect.get("node"), message=effect.get("message"))
+
+    def notify(self, users: Sequence[int | None], kind: str, **payload: Any) -> None:
+        for user in dict.fromkeys(u for u in users if u is not None):
+            self.scope.add(Notification(user_id=user, kind=kind, record_id=self.record.id,
+                                        instance_id=self.instance.id,
+                                        payload={k: v for k, v in payload.items()
+                                                 if v is not None}))
+
+    def on_history(self, effect: Mapping[str, Any]) -> None:
+        details = {key: value for key, value in effect.items()
+                   if key not in ("type", "action", "actor", "comment") and value is not None}
+        self.scope.add(RecordHistory(
+            record_id=self.record.id, action=f"flow_{effect['action']}"[:32],
+            version=self.record.version, form_version=self.record.form_version,
+            actor_id=effect.get("actor"), changes={"flow": details},
+            comment=effect.get("comment")))
+
+    def on_set_fields(self, effect: Mapping[str, Any]) -> None:
+        record_service.system_update(self.scope, self.actor, self.form, self.record,
+                                     dict(effect.get("values", {})))
+
+    def on_finished(self, effect: Mapping[str, Any]) -> None:
+        self.notify([self.instance.submitter_id], effect["outcome"])
+
+    def on_outbox(self, effect: Mapping[str, Any]) -> None:
+        """Webhooks, e-mail, new records: written now, delivered by the dispatcher."""
+        self.scope.add(OutboxEntry(kind=effect["type"], payload={
+            **{k: v for k, v in effect.items() if k != "type"},
+            "record": self.record.id, "instance": self.instance.id}))
+
+
+# -- commands ----------------------------------------------------------------------------
+def submit(scope: TenantScope, actor: Principal, form: Form, record_id: int, flow_key: str,
+           comment: str | None = None) -> FlowInstance:
+    """Start `flow_key`'s current version on a record the actor may change."""
+    record = _record_to_submit(scope, actor, form, record_id)
+    app_flows = flow_service.flows_query(scope, _app(scope, form))
+    flow = scope.session.scalars(app_flows.where(Flow.key == flow_key)).first()
+    if flow is None or flow.form_id != form.id:
+        raise NotFound("resource_not_found", resource="flow", id=flow_key)
+    if flow.published_version is None:
+        raise Conflict("flow_not_published", flow=flow_key)
+    running = scope.session.scalars(scope.select(
+        FlowInstance, FlowInstance.record_id == record.id,
+        FlowInstance.status.in_(("running", "returned")))).first()
+    if running is not None:
+        if running.status == "returned" and running.flow_id == flow.id:
+            _step(scope, actor, running, record, {"type": "resubmit", "comment": comment})
+            return running
+        raise Conflict("flow_already_running", instance=running.id)
+    instance = scope.add(FlowInstance(flow_id=flow.id, flow_version=flow.published_version,
+                                      form_id=form.id, record_id=record.id, status="draft",
+                                      state=new_state(), submitter_id=actor.acting_user_id))
+    scope.session.flush()
+    _step(scope, actor, instance, record, {"type": "submit", "comment": comment})
+    return instance
+
+
+def _app(scope: TenantScope, form: Form) -> Any:
+    from crm_platform.models import App
+
+    return scope.get(App, form.app_id, "app")
+
+
+def _record_to_submit(scope: TenantScope, actor: Principal, form: Form, record_id: int
+                      ) -> Record:
+    """The record, row-locked (two submits of one record queue up): 404 when the actor
+    cannot see it, 403 when they may not change it."""
+    return record_service.locked_record(scope, actor, form, record_id, action="update")
+
+
+def _locked_instance(scope: TenantScope, instance_id: int) -> FlowInstance:
+    instance = scope.session.scalars(scope.select(
+        FlowInstance, FlowInstance.id == instance_id).with_for_update()).first() if isinstance(
+        instance_id, int) else None
+    if instance is None:
+        raise NotFound("resource_not_found", resource="instance", id=instance_id)
+    return instance
+
+
+def task_action(scope: TenantScope, actor: Principal, task_id: int, action: str,
+                body: Mapping[str, Any]) -> FlowInstance:
+    """approve / reject / return / transfer / add_signer / comment on an inbox task. Only
+    its assignee (or an administrator) may; to anyone else it does not exist."""
+    task = scope.find(FlowTask, task_id)
+    if task is None or not (task.assignee_id == actor.user_id or actor.is_tenant_admin):
+        raise NotFound("resource_not_found", resource="task", id=task_id)
+    instance = _locked_instance(scope, task.instance_id)
+    record = scope.get(Record, instance.record_id, "record")
+    command = {"type": action, "task": task.number,
+               **{key: body[key] for key in ("comment", "fields", "node", "to", "position")
+                  if key in body}}
+    if action == "comment":
+        command["node"] = task.node
+    _step(scope, actor, instance, record, command)
+    return instance
+
+
+def instance_action(scope: TenantScope, actor: Principal, instance_id: int, action: str,
+                    body: Mapping[str, Any]) -> FlowInstance:
+    """recall / urge (the submitter), reassign (an administrator)."""
+    instance = get_instance(scope, actor, instance_id)
+    instance = _locked_instance(scope, instance.id)
+    record = scope.get(Record, instance.record_id, "record")
+    command: dict[str, Any] = {"type": action, "comment": body.get("comment")}
+    if action == "reassign":
+        task = scope.session.scalars(scope.select(
+            FlowTask, FlowTask.instance_id == instance.id, FlowTask.id == body.get("task"))
+        ).first()
+        if task is None:
+            raise NotFound("resource_not_found", resource="task", id=body.get("task"))
+        command.update(task=task.number, to=body.get("to"))
+    _step(scope, actor, instance, record, command)
+    return instance
+
+
+def get_instance(scope: TenantScope, actor: Principal, instance_id: int) -> FlowInstance:
+    """An instance whose record the actor may read (else the same 404 as none at all)."""
+    instance = scope.find(FlowInstance, instance_id)
+    if instance is None:
+        raise NotFound("resource_not_found", resource="instance", id=instance_id)
+    form = scope.get(Form, instance.form_id, "form")
+    try:
+        record_service.get_record(scope, actor, form, instance.record_id)
+    except NotFound:
+        raise NotFound("resource_not_found", resource="instance", id=instance_id) from None
+    return instance
+
+
+def inbox_query(scope: TenantScope, actor: Principal, status: str) -> Select[tuple[FlowTask]]:
+    return scope.select(FlowTask, FlowTask.assignee_id == actor.user_id,
+                        FlowTask.status == status)
+
+
+def notifications_query(scope: TenantScope, actor: Principal, unread: bool
+                        ) -> Select[tuple[Notification]]:
+    statement = scope.select(Notification, Notification.user_id == actor.user_id)
+    return statement.where(Notification.read_at.is_(None)) if unread else statement
+
+
+def mark_read(scope: TenantScope, actor: Principal, ids: Sequence[int]) -> int:
+    rows = scope.session.scalars(scope.select(
+        Notification, Notification.user_id == actor.user_id, Notification.id.in_(list(ids)),
+        Notification.read_at.is_(None))).all()
+    for row in rows:
+        row.read_at = utcnow()
+    return len(rows)
+

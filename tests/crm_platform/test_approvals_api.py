@@ -1,0 +1,197 @@
+"""Approvals through the API, as a sales team uses them: Ann (a rep, managed by Max)
+submits a quote; it waits in Max's inbox, locked; Max edits the discount and approves;
+Ann is told. Every action is in the quote's history with its comment."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import bearer
+
+QUOTE_FORM = {"key": "quote", "fields": [
+    {"key": "customer", "type": "text", "required": True},
+    {"key": "amount", "type": "currency"},
+    {"key": "discount", "type": "percent"},
+    {"key": "stage", "type": "select", "options": [{"value": "draft"}, {"value": "approved"}],
+     "default": "draft"}]}
+FLOW = {
+    "key": "quote_approval", "form": "quote", "entry_condition": "discount > 10",
+    "nodes": [
+        {"key": "start", "type": "start", "next": "manager"},
+        {"key": "manager", "type": "approval", "mode": "any", "on_nobody": "admin",
+         "approvers": [{"source": "manager_chain", "levels": 1}], "reject_to": "submitter",
+         "fields": {"discount": "edit"}, "time_limit": {"hours": 2, "on_timeout": "escalate"},
+         "next": "end"},
+        {"key": "end", "type": "end"}],
+    "on_approve": [{"type": "set_fields", "values": {"stage": "approved"}},
+                   {"type": "webhook", "url": "https://erp.example/quotes"}]}
+RECORDS = "/api/v1/apps/crm/forms/quote/records"
+
+
+@pytest.fixture
+def team(client, tenant_a):
+    headers = tenant_a.headers
+
+    def post(path, body):
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code == 201, (path, response.get_json())
+        return response.get_json()
+
+    post("/api/v1/apps", {"key": "crm", "name": "CRM"})
+    post("/api/v1/apps/crm/forms", QUOTE_FORM)
+    post("/api/v1/apps/crm/forms/quote/publish", {})
+    post("/api/v1/apps/crm/flows", FLOW)
+    post("/api/v1/apps/crm/flows/quote_approval/publish", {})
+    role = post("/api/v1/admin/roles", {"key": "sales", "name": "Sales"})["id"]
+    people = {}
+    for name, manager in (("max", None), ("ann", "max")):
+        user = post("/api/v1/admin/users", {
+            "email": f"{name}@alpha.example", "roles": [role],
+            **({"manager_id": people[manager]["id"]} if manager else {})})
+        token = post("/api/v1/admin/tokens", {"user_id": user["id"], "name": name})["token"]
+        people[name] = {"id": user["id"], "headers": bearer(token)}
+    response = client.put("/api/v1/apps/crm/forms/quote/permissions", headers=headers, json={
+        "items": [{"role": "sales", "can_create": True, "read": "all", "update": "own",
+                   "delete": "none"}]})
+    assert response.status_code == 200, response.get_json()
+    return people
+
+
+def new_quote(client, person, discount=15):
+    response = client.post(RECORDS, json={"data": {"customer": "Acme", "amount": 50000,
+                                                   "discount": discount}},
+                           headers=person["headers"])
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def submit(client, person, record, expect=201):
+    response = client.post(f"{RECORDS}/{record}/submit", json={"flow": "quote_approval"},
+                           headers=person["headers"])
+    assert response.status_code == expect, response.get_json()
+    return response.get_json()
+
+
+def inbox(client, person):
+    return client.get("/api/v1/tasks", headers=person["headers"]).get_json()["items"]
+
+
+def test_submit_approve_with_an_edit_and_the_submitter_is_told(client, team) -> None:
+    ann, max_ = team["ann"], team["max"]
+    quote = new_quote(client, ann)
+    instance = submit(client, ann, quote)
+    assert instance["status"] == "running" and instance["active"] == ["manager"]
+    (task,) = inbox(client, max_)
+    assert task["record"] == quote and task["node"] == "manager" and task["due_at"]
+    assert inbox(client, ann) == []
+
+    edit = client.patch(f"{RECORDS}/{quote}", json={"data": {"discount": 12}},
+                        headers=ann["headers"])
+    assert edit.status_code == 409
+    assert edit.get_json()["error"]["code"] == "record_locked"
+
+    done = client.post(f"/api/v1/tasks/{task['id']}/approve", headers=max_["headers"],
+                       json={"comment": "fine at 12 %", "fields": {"discount": 12}})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["status"] == "approved"
+    record = client.get(f"{RECORDS}/{quote}", headers=ann["headers"]).get_json()
+    assert record["data"]["discount"] == 12 and record["data"]["stage"] == "approved"
+    assert record["locked"] is False
+
+    history = client.get(f"{RECORDS}/{quote}/history", headers=ann["headers"]).get_json()
+    actions = [(h["action"], h["comment"]) for h in history["items"]]
+    assert ("flow_submit", None) in actions and ("flow_approve", "fine at 12 %") in actions
+    notes = client.get("/api/v1/notifications", headers=ann["headers"]).get_json()["items"]
+    assert [n["kind"] for n in notes] == ["approved"]
+    assert [n["kind"] for n in client.get("/api/v1/notifications", headers=max_[
+        "headers"]).get_json()["items"]] == ["task"]
+
+
+def test_editing_a_field_the_node_does_not_allow_is_refused(client, team) -> None:
+    ann, max_ = team["ann"], team["max"]
+    submit(client, ann, new_quote(client, ann))
+    (task,) = inbox(client, max_)
+    refused = client.post(f"/api/v1/tasks/{task['id']}/approve", headers=max_["headers"],
+                          json={"fields": {"amount": 1}})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["code"] == "flow_field_not_editable"
+    assert len(inbox(client, max_)) == 1                       # nothing changed
+
+
+def test_only_the_assignee_acts_on_a_task(client, team, tenant_a) -> None:
+    ann, max_ = team["ann"], team["max"]
+    submit(client, ann, new_quote(client, ann))
+    (task,) = inbox(client, max_)
+    assert client.post(f"/api/v1/tasks/{task['id']}/approve", json={},
+                       headers=ann["headers"]).status_code == 404
+    # an administrator may act on any task
+    assert client.post(f"/api/v1/tasks/{task['id']}/approve", json={},
+                       headers=tenant_a.headers).status_code == 200
+
+
+def test_rejected_to_the_submitter_then_changed_and_resubmitted(client, team) -> None:
+    ann, max_ = team["ann"], team["max"]
+    quote = new_quote(client, ann, discount=30)
+    submit(client, ann, quote)
+    (task,) = inbox(client, max_)
+    rejected = client.post(f"/api/v1/tasks/{task['id']}/reject", headers=max_["headers"],
+                           json={"comment": "30 % is too much"})
+    assert rejected.get_json()["status"] == "returned"
+    changed = client.patch(f"{RECORDS}/{quote}", json={"data": {"discount": 15}},
+                           headers=ann["headers"])
+    assert changed.status_code == 200                        # unlocked again
+    again = submit(client, ann, quote)
+    assert again["status"] == "running" and len(inbox(client, max_)) == 1
+
+
+def test_recall_urge_and_a_second_submit(client, team) -> None:
+    ann, max_ = team["ann"], team["max"]
+    quote = new_quote(client, ann)
+    instance = submit(client, ann, quote)
+    assert submit(client, ann, quote, expect=409)["error"]["code"] == "flow_already_running"
+    urge = client.post(f"/api/v1/instances/{instance['id']}/urge", json={},
+                       headers=ann["headers"])
+    assert urge.status_code == 200
+    kinds = [n["kind"] for n in client.get("/api/v1/notifications", headers=max_[
+        "headers"]).get_json()["items"]]
+    assert kinds == ["task", "urge"]
+    assert client.post(f"/api/v1/instances/{instance['id']}/recall", json={},
+                       headers=max_["headers"]).status_code == 403
+    recalled = client.post(f"/api/v1/instances/{instance['id']}/recall",
+                           json={"comment": "wrong customer"}, headers=ann["headers"])
+    assert recalled.get_json()["status"] == "recalled" and inbox(client, max_) == []
+
+
+def test_the_entry_condition_decides_whether_a_quote_needs_approval(client, team) -> None:
+    ann = team["ann"]
+    refused = submit(client, ann, new_quote(client, ann, discount=5), expect=422)
+    assert refused["error"]["code"] == "flow_entry_condition"
+
+
+def test_what_leaves_the_transaction_is_written_to_the_outbox(client, db, team) -> None:
+    from sqlalchemy import text
+
+    ann, max_ = team["ann"], team["max"]
+    submit(client, ann, new_quote(client, ann))
+    (task,) = inbox(client, max_)
+    client.post(f"/api/v1/tasks/{task['id']}/approve", json={}, headers=max_["headers"])
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT kind, status FROM outbox")).all()
+        timers = connection.execute(text("SELECT count(*) FROM flow_timers")).scalar()
+    assert [tuple(row) for row in rows] == [("webhook", "pending")]
+    assert timers == 1
+
+
+def test_notifications_can_be_marked_read(client, team) -> None:
+    ann, max_ = team["ann"], team["max"]
+    submit(client, ann, new_quote(client, ann))
+    (note,) = client.get("/api/v1/notifications?unread=true",
+                         headers=max_["headers"]).get_json()["items"]
+    marked = client.post("/api/v1/notifications/read", json={"ids": [note["id"]]},
+                         headers=max_["headers"])
+    assert marked.get_json() == {"marked": 1}
+    assert client.get("/api/v1/notifications?unread=true",
+                      headers=max_["headers"]).get_json()["items"] == []
+    # someone else's notification cannot be marked
+    assert client.post("/api/v1/notifications/read", json={"ids": [note["id"]]},
+                       headers=ann["headers"]).get_json() == {"marked": 0}
