@@ -172,6 +172,10 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
     app = create_app(Settings.from_env(database_url=settings.database_url,
                                        secret_key=secret_key_for(settings)))
+    if not app.config["LOOM_SETTINGS"].redis_url:
+        from crm_platform.jobs import start_ticker
+
+        start_ticker(app)  # without Redis the timers fire in this process
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
@@ -219,7 +223,14 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     if not redis_url:
         raise click.ClickException("REDIS_URL is not set; without Redis, `loom serve` runs jobs "
                                    "in-process and no worker is needed.")
+    from crm_platform.jobs import start_ticker, tick, worker_app
+
     connection = Redis.from_url(redis_url)
+    app = worker_app()
+    with app.app_context():
+        tick(app)  # timers due while no worker ran (the database keeps them)
+    if not burst:
+        start_ticker(app)
     Worker(list(queues), connection=connection).work(with_scheduler=True, burst=burst)
 
 

@@ -9,6 +9,7 @@ what is committed: the job may start before the caller's transaction would have.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import import_module
@@ -57,6 +58,30 @@ def _run_in_app(app: Flask, name: str, args: tuple[Any, ...]) -> None:
             log.exception("job %s%r failed", name, args)
 
 
+def tick(app: Flask) -> None:
+    """The periodic work: fire due timers (the database says which)."""
+    from crm_platform.services.timers import fire_due_timers
+
+    try:
+        fire_due_timers(app)
+    except Exception:  # a bad tick must not stop the ticker; the rows stay due
+        log.exception("tick failed")
+
+
+def start_ticker(app: Flask, interval: float = 15.0) -> threading.Event:
+    """A daemon thread that ticks every `interval` seconds (`loom serve` without Redis,
+    `loom worker` with it). Set the returned event to stop it."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            with app.app_context():
+                tick(app)
+
+    threading.Thread(target=loop, name="loom-ticker", daemon=True).start()
+    return stop
+
+
 def wait_for_jobs(app: Flask, timeout: float = 60) -> None:
     """Block until the in-process jobs started so far have finished (tests, shutdown)."""
     futures: list[Future[None]] = app.extensions.get("loom.job_futures", [])
@@ -64,12 +89,25 @@ def wait_for_jobs(app: Flask, timeout: float = 60) -> None:
         future.result(timeout=timeout)
 
 
-def perform(name: str, *args: Any) -> None:
-    """What an rq worker runs: the handler, in an app built from the worker's environment."""
+def worker_app() -> Flask:
+    """The app of a worker process, built once from its environment."""
     global _worker_app
     if _worker_app is None:
-        from crm_platform import create_app
+        import secrets
 
-        _worker_app = create_app()
-    with _worker_app.app_context():
-        _handler(name)(_worker_app, *args)
+        from crm_platform import create_app
+        from crm_platform.config import Settings
+
+        settings = Settings.from_env()
+        # A worker serves no requests: nothing it could sign is ever checked, so without
+        # SECRET_KEY a throwaway one does.
+        _worker_app = create_app(Settings.from_env(
+            secret_key=settings.secret_key or secrets.token_urlsafe(32)))
+    return _worker_app
+
+
+def perform(name: str, *args: Any) -> None:
+    """What an rq worker runs: the handler, in an app built from the worker's environment."""
+    app = worker_app()
+    with app.app_context():
+        _handler(name)(app, *args)

@@ -275,6 +275,12 @@ def instance_action(scope: TenantScope, actor: Principal, instance_id: int, acti
     return instance
 
 
+def run_timeout(scope: TenantScope, system: Principal, instance: FlowInstance, record: Record,
+                task_number: int, now: datetime) -> None:
+    """A timer fell due: the engine applies the node's on_timeout (as the system)."""
+    _step(scope, system, instance, record, {"type": "timeout", "task": task_number}, now)
+
+
 def get_instance(scope: TenantScope, actor: Principal, instance_id: int) -> FlowInstance:
     """An instance whose record the actor may read (else the same 404 as none at all)."""
     instance = scope.find(FlowInstance, instance_id)

@@ -1,12 +1,22 @@
 """Approvals through the API, as a sales team uses them: Ann (a rep, managed by Max)
 submits a quote; it waits in Max's inbox, locked; Max edits the discount and approves;
-Ann is told. Every action is in the quote's history with its comment."""
+Ann is told. Every action is in the quote's history with its comment. Time limits fire
+from the database: an unanswered task moves on exactly once — also after Redis lost
+everything, as soon as a worker runs."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from redis import Redis
+from sqlalchemy import text
+
+from crm_platform.db import utcnow
+from crm_platform.services.timers import fire_due_timers
 from tests.conftest import bearer
+from tests.crm_platform.test_import_jobs import run_worker
+from tests.services import redis_url_or_skip
 
 QUOTE_FORM = {"key": "quote", "fields": [
     {"key": "customer", "type": "text", "required": True},
@@ -169,8 +179,6 @@ def test_the_entry_condition_decides_whether_a_quote_needs_approval(client, team
 
 
 def test_what_leaves_the_transaction_is_written_to_the_outbox(client, db, team) -> None:
-    from sqlalchemy import text
-
     ann, max_ = team["ann"], team["max"]
     submit(client, ann, new_quote(client, ann))
     (task,) = inbox(client, max_)
@@ -195,3 +203,48 @@ def test_notifications_can_be_marked_read(client, team) -> None:
     # someone else's notification cannot be marked
     assert client.post("/api/v1/notifications/read", json={"ids": [note["id"]]},
                        headers=ann["headers"]).get_json() == {"marked": 0}
+
+
+# -- time limits ----------------------------------------------------------------------
+def test_an_unanswered_task_escalates_when_its_time_is_up(client, app, team,
+                                                          tenant_a) -> None:
+    ann, max_ = team["ann"], team["max"]
+    instance = submit(client, ann, new_quote(client, ann))
+    assert fire_due_timers(app) == 0                       # not due yet
+    assert fire_due_timers(app, now=utcnow() + timedelta(hours=2, minutes=1)) == 1
+    assert inbox(client, max_) == []                       # Max has no manager: the admin
+    admin_tasks = client.get("/api/v1/tasks", headers=tenant_a.headers).get_json()["items"]
+    assert [task["instance"] for task in admin_tasks] == [instance["id"]]
+    assert fire_due_timers(app, now=utcnow() + timedelta(hours=3)) == 0   # fired once
+    history = client.get(f"{RECORDS}/{instance['record']}/history",
+                         headers=ann["headers"]).get_json()["items"]
+    assert "flow_escalate" in [entry["action"] for entry in history]
+
+
+def test_a_timer_whose_task_was_answered_changes_nothing(client, app, team) -> None:
+    ann, max_ = team["ann"], team["max"]
+    instance = submit(client, ann, new_quote(client, ann))
+    (task,) = inbox(client, max_)
+    client.post(f"/api/v1/tasks/{task['id']}/approve", json={}, headers=max_["headers"])
+    assert fire_due_timers(app, now=utcnow() + timedelta(hours=5)) == 1
+    after = client.get(f"/api/v1/instances/{instance['id']}", headers=ann["headers"])
+    assert after.get_json()["status"] == "approved"
+
+
+def test_due_timers_fire_after_redis_was_flushed(client, db, team, tenant_a,
+                                                 database_url) -> None:
+    redis_url = redis_url_or_skip()
+    ann = team["ann"]
+    instance = submit(client, ann, new_quote(client, ann))
+    with db.engine.begin() as connection:     # two hours and more have passed
+        connection.execute(text("UPDATE flow_timers SET due_at = :due"),
+                           {"due": utcnow() - timedelta(minutes=1)})
+    Redis.from_url(redis_url).flushdb()       # Redis knows nothing of the timer
+    run_worker(database_url, redis_url)       # a worker starts: it ticks first
+    with db.engine.connect() as connection:
+        fired = connection.execute(text(
+            "SELECT fired_at FROM flow_timers ORDER BY id")).scalars().all()
+    # the first limit fired; the escalated task has a limit of its own, not yet due
+    assert len(fired) == 2 and fired[0] is not None and fired[1] is None
+    admin_tasks = client.get("/api/v1/tasks", headers=tenant_a.headers).get_json()["items"]
+    assert [task["instance"] for task in admin_tasks] == [instance["id"]]

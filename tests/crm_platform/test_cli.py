@@ -122,10 +122,11 @@ def test_worker_needs_redis_url(monkeypatch) -> None:
     assert "REDIS_URL is not set" in result.output
 
 
-def test_worker_runs_a_real_rq_worker_in_burst_mode() -> None:
+def test_worker_runs_a_real_rq_worker_in_burst_mode(tmp_path) -> None:
     redis_url = redis_url_or_skip()
     result = subprocess.run([loom_executable(), "worker", "--burst", "--queue", "loom-test"],
-                            env={**os.environ, "REDIS_URL": redis_url}, capture_output=True,
-                            text=True, timeout=60)
+                            env={**os.environ, "REDIS_URL": redis_url,
+                                 "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}"},
+                            capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "loom-test" in result.stdout + result.stderr
