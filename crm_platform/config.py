@@ -28,6 +28,7 @@ ENV_VARIABLES = {
     "secret_key": "SECRET_KEY",
     "max_body_bytes": "LOOM_MAX_BODY_BYTES",
     "max_import_bytes": "LOOM_MAX_IMPORT_BYTES",
+    "webhook_allow_private": "LOOM_WEBHOOK_ALLOW_PRIVATE",
     "default_locale": "LOOM_DEFAULT_LOCALE",
     "secure_cookies": "LOOM_SECURE_COOKIES",
     "login_max_failures": "LOOM_LOGIN_MAX_FAILURES",
@@ -47,6 +48,8 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     # An uploaded sheet (CSV / XLSX) may be this large.
     max_import_bytes: int = 50 * 1024 * 1024
+    # Webhooks may reach private / loopback addresses (an installation inside one network).
+    webhook_allow_private: bool = False
     default_locale: str = "en"
     secure_cookies: bool = False
     login_max_failures: int = 5

@@ -153,6 +153,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "flow_unknown_command": {"en": "Unknown action {command}.", "zh": "未知操作 {command}。"},
     "flow_not_published": {"en": "Flow {flow} has no published version yet.",
                            "zh": "流程 {flow} 还没有已发布的版本。"},
+    "outbox_not_failed": {"en": "Only a failed entry can be retried (this one is {status}).",
+                          "zh": "只有失败的条目可以重试（当前为 {status}）。"},
     # imports
     "import_bad_file": {"en": "This file cannot be imported.", "zh": "该文件无法导入。"},
     "import_empty_file": {"en": "The file is empty.", "zh": "文件是空的。"},

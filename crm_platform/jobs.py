@@ -59,13 +59,15 @@ def _run_in_app(app: Flask, name: str, args: tuple[Any, ...]) -> None:
 
 
 def tick(app: Flask) -> None:
-    """The periodic work: fire due timers (the database says which)."""
+    """The periodic work: fire due timers, deliver the outbox (the database says what)."""
+    from crm_platform.services.outbox import dispatch_due
     from crm_platform.services.timers import fire_due_timers
 
-    try:
-        fire_due_timers(app)
-    except Exception:  # a bad tick must not stop the ticker; the rows stay due
-        log.exception("tick failed")
+    for work in (fire_due_timers, dispatch_due):
+        try:
+            work(app)
+        except Exception:  # a bad tick must not stop the ticker; the rows stay due
+            log.exception("tick: %s failed", work.__name__)
 
 
 def start_ticker(app: Flask, interval: float = 15.0) -> threading.Event:

@@ -29,6 +29,7 @@ def form_of(principal: Principal, app: str, form: str) -> tuple[TenantScope, For
 def init_app(app: Flask) -> None:
     from crm_platform.api import (  # noqa: F401  (modules register their routes)
         admin_departments,
+        admin_outbox,
         admin_roles,
         admin_tenants,
         admin_tokens,

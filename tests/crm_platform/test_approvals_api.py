@@ -248,3 +248,115 @@ def test_due_timers_fire_after_redis_was_flushed(client, db, team, tenant_a,
     assert len(fired) == 2 and fired[0] is not None and fired[1] is None
     admin_tasks = client.get("/api/v1/tasks", headers=tenant_a.headers).get_json()["items"]
     assert [task["instance"] for task in admin_tasks] == [instance["id"]]
+
+
+# -- webhooks: the outbox ------------------------------------------------------------
+class Receiver:
+    """A local HTTP endpoint that records what it is sent."""
+
+    def __init__(self, port: int = 0) -> None:
+        import http.server
+        import threading
+
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def hook_flow(client, tenant_a, url: str) -> None:
+    draft = {**FLOW, "on_approve": [{"type": "webhook", "url": url}]}
+    assert client.put("/api/v1/apps/crm/flows/quote_approval/draft", json=draft,
+                      headers=tenant_a.headers).status_code == 200
+    assert client.post("/api/v1/apps/crm/flows/quote_approval/publish",
+                       headers=tenant_a.headers).status_code == 201
+
+
+def approved_quote(client, team) -> int:
+    ann, max_ = team["ann"], team["max"]
+    quote = new_quote(client, ann)
+    submit(client, ann, quote)
+    (task,) = inbox(client, max_)
+    client.post(f"/api/v1/tasks/{task['id']}/approve", json={}, headers=max_["headers"])
+    return quote
+
+
+def test_a_webhook_down_for_a_while_is_delivered_when_it_comes_back(client, app, team,
+                                                                    tenant_a) -> None:
+    import hashlib
+    import hmac
+    import json
+    from dataclasses import replace
+
+    from crm_platform.services.outbox import dispatch_due
+
+    app.config["LOOM_SETTINGS"] = replace(app.config["LOOM_SETTINGS"],
+                                          webhook_allow_private=True)
+    port = free_port()                                   # nobody listens there yet
+    hook_flow(client, tenant_a, f"http://127.0.0.1:{port}/quotes")
+    quote = approved_quote(client, team)
+    assert dispatch_due(app) == 1                        # refused: the endpoint is down
+    (entry,) = client.get("/api/v1/admin/outbox", headers=tenant_a.headers).get_json()[
+        "items"]
+    assert entry["status"] == "pending" and entry["attempts"] == 1 and entry["last_error"]
+    assert dispatch_due(app) == 0                        # not before its backoff
+    receiver = Receiver(port)
+    try:
+        assert dispatch_due(app, now=utcnow() + timedelta(seconds=31)) == 1
+    finally:
+        receiver.stop()
+    ((headers, body),) = receiver.received
+    assert json.loads(body)["record"] == quote
+    key = bytes.fromhex(client.get("/api/v1/admin/webhook-key",
+                                   headers=tenant_a.headers).get_json()["key"])
+    expected = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+    assert headers["X-Loom-Signature"] == expected
+    assert headers["X-Loom-Delivery"] == str(entry["id"])
+    (done,) = client.get("/api/v1/admin/outbox?status=done",
+                         headers=tenant_a.headers).get_json()["items"]
+    assert done["attempts"] == 2
+
+
+def test_webhooks_to_private_addresses_are_refused_by_default(client, app, team,
+                                                              tenant_a) -> None:
+    from crm_platform.services.outbox import dispatch_due
+
+    receiver = Receiver()
+    try:
+        hook_flow(client, tenant_a, f"http://127.0.0.1:{receiver.port}/internal")
+        approved_quote(client, team)
+        assert dispatch_due(app) == 1
+    finally:
+        receiver.stop()
+    assert receiver.received == []
+    (failed,) = client.get("/api/v1/admin/outbox?status=failed",
+                           headers=tenant_a.headers).get_json()["items"]
+    assert "not allowed" in failed["last_error"]
+    retried = client.post(f"/api/v1/admin/outbox/{failed['id']}/retry",
+                          headers=tenant_a.headers)
+    assert retried.status_code == 200 and retried.get_json()["status"] == "pending"
+    assert client.get("/api/v1/admin/outbox", headers=team["ann"]["headers"]
+                      ).status_code == 403

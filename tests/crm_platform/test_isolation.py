@@ -15,13 +15,15 @@ import re
 
 import pytest
 
+from crm_platform.models import OutboxEntry
+
 # Platform routes: only platform admins; everyone else gets 403 for every id alike
 # (tested in test_admin_tenants), so they reveal nothing either.
 PLATFORM_ROUTES = {"/api/v1/admin/tenants/<int:tenant_id>"}
 GHOSTS = {"user_id": "987654321", "department_id": "987654321", "role_id": "987654321",
           "token_id": "987654321", "app": "ghostapp", "form": "ghostform",
           "record_id": "987654321", "import_id": "987654321", "flow": "ghostflow",
-          "task_id": "987654321", "instance_id": "987654321"}
+          "task_id": "987654321", "instance_id": "987654321", "entry_id": "987654321"}
 DEFINITION = {"key": "secretform", "fields": [{"key": "name", "type": "text"}]}
 
 
@@ -143,11 +145,18 @@ def world_a(client, tenant_a) -> dict[str, str]:
     post("/api/v1/apps/secretapp/flows/secretflow/publish", {})
     instance = post(f"/api/v1/apps/secretapp/forms/secretform/records/{record['id']}/submit",
                     {"flow": "secretflow", "comment": "Secret comment"})
+    with client.application.extensions["loom.db"].transaction() as session:
+        entry = OutboxEntry(tenant_id=tenant_a.id, kind="webhook", status="failed",
+                            attempts=8, payload={"url": "https://secret.example/hook"})
+        session.add(entry)
+        session.flush()
+        entry_id = entry.id
     return {"user_id": str(user["id"]), "department_id": str(department["id"]),
             "role_id": str(role["id"]), "token_id": str(token["id"]),
             "app": "secretapp", "form": "secretform", "record_id": str(record["id"]),
             "import_id": str(imported.get_json()["id"]), "flow": "secretflow",
-            "task_id": str(instance["tasks"][0]["id"]), "instance_id": str(instance["id"])}
+            "task_id": str(instance["tasks"][0]["id"]), "instance_id": str(instance["id"]),
+            "entry_id": str(entry_id)}
 
 
 def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
@@ -165,7 +174,7 @@ def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
              "/api/v1/apps/secretapp/flows/secretflow",
              "/api/v1/apps/secretapp/flows/secretflow/versions",
              f"/api/v1/instances/{world['instance_id']}", "/api/v1/tasks",
-             "/api/v1/notifications"]
+             "/api/v1/notifications", "/api/v1/admin/outbox"]
     return {path: client.get(path, headers=headers).get_json() for path in paths}
 
 
