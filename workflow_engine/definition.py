@@ -89,17 +89,17 @@ class _Context:
 def _schema_problems(definition: Any) -> list[Problem]:
     problems: list[Problem] = []
     for error in _VALIDATOR.iter_errors(definition):
-        for problem in _translate(error):
+        for problem in translate_schema_error(error):
             if problem not in problems:
                 problems.append(problem)
     return problems
 
 
-def _translate(error: ValidationError) -> Iterator[Problem]:
+def translate_schema_error(error: ValidationError) -> Iterator[Problem]:
     path = json_path(error.absolute_path)
     if error.validator in ("allOf", "if", "then") and error.context:
         for sub in error.context:
-            yield from _translate(sub)
+            yield from translate_schema_error(sub)
         return
     instance = error.instance
     if error.validator == "additionalProperties" and isinstance(instance, dict):

@@ -1,8 +1,10 @@
-"""Approval flows of an app: list, create, read, save a draft, check, publish, versions,
-roll back. The definition format is in docs/flows.md."""
+"""Approval flows and automation rules of an app — the same calls for both: list, create,
+read, save a draft, check, publish, versions, roll back (`/flows/…`, `/automations/…`).
+The definition formats are in docs/flows.md."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from crm_platform.api import api, schemas, scope_of
@@ -15,12 +17,8 @@ from crm_platform.scoping import TenantScope
 from crm_platform.services import apps as app_service
 from crm_platform.services import flows as service
 from crm_platform.services.forms import definition_failed
-from form_engine.errors import Problem
 
-TAGS = ("Flows",)
-FLOWS = "/apps/<app>/flows"
-ONE = FLOWS + "/<flow>"
-DEFINITION = {"type": "object", "description": "A flow definition (docs/flows.md); checked "
+DEFINITION = {"type": "object", "description": "A definition (docs/flows.md); checked "
               "in full, every problem at its path."}
 FLOW = schemas.obj({
     "key": schemas.KEY, "app": schemas.KEY, "form": schemas.KEY, "draft": {"type": "object"},
@@ -43,12 +41,6 @@ PROBLEMS = schemas.obj({"ok": {"type": "boolean"}, "problems": {"type": "array",
 ROLLBACK = schemas.obj({"version": {"type": "integer", "minimum": 1}}, ("version",))
 
 
-def _flow(principal: Principal, app: str, flow: str) -> tuple[TenantScope, Any, Flow]:
-    scope = scope_of(principal)
-    parent = app_service.app_by_key(scope, app)
-    return scope, parent, service.flow_by_key(scope, parent, flow)
-
-
 def _render(scope: TenantScope, flow: Flow, app: str) -> dict[str, Any]:
     published = service.version_row(scope, flow) if flow.published_version else None
     return {"key": flow.key, "app": app, "form": flow.draft.get("form"), "draft": flow.draft,
@@ -63,81 +55,96 @@ def _version(row: FlowVersion) -> dict[str, Any]:
             "published_by": row.published_by_id, "definition": row.definition}
 
 
-def _problems(problems: list[Problem], locale: str) -> dict[str, Any]:
-    return {"ok": not problems, "problems": [p.as_dict(locale) for p in problems]}
+def _summary(flow: Flow) -> dict[str, Any]:
+    return {"key": flow.key, "form": flow.draft.get("form"),
+            "published_version": flow.published_version}
 
 
-@api.get(FLOWS)
-@operation("List the approval flows of an app", tags=TAGS, query=schemas.PAGE_QUERY,
-           responses={200: schemas.page_of(FLOW_SUMMARY)})
-def list_flows(principal: Principal, app: str, query: dict[str, Any]):
-    scope = scope_of(principal)
-    statement = service.flows_query(scope, app_service.app_by_key(scope, app))
-    return paginate(scope.session, statement, Flow, query, lambda flow: {
-        "key": flow.key, "form": flow.draft.get("form"),
-        "published_version": flow.published_version})
+def _register(kind: str, collection: str, param: str, noun: str, tag: str) -> None:
+    """The calls for one kind, under /apps/<app>/<collection>/<param>."""
+    many, one = f"/apps/<app>/{collection}", f"/apps/<app>/{collection}/<{param}>"
+    tags = (tag,)
+
+    def found(principal: Principal, app: str, key: str) -> tuple[TenantScope, Any, Flow]:
+        scope = scope_of(principal)
+        parent = app_service.app_by_key(scope, app)
+        return scope, parent, service.flow_by_key(scope, parent, key, kind)
+
+    def add(rule: str, method: str, name: str, view: Callable[..., Any]) -> None:
+        view.__name__ = f"{collection}_{name}"
+        api.add_url_rule(rule, view_func=view, methods=[method])
+
+    @operation(f"List the {noun}s of an app", tags=tags, query=schemas.PAGE_QUERY,
+               responses={200: schemas.page_of(FLOW_SUMMARY)})
+    def list_all(principal: Principal, app: str, query: dict[str, Any]):
+        scope = scope_of(principal)
+        statement = service.flows_query(scope, app_service.app_by_key(scope, app), kind)
+        return paginate(scope.session, statement, Flow, query, _summary)
+
+    @operation(f"Create an {noun} by posting its definition" if noun[0] in "aeiou" else
+               f"Create a {noun} by posting its definition", tags=tags,
+               raw_body=DEFINITION, responses={201: FLOW},
+               description="The definition names its form (`form`); it is checked against "
+                           "the form's published fields, every problem at its path.")
+    def create(principal: Principal, app: str, body: Any):
+        scope = scope_of(principal)
+        parent = app_service.app_by_key(scope, app)
+        flow = service.create_flow(scope, principal, parent, body, kind)
+        return _render(scope, flow, parent.key), 201
+
+    @operation(f"Check an {noun} definition without saving it", tags=tags,
+               raw_body=DEFINITION, responses={200: PROBLEMS})
+    def check(principal: Principal, app: str, body: Any):
+        principal.require_designer()
+        scope = scope_of(principal)
+        parent = app_service.app_by_key(scope, app)
+        problems = service.problems_of(scope, parent, body, kind)
+        if not isinstance(body, dict):  # not a definition at all: a bad request
+            raise definition_failed(problems, principal.locale)
+        return {"ok": not problems, "problems": [p.as_dict(principal.locale)
+                                                 for p in problems]}
+
+    @operation(f"An {noun}: its draft and its published version", tags=tags,
+               responses={200: FLOW})
+    def get(principal: Principal, app: str, **keys: str):
+        scope, parent, row = found(principal, app, keys[param])
+        return _render(scope, row, parent.key)
+
+    @operation(f"Save an {noun}'s draft", tags=tags, raw_body=DEFINITION,
+               responses={200: FLOW})
+    def save_draft(principal: Principal, app: str, body: Any, **keys: str):
+        scope, parent, row = found(principal, app, keys[param])
+        service.save_draft(scope, principal, parent, row, body)
+        return _render(scope, row, parent.key)
+
+    @operation("Publish the draft as the next version", tags=tags, responses={201: VERSION},
+               description="What already runs on an earlier version keeps running on it.")
+    def publish(principal: Principal, app: str, **keys: str):
+        scope, parent, row = found(principal, app, keys[param])
+        return _version(service.publish(scope, principal, parent, row)), 201
+
+    @operation("Publish an earlier version again, as the next version", tags=tags,
+               body=ROLLBACK, responses={201: VERSION})
+    def rollback(principal: Principal, app: str, body: dict[str, Any], **keys: str):
+        scope, parent, row = found(principal, app, keys[param])
+        return _version(service.rollback(scope, principal, parent, row, body["version"])), 201
+
+    @operation(f"The published versions of an {noun}", tags=tags, query=schemas.PAGE_QUERY,
+               responses={200: schemas.page_of(VERSION)})
+    def versions(principal: Principal, app: str, query: dict[str, Any], **keys: str):
+        scope, _parent, row = found(principal, app, keys[param])
+        return paginate(scope.session, service.versions_query(scope, row), FlowVersion,
+                        query, _version)
+
+    add(many, "GET", "list", list_all)
+    add(many, "POST", "create", create)
+    add(many + "/check", "POST", "check", check)
+    add(one, "GET", "get", get)
+    add(one + "/draft", "PUT", "save_draft", save_draft)
+    add(one + "/publish", "POST", "publish", publish)
+    add(one + "/rollback", "POST", "rollback", rollback)
+    add(one + "/versions", "GET", "versions", versions)
 
 
-@api.post(FLOWS)
-@operation("Create an approval flow by posting its definition", tags=TAGS,
-           raw_body=DEFINITION, responses={201: FLOW},
-           description="The definition names its form (`form`); it is checked against the "
-                       "form's published fields, and every problem comes back with its path.")
-def create_flow(principal: Principal, app: str, body: Any):
-    scope = scope_of(principal)
-    parent = app_service.app_by_key(scope, app)
-    flow = service.create_flow(scope, principal, parent, body)
-    return _render(scope, flow, parent.key), 201
-
-
-@api.post(FLOWS + "/check")
-@operation("Check a flow definition without saving it", tags=TAGS, raw_body=DEFINITION,
-           responses={200: PROBLEMS})
-def check_flow_definition(principal: Principal, app: str, body: Any):
-    principal.require_designer()
-    scope = scope_of(principal)
-    parent = app_service.app_by_key(scope, app)
-    problems = service.problems_of(scope, parent, body)
-    if not isinstance(body, dict):  # not a definition at all: a bad request, as elsewhere
-        raise definition_failed(problems, principal.locale)
-    return _problems(problems, principal.locale)
-
-
-@api.get(ONE)
-@operation("A flow: its draft and its published version", tags=TAGS, responses={200: FLOW})
-def get_flow(principal: Principal, app: str, flow: str):
-    scope, parent, row = _flow(principal, app, flow)
-    return _render(scope, row, parent.key)
-
-
-@api.put(ONE + "/draft")
-@operation("Save a flow's draft", tags=TAGS, raw_body=DEFINITION, responses={200: FLOW})
-def save_flow_draft(principal: Principal, app: str, flow: str, body: Any):
-    scope, parent, row = _flow(principal, app, flow)
-    service.save_draft(scope, principal, parent, row, body)
-    return _render(scope, row, parent.key)
-
-
-@api.post(ONE + "/publish")
-@operation("Publish the draft as the next version", tags=TAGS, responses={201: VERSION},
-           description="Instances already running stay on the version they started on.")
-def publish_flow(principal: Principal, app: str, flow: str):
-    scope, parent, row = _flow(principal, app, flow)
-    return _version(service.publish(scope, principal, parent, row)), 201
-
-
-@api.post(ONE + "/rollback")
-@operation("Publish an earlier version again, as the next version", tags=TAGS,
-           body=ROLLBACK, responses={201: VERSION})
-def rollback_flow(principal: Principal, app: str, flow: str, body: dict[str, Any]):
-    scope, parent, row = _flow(principal, app, flow)
-    return _version(service.rollback(scope, principal, parent, row, body["version"])), 201
-
-
-@api.get(ONE + "/versions")
-@operation("The published versions of a flow", tags=TAGS, query=schemas.PAGE_QUERY,
-           responses={200: schemas.page_of(VERSION)})
-def list_flow_versions(principal: Principal, app: str, flow: str, query: dict[str, Any]):
-    scope, _parent, row = _flow(principal, app, flow)
-    return paginate(scope.session, service.versions_query(scope, row), FlowVersion, query,
-                    _version)
+_register("approval", "flows", "flow", "approval flow", "Flows")
+_register("automation", "automations", "automation", "automation rule", "Automations")

@@ -42,7 +42,9 @@ RECORD = schemas.obj({
 WRITE = schemas.obj({"data": {"type": "object", "maxProperties": 500}}, ("data",))
 TRANSFER = schemas.obj({"owner": schemas.ID}, ("owner",))
 HISTORY = schemas.obj({
-    "action": {"enum": ["create", "update", "delete", "restore", "transfer"]},
+    "action": {"type": "string", "description":
+               "create, update, delete, restore, transfer; flow_submit, flow_approve … "
+               "(approvals); automation, assign, automation_stopped (automation rules)"},
     "version": {"type": "integer"}, "form_version": {"type": "integer"},
     "actor": schemas.nullable(schemas.ID), "at": schemas.TIMESTAMP,
     "changes": {"type": "object"}, "comment": {"type": ["string", "null"]},

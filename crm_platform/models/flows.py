@@ -21,13 +21,16 @@ from crm_platform.db import (
 
 
 class Flow(Base):
-    """An approval flow of one form of an app (DESIGN §5)."""
+    """An approval flow or an automation rule of one form of an app (DESIGN §5): both are
+    drafted, checked, published as immutable versions and rolled back the same way."""
 
     __tablename__ = "flows"
     __table_args__ = (UniqueConstraint("tenant_id", "app_id", "key"),)
 
     id: Mapped[IntPK]
     tenant_id: Mapped[int] = tenant_fk()
+    kind: Mapped[str] = mapped_column(String(16), default="approval",
+                                      server_default="approval")   # approval | automation
     app_id: Mapped[int] = mapped_column(IdType, ForeignKey("apps.id", ondelete="CASCADE"))
     form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(63))

@@ -1,7 +1,9 @@
-"""Approval flows of an app: create, save a draft, check, publish, list versions, roll back.
+"""Approval flows and automation rules of an app: create, save a draft, check, publish,
+list versions, roll back — the same life for both kinds.
 
-A flow belongs to one form and is checked (`workflow_engine.definition.check_flow`)
-against that form's published version: the fields it names must exist there. Publishing
+A flow belongs to one form and is checked (`check_flow` for approvals, `check_automation`
+for automation rules) against that form's published version: the fields it names must
+exist there. Publishing
 freezes the draft as the next version; rolling back publishes an older version's
 definition again, as a new version — versions are never changed or removed, so instances
 that run on one keep running on it.
@@ -21,18 +23,22 @@ from crm_platform.scoping import TenantScope
 from crm_platform.services import forms as form_service
 from crm_platform.services.forms import definition_failed
 from form_engine.errors import Problem
+from workflow_engine.automations import check_automation
 from workflow_engine.definition import check_flow
 
+CHECKERS = {"approval": check_flow, "automation": check_automation}
+RESOURCE = {"approval": "flow", "automation": "automation"}
 
-def flows_query(scope: TenantScope, app: App) -> Select[tuple[Flow]]:
-    return scope.select(Flow, Flow.app_id == app.id)
+
+def flows_query(scope: TenantScope, app: App, kind: str = "approval") -> Select[tuple[Flow]]:
+    return scope.select(Flow, Flow.app_id == app.id, Flow.kind == kind)
 
 
-def flow_by_key(scope: TenantScope, app: App, key: str) -> Flow:
-    flow = scope.session.scalars(scope.select(Flow, Flow.app_id == app.id,
-                                              Flow.key == key)).first()
+def flow_by_key(scope: TenantScope, app: App, key: str, kind: str = "approval") -> Flow:
+    flow = scope.session.scalars(scope.select(Flow, Flow.app_id == app.id, Flow.key == key,
+                                              Flow.kind == kind)).first()
     if flow is None:
-        raise NotFound("resource_not_found", resource="flow", id=key)
+        raise NotFound("resource_not_found", resource=RESOURCE[kind], id=key)
     return flow
 
 
@@ -51,33 +57,36 @@ def _form_fields(scope: TenantScope, app: App, key: Any) -> tuple[Form, dict[str
     return form, {item.key: item.type for item in compiled.fields}
 
 
-def problems_of(scope: TenantScope, app: App, definition: Any) -> list[Problem]:
+def problems_of(scope: TenantScope, app: App, definition: Any, kind: str = "approval"
+                ) -> list[Problem]:
     """Every problem of `definition` as a flow of `app` (nothing is saved)."""
     if not isinstance(definition, Mapping):
-        return check_flow(definition, {})
+        return CHECKERS[kind](definition, {})
     if "form" not in definition:
         return [Problem("form", "missing", {"name": "form"})]
     _form, fields = _form_fields(scope, app, definition["form"])
-    return check_flow(definition, fields)
+    return CHECKERS[kind](definition, fields)
 
 
-def _checked(scope: TenantScope, app: App, definition: Any, locale: str) -> Form:
-    problems = problems_of(scope, app, definition)
+def _checked(scope: TenantScope, app: App, definition: Any, locale: str,
+             kind: str = "approval") -> Form:
+    problems = problems_of(scope, app, definition, kind)
     if problems:
         raise definition_failed(problems, locale)
     form, _fields = _form_fields(scope, app, definition["form"])
     return form
 
 
-def create_flow(scope: TenantScope, actor: Principal, app: App, definition: Any) -> Flow:
+def create_flow(scope: TenantScope, actor: Principal, app: App, definition: Any,
+                kind: str = "approval") -> Flow:
     actor.require_designer()
-    form = _checked(scope, app, definition, actor.locale)
+    form = _checked(scope, app, definition, actor.locale, kind)
     key = definition["key"]
     if scope.session.scalars(scope.select(Flow, Flow.app_id == app.id,
                                           Flow.key == key)).first() is not None:
         raise invalid("key", "taken", value=key)
-    flow = scope.add(Flow(app_id=app.id, form_id=form.id, key=key, draft=dict(definition),
-                          draft_updated_by_id=actor.acting_user_id))
+    flow = scope.add(Flow(app_id=app.id, form_id=form.id, key=key, kind=kind,
+                          draft=dict(definition), draft_updated_by_id=actor.acting_user_id))
     scope.session.flush()
     return flow
 
@@ -88,7 +97,7 @@ def save_draft(scope: TenantScope, actor: Principal, app: App, flow: Flow,
     if isinstance(definition, Mapping) and definition.get("key") != flow.key:
         raise ValidationFailed(fields=[FieldError("key", "key_is_fixed", {"value": flow.key})],
                                count=1)
-    form = _checked(scope, app, definition, actor.locale)
+    form = _checked(scope, app, definition, actor.locale, flow.kind)
     if form.id != flow.form_id:
         raise ValidationFailed(fields=[FieldError("form", "flow_form_is_fixed", {})], count=1)
     flow.draft = dict(definition)
@@ -109,7 +118,7 @@ def publish(scope: TenantScope, actor: Principal, app: App, flow: Flow,
     published now."""
     actor.require_designer()
     definition = dict(definition if definition is not None else flow.draft)
-    form = _checked(scope, app, definition, actor.locale)
+    form = _checked(scope, app, definition, actor.locale, flow.kind)
     number = _next_number(scope, flow)
     row = scope.add(FlowVersion(flow_id=flow.id, version=number, definition=definition,
                                 form_version=form.published_version or 0, restores=restores,

@@ -128,6 +128,7 @@ def create_record(scope: TenantScope, actor: Principal, form: Form,
         if replayed is not None:
             return replayed, False
     record = _create(scope, actor, form, data, confirm_duplicate)
+    _automations(scope, actor, form, record, "created", None)
     if idempotency_key is not None:
         claim = scope.session.get(IdempotencyKey, (scope.tenant_id, form.id, idempotency_key))
         assert claim is not None
@@ -260,14 +261,25 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
     check_duplicates(scope, form, compiled, new_data, record.id, confirm_duplicate)
     changes = changes_between(record.data, new_data)
     if changes or record.form_version != version.version:
+        before = record.data
         record.data = new_data
         record.form_version = version.version
         record.version += 1
         record.updated_by_id = actor.acting_user_id
         record.updated_at = utcnow()
         _history(scope, record, "update", actor, changes)
+        if changes:
+            _automations(scope, actor, form, record, "updated", before)
     scope.session.flush()
     return record
+
+
+def _automations(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                 event: str, before: Mapping[str, Any] | None) -> None:
+    from crm_platform.services.automations import on_change
+
+    scope.session.flush()
+    on_change(scope, actor, form, record, event, before)
 
 
 def system_update(scope: TenantScope, actor: Principal, form: Form, record: Record,
@@ -285,12 +297,14 @@ def system_update(scope: TenantScope, actor: Principal, form: Form, record: Reco
     new_data = json_ready(result.data)
     changes = changes_between(record.data, new_data)
     if changes:
+        before = record.data
         record.data = new_data
         record.form_version = version.version
         record.version += 1
         record.updated_by_id = actor.acting_user_id
         record.updated_at = utcnow()
         _history(scope, record, "update", actor, changes)
+        _automations(scope, actor, form, record, "updated", before)
     return record
 
 
@@ -320,6 +334,7 @@ def delete_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
     record.deleted_at = utcnow()
     record.version += 1
     _history(scope, record, "delete", actor, {})
+    _automations(scope, actor, form, record, "deleted", record.data)
     return record
 
 

@@ -57,9 +57,13 @@ def targets(client, tenant_a, platform_token):
     client.post("/api/v1/apps/crm/flows", headers=tenant_a.headers, json={
         "key": "approval", "form": "lead", "nodes": [
             {"key": "start", "type": "start", "next": "end"}, {"key": "end", "type": "end"}]})
+    client.post("/api/v1/apps/crm/automations", headers=tenant_a.headers, json={
+        "key": "rule", "form": "lead", "trigger": {"on": "created"},
+        "actions": [{"type": "set_fields", "values": {"name": "y"}}]})
     ids = {"user_id": tenant_a.admin_id, "tenant_id": tenant_a.id,
            "department_id": department, "role_id": role, "app": "crm", "form": "lead",
-           "record_id": record, "flow": "approval", "task_id": 1, "instance_id": 1}
+           "record_id": record, "flow": "approval", "task_id": 1, "instance_id": 1,
+           "automation": "rule"}
 
     def headers_for(path: str, **extra: str) -> dict[str, str]:
         token = platform_token if "/admin/tenants" in path else tenant_a.token

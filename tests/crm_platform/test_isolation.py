@@ -23,7 +23,8 @@ PLATFORM_ROUTES = {"/api/v1/admin/tenants/<int:tenant_id>"}
 GHOSTS = {"user_id": "987654321", "department_id": "987654321", "role_id": "987654321",
           "token_id": "987654321", "app": "ghostapp", "form": "ghostform",
           "record_id": "987654321", "import_id": "987654321", "flow": "ghostflow",
-          "task_id": "987654321", "instance_id": "987654321", "entry_id": "987654321"}
+          "task_id": "987654321", "instance_id": "987654321", "entry_id": "987654321",
+          "automation": "ghostrule"}
 DEFINITION = {"key": "secretform", "fields": [{"key": "name", "type": "text"}]}
 
 
@@ -31,6 +32,10 @@ SECRET_FLOW = {"key": "secretflow", "form": "secretform", "nodes": [
     {"key": "start", "type": "start", "next": "boss"},
     {"key": "boss", "type": "approval", "approvers": [{"source": "submitter"}], "next": "end"},
     {"key": "end", "type": "end"}]}
+
+
+SECRET_RULE = {"key": "secretrule", "form": "secretform", "trigger": {"on": "deleted"},
+               "actions": [{"type": "webhook", "url": "https://secret.example/rule"}]}
 
 
 def body_for(rule: str, method: str) -> dict | None:
@@ -45,6 +50,8 @@ def body_for(rule: str, method: str) -> dict | None:
         return {"version": 1}
     if "/flows" in rule and method in ("PUT", "POST"):
         return SECRET_FLOW
+    if "/automations" in rule and method in ("PUT", "POST"):
+        return SECRET_RULE
     if rule.endswith("/permissions"):
         return {"items": []}
     if rule.endswith("/transfer"):
@@ -143,6 +150,8 @@ def world_a(client, tenant_a) -> dict[str, str]:
     assert imported.status_code == 201, imported.get_json()
     post("/api/v1/apps/secretapp/flows", SECRET_FLOW)
     post("/api/v1/apps/secretapp/flows/secretflow/publish", {})
+    post("/api/v1/apps/secretapp/automations", SECRET_RULE)
+    post("/api/v1/apps/secretapp/automations/secretrule/publish", {})
     instance = post(f"/api/v1/apps/secretapp/forms/secretform/records/{record['id']}/submit",
                     {"flow": "secretflow", "comment": "Secret comment"})
     with client.application.extensions["loom.db"].transaction() as session:
@@ -156,7 +165,7 @@ def world_a(client, tenant_a) -> dict[str, str]:
             "app": "secretapp", "form": "secretform", "record_id": str(record["id"]),
             "import_id": str(imported.get_json()["id"]), "flow": "secretflow",
             "task_id": str(instance["tasks"][0]["id"]), "instance_id": str(instance["id"]),
-            "entry_id": str(entry_id)}
+            "entry_id": str(entry_id), "automation": "secretrule"}
 
 
 def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
@@ -174,7 +183,8 @@ def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
              "/api/v1/apps/secretapp/flows/secretflow",
              "/api/v1/apps/secretapp/flows/secretflow/versions",
              f"/api/v1/instances/{world['instance_id']}", "/api/v1/tasks",
-             "/api/v1/notifications", "/api/v1/admin/outbox"]
+             "/api/v1/notifications", "/api/v1/admin/outbox",
+             "/api/v1/apps/secretapp/automations/secretrule"]
     return {path: client.get(path, headers=headers).get_json() for path in paths}
 
 

@@ -1,0 +1,171 @@
+"""Running automation rules on record changes, in the change's own transaction.
+
+After a record is created, changed or deleted through the record service, every published
+rule of its form whose trigger and condition hold (`workflow_engine.automations.fires`)
+runs its actions: set fields (which is itself a change, so rules cascade), assign the
+owner (round robin on an atomic counter — fair under concurrent creates — least loaded,
+or from a user field), notify, queue a webhook in the outbox, start an approval. Each
+firing is in the record's history. A cascade stops at `MAX_DEPTH` rules deep, and a rule
+that would fire again on the same record inside its own cascade is a loop: it is stopped
+and the history says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func
+
+from crm_platform.auth.principal import Principal
+from crm_platform.db import utcnow
+from crm_platform.models import Flow, FlowVersion, Form, Notification, OutboxEntry, Record, User
+from crm_platform.scoping import TenantScope
+from crm_platform.services.resolver import PlatformResolver
+from workflow_engine.automations import fires
+
+MAX_DEPTH = 5
+_CHAIN = "loom.automation_chain"
+
+
+def _rules(scope: TenantScope, form: Form) -> list[dict[str, Any]]:
+    rows = scope.session.execute(scope.filter(
+        scope.select(Flow, Flow.form_id == form.id, Flow.kind == "automation",
+                     Flow.published_version.is_not(None))
+        .join(FlowVersion, (FlowVersion.flow_id == Flow.id)
+              & (FlowVersion.version == Flow.published_version))
+        .with_only_columns(FlowVersion.definition).order_by(Flow.id), FlowVersion)).scalars()
+    return [dict(definition) for definition in rows]
+
+
+def on_change(scope: TenantScope, actor: Principal, form: Form, record: Record, event: str,
+              before: Mapping[str, Any] | None) -> None:
+    """Run the form's rules for this change (called by the record service)."""
+    rules = _rules(scope, form)
+    if not rules:
+        return
+    chain: list[tuple[str, int]] = scope.session.info.setdefault(_CHAIN, [])
+    after = dict(record.data)
+    for rule in rules:
+        if not fires(rule, event, before, after):
+            continue
+        link = (rule["key"], record.id)
+        if link in chain or len(chain) >= MAX_DEPTH:
+            _history(scope, actor, record, "automation_stopped", rule["key"], event,
+                     reason="loop" if link in chain else "depth", chain=[k for k, _ in chain])
+            continue
+        chain.append(link)
+        try:
+            _history(scope, actor, record, "automation", rule["key"], event)
+            for action in rule["actions"]:
+                _ACTIONS[action["type"]](scope, actor, form, record, rule, action, event)
+        finally:
+            chain.pop()
+
+
+def _history(scope: TenantScope, actor: Principal, record: Record, action: str, rule: str,
+             event: str, **details: Any) -> None:
+    from crm_platform.models import RecordHistory
+
+    scope.add(RecordHistory(record_id=record.id, action=action, version=record.version,
+                            form_version=record.form_version, actor_id=actor.acting_user_id,
+                            changes={"automation": {"rule": rule, "event": event,
+                                                    **details}}))
+
+
+def _set_fields(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    if event == "deleted":
+        return
+    from crm_platform.services.records import system_update
+
+    system_update(scope, actor, form, record, dict(action.get("values", {})))
+
+
+def _candidates(scope: TenantScope, action: Mapping[str, Any]) -> list[int]:
+    from crm_platform.services.approvals import PlatformDirectory
+
+    directory = PlatformDirectory(scope)
+    if "users" in action:
+        return directory._active(list(action["users"]))
+    return directory.users_with_roles([action["role"]])
+
+
+def _assign_owner(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                  rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    if event == "deleted":
+        return
+    strategy = action["strategy"]
+    owner: int | None
+    if strategy == "by_field":
+        value = record.data.get(action["field"])
+        owner = value if isinstance(value, int) else None
+    else:
+        people = _candidates(scope, action)
+        if not people:
+            return
+        if strategy == "round_robin":
+            turn = PlatformResolver(scope, form).next_sequence(f"~rr_{rule['key']}"[:63], "")
+            owner = people[(turn - 1) % len(people)]
+        else:  # least_loaded: fewest live records of this form
+            counts = dict(scope.session.execute(scope.filter(
+                scope.select(Record, Record.form_id == form.id, Record.deleted_at.is_(None),
+                             Record.owner_id.in_(people))
+                .with_only_columns(Record.owner_id, func.count()).group_by(Record.owner_id),
+                Record)).all())
+            owner = min(people, key=lambda person: (counts.get(person, 0),
+                                                    people.index(person)))
+    user = scope.find(User, owner) if owner is not None else None
+    if user is None or not user.is_active or record.owner_id == user.id:
+        return
+    record.owner_id, record.department_id = user.id, user.department_id
+    record.version += 1
+    record.updated_at = utcnow()
+    _history(scope, actor, record, "assign", rule["key"], event, owner=user.id)
+
+
+def _notify(scope: TenantScope, actor: Principal, form: Form, record: Record,
+            rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    from crm_platform.services.approvals import PlatformDirectory
+
+    directory, people = PlatformDirectory(scope), []
+    for party in action.get("to", []):
+        source = party["source"]
+        if source == "users":
+            people += directory._active(party["users"])
+        elif source == "roles":
+            people += directory.users_with_roles(party["roles"])
+        elif source == "user_field" and isinstance(record.data.get(party["field"]), int):
+            people += directory._active([record.data[party["field"]]])
+        elif source == "submitter" and actor.acting_user_id:
+            people.append(actor.acting_user_id)
+        elif source in ("manager_chain", "department_head") and actor.acting_user_id:
+            people += (directory.managers(actor.acting_user_id, party.get("levels", 1))
+                       if source == "manager_chain" else
+                       [p for p in [directory.department_head(
+                           actor.acting_user_id, party.get("levels", 1))] if p])
+    for person in dict.fromkeys(people):
+        scope.add(Notification(user_id=person, kind="automation", record_id=record.id,
+                               payload={"rule": rule["key"], "event": event,
+                                        **({"message": action["message"]}
+                                           if "message" in action else {})}))
+
+
+def _webhook(scope: TenantScope, actor: Principal, form: Form, record: Record,
+             rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    scope.add(OutboxEntry(kind="webhook", payload={
+        "url": action["url"], "rule": rule["key"], "event": event, "form": form.key,
+        "record": record.id, "data": dict(record.data)}))
+
+
+def _start_approval(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                    rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    if event == "deleted":
+        return
+    from crm_platform.services.approvals import submit
+
+    submit(scope, actor, form, record.id, action["flow"])
+
+
+_ACTIONS = {"set_fields": _set_fields, "assign_owner": _assign_owner, "notify": _notify,
+            "webhook": _webhook, "start_approval": _start_approval}

@@ -1,0 +1,141 @@
+"""Automation rules: a trigger, a condition, actions (DESIGN §5) — their format, their
+checker, and the pure decision whether a rule fires for a change.
+
+```json
+{"key": "north_leads", "form": "lead",
+ "trigger": {"on": "created"},
+ "condition": "region == 'North'",
+ "actions": [{"type": "assign_owner", "strategy": "round_robin", "users": [3, 4, 5]},
+             {"type": "notify", "to": [{"source": "user_field", "field": "owner"}]}]}
+```
+
+Triggers on record changes: `created`, `updated` (optionally only when one of `fields`
+changed), `deleted`. Actions: `set_fields`, `assign_owner` (`round_robin` or
+`least_loaded` over `users` or a `role`; `by_field`: the value of a user field),
+`notify`, `webhook`, `start_approval` (`flow`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from form_engine.errors import ExpressionError, Problem
+from form_engine.expressions import (
+    EvaluationContext,
+    Evaluator,
+    check_expression,
+    compile_expression,
+)
+from workflow_engine.definition import translate_schema_error
+from workflow_engine.messages import FlowProblem
+from workflow_engine.nodes import EXPRESSION, KEY, LABEL, PARTY, action_problems
+
+TRIGGERS = ("created", "updated", "deleted")
+ACTION = {
+    "type": "object",
+    "properties": {
+        "type": {"enum": ["set_fields", "assign_owner", "notify", "webhook",
+                          "start_approval"]},
+        "values": {"type": "object", "maxProperties": 200},
+        "strategy": {"enum": ["round_robin", "least_loaded", "by_field"]},
+        "users": {"type": "array", "items": {"type": "integer", "minimum": 1},
+                  "minItems": 1, "maxItems": 500},
+        "role": KEY,
+        "field": KEY,
+        "to": {"type": "array", "items": {"$ref": "#/$defs/party"}},
+        "message": LABEL,
+        "url": {"type": "string", "pattern": "^https?://", "maxLength": 2000},
+        "flow": KEY,
+    },
+    "required": ["type"],
+    "additionalProperties": False,
+}
+META_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        "key": KEY, "label": LABEL, "form": KEY,
+        "trigger": {"type": "object", "properties": {
+            "on": {"enum": list(TRIGGERS)},
+            "fields": {"type": "array", "items": KEY, "minItems": 1, "maxItems": 50}},
+            "required": ["on"], "additionalProperties": False},
+        "condition": EXPRESSION,
+        "actions": {"type": "array", "items": ACTION, "minItems": 1, "maxItems": 20},
+        "enabled": {"type": "boolean"},
+    },
+    "required": ["key", "form", "trigger", "actions"],
+    "additionalProperties": False,
+    "$defs": {"party": PARTY},
+}
+_VALIDATOR = Draft202012Validator(META_SCHEMA)
+
+
+class _Context:
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        self.fields = fields
+
+
+def check_automation(definition: Any, fields: Mapping[str, str]) -> list[Problem]:
+    """Every problem of an automation rule for a form with these {key: type} fields."""
+    problems: list[Problem] = []
+    for error in _VALIDATOR.iter_errors(definition):
+        for problem in translate_schema_error(error):
+            if problem not in problems:
+                problems.append(problem)
+    if problems:
+        return problems
+    for index, key in enumerate(definition["trigger"].get("fields", [])):
+        if key not in fields:
+            problems.append(FlowProblem(f"trigger.fields[{index}]", "flow_unknown_field",
+                                        {"field": key}))
+    if "condition" in definition:
+        problems.extend(error.problem("condition")
+                        for error in check_expression(definition["condition"], fields))
+    problems.extend(action_problems(definition["actions"], "actions", _Context(fields)))
+    problems.extend(_assignment_problems(definition["actions"], fields))
+    return problems
+
+
+def _assignment_problems(actions: list[Mapping[str, Any]], fields: Mapping[str, str]
+                         ) -> Iterator[Problem]:
+    for index, action in enumerate(actions):
+        if action["type"] == "start_approval" and "flow" not in action:
+            yield FlowProblem(f"actions[{index}].flow", "flow_missing_option",
+                              {"name": "flow"})
+        if action["type"] != "assign_owner":
+            continue
+        path, strategy = f"actions[{index}]", action.get("strategy")
+        if strategy is None:
+            yield FlowProblem(f"{path}.strategy", "flow_missing_option", {"name": "strategy"})
+        elif strategy == "by_field":
+            if fields.get(action.get("field", "")) != "user":
+                yield FlowProblem(f"{path}.field", "flow_not_a_user_field",
+                                  {"field": action.get("field", "")})
+        elif "users" not in action and "role" not in action:
+            yield FlowProblem(f"{path}.users", "flow_missing_option", {"name": "users"})
+
+
+def fires(definition: Mapping[str, Any], event: str, before: Mapping[str, Any] | None,
+          after: Mapping[str, Any], now: datetime | None = None) -> bool:
+    """Whether the rule fires for this change of a record (`before` is None on create)."""
+    if definition.get("enabled", True) is False:
+        return False
+    trigger = definition["trigger"]
+    if trigger["on"] != event:
+        return False
+    watched = trigger.get("fields")
+    if event == "updated" and watched and before is not None and all(
+            before.get(key) == after.get(key) for key in watched):
+        return False
+    condition = definition.get("condition")
+    if not condition:
+        return True
+    evaluator = Evaluator(EvaluationContext(lambda: now or datetime.now(UTC)))
+    try:
+        return bool(evaluator.run(compile_expression(condition), dict(after)))
+    except ExpressionError:
+        return False  # a condition that cannot be worked out does not hold
