@@ -133,15 +133,24 @@ class _Effects:
         self.record.locked = False
 
     def on_task(self, effect: Mapping[str, Any]) -> None:
-        self.scope.add(FlowTask(instance_id=self.instance.id, number=effect["task"],
-                                node=effect["node"], assignee_id=effect["assignee"],
-                                status="pending"))
+        """A task opens — or opens again, after a signer added before it has signed."""
+        task = self._task_row(effect["task"])
+        if task is None:
+            self.scope.add(FlowTask(instance_id=self.instance.id, number=effect["task"],
+                                    node=effect["node"], assignee_id=effect["assignee"],
+                                    status="pending"))
+        else:
+            task.status, task.closed_at = "pending", None
         self.notify([effect["assignee"]], "task", node=effect["node"])
 
-    def on_task_closed(self, effect: Mapping[str, Any]) -> None:
-        task = self.scope.session.scalars(self.scope.select(
+    def _task_row(self, number: int) -> FlowTask | None:
+        self.scope.session.flush()
+        return self.scope.session.scalars(self.scope.select(
             FlowTask, FlowTask.instance_id == self.instance.id,
-            FlowTask.number == effect["task"])).first()
+            FlowTask.number == number)).first()
+
+    def on_task_closed(self, effect: Mapping[str, Any]) -> None:
+        task = self._task_row(effect["task"])
         if task is not None:
             task.status = effect["status"]
             task.closed_at = None if effect["status"] == "waiting" else utcnow()
@@ -150,9 +159,7 @@ class _Effects:
         due = datetime.fromisoformat(effect["due"])
         self.scope.add(FlowTimer(instance_id=self.instance.id, task_number=effect["task"],
                                  due_at=due))
-        task = self.scope.session.scalars(self.scope.select(
-            FlowTask, FlowTask.instance_id == self.instance.id,
-            FlowTask.number == effect["task"])).first()
+        task = self._task_row(effect["task"])
         if task is not None:
             task.due_at = due
 

@@ -360,3 +360,21 @@ def test_webhooks_to_private_addresses_are_refused_by_default(client, app, team,
     assert retried.status_code == 200 and retried.get_json()["status"] == "pending"
     assert client.get("/api/v1/admin/outbox", headers=team["ann"]["headers"]
                       ).status_code == 403
+
+
+def test_a_signer_added_before_signs_first_then_the_task_comes_back(client, team) -> None:
+    ann, max_ = team["ann"], team["max"]
+    submit(client, ann, new_quote(client, ann))
+    (task,) = inbox(client, max_)
+    added = client.post(f"/api/v1/tasks/{task['id']}/add_signer", headers=max_["headers"],
+                        json={"to": ann["id"], "position": "before",
+                              "comment": "please confirm the price"})
+    assert added.status_code == 200, added.get_json()
+    assert inbox(client, max_) == []
+    (first,) = inbox(client, ann)
+    client.post(f"/api/v1/tasks/{first['id']}/approve", json={}, headers=ann["headers"])
+    (back,) = inbox(client, max_)
+    assert back["id"] == task["id"]                  # the same task, open again
+    done = client.post(f"/api/v1/tasks/{task['id']}/approve", json={},
+                       headers=max_["headers"])
+    assert done.get_json()["status"] == "approved"
