@@ -120,8 +120,10 @@ def _assignment_problems(actions: list[Mapping[str, Any]], fields: Mapping[str, 
 
 
 def fires(definition: Mapping[str, Any], event: str, before: Mapping[str, Any] | None,
-          after: Mapping[str, Any], now: datetime | None = None) -> bool:
-    """Whether the rule fires for this change of a record (`before` is None on create)."""
+          after: Mapping[str, Any], now: datetime | None = None,
+          evaluator: Evaluator | None = None) -> bool:
+    """Whether the rule fires for this change of a record (`before` is None on create);
+    pass one `evaluator` when checking many rules against one change."""
     if definition.get("enabled", True) is False:
         return False
     trigger = definition["trigger"]
@@ -134,7 +136,7 @@ def fires(definition: Mapping[str, Any], event: str, before: Mapping[str, Any] |
     condition = definition.get("condition")
     if not condition:
         return True
-    evaluator = Evaluator(EvaluationContext(lambda: now or datetime.now(UTC)))
+    evaluator = evaluator or Evaluator(EvaluationContext(lambda: now or datetime.now(UTC)))
     try:
         return bool(evaluator.run(compile_expression(condition), dict(after)))
     except ExpressionError:

@@ -22,20 +22,31 @@ from crm_platform.db import utcnow
 from crm_platform.models import Flow, FlowVersion, Form, Notification, OutboxEntry, Record, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services.resolver import PlatformResolver
+from form_engine.expressions import EvaluationContext, Evaluator
 from workflow_engine.automations import fires
 
 MAX_DEPTH = 5
 _CHAIN = "loom.automation_chain"
 
 
+# (version row id, published at) -> definition: published versions never change, so a
+# process may keep them; each save only asks which versions are current (no JSON).
+_DEFINITIONS: dict[tuple[int, Any], dict[str, Any]] = {}
+
+
 def _rules(scope: TenantScope, form: Form) -> list[dict[str, Any]]:
-    rows = scope.session.execute(scope.filter(
-        scope.select(Flow, Flow.form_id == form.id, Flow.kind == "automation",
-                     Flow.published_version.is_not(None))
-        .join(FlowVersion, (FlowVersion.flow_id == Flow.id)
-              & (FlowVersion.version == Flow.published_version))
-        .with_only_columns(FlowVersion.definition).order_by(Flow.id), FlowVersion)).scalars()
-    return [dict(definition) for definition in rows]
+    current = [tuple(row) for row in scope.session.execute(scope.filter(scope.select(
+        Flow, Flow.form_id == form.id, Flow.kind == "automation").join(
+        FlowVersion, (FlowVersion.flow_id == Flow.id)
+        & (FlowVersion.version == Flow.published_version)).with_only_columns(
+        FlowVersion.id, FlowVersion.published_at).order_by(Flow.id), FlowVersion))]
+    for key in current:
+        if key not in _DEFINITIONS:
+            row = scope.session.get(FlowVersion, key[0])
+            if len(_DEFINITIONS) > 10_000:
+                _DEFINITIONS.clear()
+            _DEFINITIONS[key] = dict(row.definition) if row is not None else {}
+    return [_DEFINITIONS[key] for key in current if _DEFINITIONS.get(key)]
 
 
 def on_change(scope: TenantScope, actor: Principal, form: Form, record: Record, event: str,
@@ -46,8 +57,9 @@ def on_change(scope: TenantScope, actor: Principal, form: Form, record: Record, 
         return
     chain: list[tuple[str, int]] = scope.session.info.setdefault(_CHAIN, [])
     after = dict(record.data)
+    evaluator = Evaluator(EvaluationContext())
     for rule in rules:
-        if not fires(rule, event, before, after):
+        if not fires(rule, event, before, after, evaluator=evaluator):
             continue
         link = (rule["key"], record.id)
         if link in chain or len(chain) >= MAX_DEPTH:

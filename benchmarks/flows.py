@@ -1,0 +1,235 @@
+"""Flows at volume, each against a baseline measured in the same run:
+
+(a) approvals — instances through a 3-level flow (manager → director → finance), submit
+    and three approvals each: the pure engine's actions/s, and the platform's (engine +
+    state, inbox, lock, history, notifications in one transaction per action) against
+    plain record updates through the record service on the same database;
+(b) automation overhead — the time 100 automation rules on a form add to saving a record
+    (rules whose trigger matches but whose condition does not hold, the common case),
+    against the same save with no rules; target p95 ≤ 2 ms added.
+
+    python -m benchmarks.flows            # 10 000 engine instances, 300 platform ones
+    python -m benchmarks.flows --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from benchmarks.common import report
+from workflow_engine.engine import Context, new_state, run
+
+FLOW = {"key": "three_levels", "form": "deal", "nodes": [
+    {"key": "start", "type": "start", "next": "manager"},
+    {"key": "manager", "type": "approval", "on_nobody": "admin",
+     "approvers": [{"source": "manager_chain", "levels": 1}], "next": "director"},
+    {"key": "director", "type": "approval", "on_nobody": "admin",
+     "approvers": [{"source": "roles", "roles": ["director"]}], "next": "finance"},
+    {"key": "finance", "type": "approval", "mode": "all", "on_nobody": "admin",
+     "approvers": [{"source": "roles", "roles": ["finance"]}], "next": "end"},
+    {"key": "end", "type": "end"}]}
+
+
+class People:
+    def users_with_roles(self, roles: Any) -> list[int]:
+        return {"director": [3], "finance": [4, 5]}.get(roles[0], [])
+
+    def department_head(self, user: int, levels: int) -> int | None:
+        return 3
+
+    def managers(self, user: int, levels: int) -> list[int]:
+        return [2]
+
+    def admins(self) -> list[int]:
+        return [9]
+
+
+def engine_actions_per_second(count: int) -> float:
+    now, people, actions = datetime(2026, 1, 1, tzinfo=UTC), People(), 0
+    started = time.perf_counter()
+    for _ in range(count):
+        state = run(FLOW, new_state(), {"type": "submit"},
+                    Context(now, 1, {}, people)).state
+        actions += 1
+        while state["status"] == "running":
+            task = next(t for t in state["tasks"] if t["status"] == "pending")
+            state = run(FLOW, state, {"type": "approve", "task": task["id"]},
+                        Context(now, task["assignee"], {}, people)).state
+            actions += 1
+    return actions / (time.perf_counter() - started)
+
+
+def _world(url: str) -> tuple[Any, Any]:
+    """A tenant with a manager chain, a director and two in finance; the deal form, the
+    flow; returns (app, people {name: principal})."""
+    from benchmarks.records import loom
+    from crm_platform.auth.login import principal_for
+    from crm_platform.db import database
+    from crm_platform.models import User
+    from crm_platform.scoping import TenantScope
+    from crm_platform.services import apps as app_service
+    from crm_platform.services import flows as flow_service
+    from crm_platform.services import forms as form_service
+    from crm_platform.services import roles as role_service
+    from crm_platform.services import users as user_service
+    from crm_platform.services.tenants import create_tenant
+
+    app = loom(url)
+    with app.app_context(), database(app).transaction() as session:
+        tenant, admin = create_tenant(session, {
+            "slug": "bench", "name": "Bench",
+            "admin": {"email": "admin@bench.example", "password": "correct horse 9"}})
+        session.flush()
+        scope = TenantScope(session, tenant.id)
+        actor = principal_for(session, session.get(User, admin.id), "token")
+        ids = {}
+        for key in ("director", "finance"):
+            ids[key] = role_service.create_role(scope, actor, {"key": key, "name": key}).id
+        users = {}
+        for name, roles in (("boss", []), ("dora", ["director"]), ("fei", ["finance"]),
+                            ("fu", ["finance"]), ("ann", [])):
+            body: dict[str, Any] = {"email": f"{name}@bench.example",
+                                    "roles": [ids[r] for r in roles]}
+            if name == "ann":
+                body["manager_id"] = users["boss"].id
+            users[name] = user_service.create_user(scope, actor, body)
+        session.flush()
+        application = app_service.create_app_record(scope, actor, {"key": "crm", "name": "CRM"})
+        form = form_service.create_form(scope, actor, application, {
+            "key": "deal", "fields": [{"key": "name", "type": "text"},
+                                      {"key": "amount", "type": "currency"},
+                                      {"key": "stage", "type": "text"}]})
+        form_service.publish_form_version(scope, actor, form)
+        flow = flow_service.create_flow(scope, actor, application, FLOW)
+        flow_service.publish(scope, actor, application, flow)
+        people = {name: principal_for(session, user, "token") for name, user in users.items()}
+        people["admin"] = actor
+    return app, people
+
+
+def platform_rates(url: str, count: int) -> tuple[float, float]:
+    """(approval actions/s, plain record updates/s) on the same database."""
+    from crm_platform.db import database
+    from crm_platform.models import FlowTask, Form
+    from crm_platform.scoping import TenantScope
+    from crm_platform.services import approvals
+    from crm_platform.services import records as record_service
+
+    app, people = _world(url)
+    tenant = people["ann"].tenant_id
+    with app.app_context():
+        db = database(app)
+        with db.transaction() as session:
+            scope = TenantScope(session, tenant)
+            form_id = session.scalars(scope.select(Form)).first().id
+            records = [record_service.create_record(scope, people["ann"], scope.get(
+                Form, form_id, "form"), {"name": f"D{i}", "amount": 1000})[0].id
+                for i in range(count)]
+        actions, started = 0, time.perf_counter()
+        for record_id in records:
+            with db.transaction() as session:
+                scope = TenantScope(session, tenant)
+                approvals.submit(scope, people["ann"], scope.get(Form, form_id, "form"),
+                                 record_id, "three_levels")
+            actions += 1
+            while True:
+                with db.transaction() as session:
+                    scope = TenantScope(session, tenant)
+                    task = session.scalars(scope.select(
+                        FlowTask, FlowTask.status == "pending")).first()
+                    if task is None:
+                        break
+                    who = next(p for p in people.values() if p.user_id == task.assignee_id)
+                    approvals.task_action(scope, who, task.id, "approve", {})
+                actions += 1
+        ours = actions / (time.perf_counter() - started)
+        started = time.perf_counter()
+        for index, record_id in enumerate(records):
+            with db.transaction() as session:
+                scope = TenantScope(session, tenant)
+                record_service.system_update(
+                    scope, people["admin"], scope.get(Form, form_id, "form"),
+                    session.get(record_service.Record, record_id), {"stage": f"s{index}"})
+        baseline = len(records) / (time.perf_counter() - started)
+    app.extensions["loom.db"].dispose()
+    return ours, baseline
+
+
+def automation_overhead(url: str, saves: int, rules: int = 100) -> tuple[float, float]:
+    """p95 seconds of a record update with no rules, and with `rules` rules."""
+    from crm_platform.db import database
+    from crm_platform.models import App, Form
+    from crm_platform.scoping import TenantScope
+    from crm_platform.services import flows as flow_service
+    from crm_platform.services import records as record_service
+
+    app, people = _world(url)
+    tenant, admin = people["admin"].tenant_id, people["admin"]
+
+    def timed_saves() -> list[float]:
+        times = []
+        with app.app_context():
+            db = database(app)
+            with db.transaction() as session:
+                scope = TenantScope(session, tenant)
+                form = session.scalars(scope.select(Form)).first()
+                record_id = record_service.create_record(scope, admin, form,
+                                                         {"name": "x"})[0].id
+            for index in range(saves):
+                started = time.perf_counter()
+                with db.transaction() as session:
+                    scope = TenantScope(session, tenant)
+                    record_service.update_record(
+                        scope, admin, session.scalars(scope.select(Form)).first(),
+                        record_id, {"amount": index})
+                times.append(time.perf_counter() - started)
+        return times
+
+    without = timed_saves()
+    with app.app_context(), database(app).transaction() as session:
+        scope = TenantScope(session, tenant)
+        application = session.scalars(scope.select(App)).first()
+        for index in range(rules):
+            rule = flow_service.create_flow(scope, admin, application, {
+                "key": f"rule{index}", "form": "deal",
+                "trigger": {"on": "updated", "fields": ["amount"]},
+                "condition": f"amount == -{index + 1}",
+                "actions": [{"type": "set_fields", "values": {"stage": "never"}}]},
+                "automation")
+            flow_service.publish(scope, admin, application, rule)
+    with_rules = timed_saves()
+    app.extensions["loom.db"].dispose()
+    return percentile(without, 95), percentile(with_rules, 95)
+
+
+def percentile(values: list[float], point: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(point / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    instances, platform, saves = (1_000, 50, 100) if args.quick else (10_000, 300, 500)
+    engine = engine_actions_per_second(instances)
+    with tempfile.TemporaryDirectory() as folder:
+        ours, baseline = platform_rates(f"sqlite:///{folder}/flows.db", platform)
+    report("flows", "engine_actions_per_second", engine, "actions/s",
+           "platform approval actions/s (same run)", ours)
+    report("flows", "approval_actions_per_second_sqlite", ours, "actions/s",
+           "record updates/s through the record service (same database)", baseline)
+    with tempfile.TemporaryDirectory() as folder:
+        without, with_rules = automation_overhead(f"sqlite:///{folder}/rules.db", saves)
+    report("flows", "save_p95_ms_with_100_rules", with_rules * 1000, "ms",
+           "the same save with no rules (p95 ms)", without * 1000, higher_is_better=False)
+    print(f'{{"bench": "flows", "metric": "added_p95_ms", '
+          f'"value": {round((with_rules - without) * 1000, 3)}, "target": 2}}')
+
+
+if __name__ == "__main__":
+    main()
