@@ -59,11 +59,13 @@ def _run_in_app(app: Flask, name: str, args: tuple[Any, ...]) -> None:
 
 
 def tick(app: Flask) -> None:
-    """The periodic work: fire due timers, deliver the outbox (the database says what)."""
+    """The periodic work: fire due timers and scheduled rules, deliver the outbox (the
+    database says what is due)."""
     from crm_platform.services.outbox import dispatch_due
+    from crm_platform.services.schedules import run_scheduled_rules
     from crm_platform.services.timers import fire_due_timers
 
-    for work in (fire_due_timers, dispatch_due):
+    for work in (fire_due_timers, run_scheduled_rules, dispatch_due):
         try:
             work(app)
         except Exception:  # a bad tick must not stop the ticker; the rows stay due

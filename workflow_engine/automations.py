@@ -35,11 +35,13 @@ from workflow_engine.messages import FlowProblem
 from workflow_engine.nodes import EXPRESSION, KEY, LABEL, PARTY, action_problems
 
 TRIGGERS = ("created", "updated", "deleted")
+# Triggers the platform's ticker checks over time, not on a change.
+SCHEDULED = ("schedule", "date_relative", "time_in_state")
 ACTION = {
     "type": "object",
     "properties": {
         "type": {"enum": ["set_fields", "assign_owner", "notify", "webhook",
-                          "start_approval"]},
+                          "start_approval", "release_to_pool"]},
         "values": {"type": "object", "maxProperties": 200},
         "strategy": {"enum": ["round_robin", "least_loaded", "by_field"]},
         "users": {"type": "array", "items": {"type": "integer", "minimum": 1},
@@ -60,8 +62,12 @@ META_SCHEMA: dict[str, Any] = {
     "properties": {
         "key": KEY, "label": LABEL, "form": KEY,
         "trigger": {"type": "object", "properties": {
-            "on": {"enum": list(TRIGGERS)},
-            "fields": {"type": "array", "items": KEY, "minItems": 1, "maxItems": 50}},
+            "on": {"enum": [*TRIGGERS, *SCHEDULED]},
+            "fields": {"type": "array", "items": KEY, "minItems": 1, "maxItems": 50},
+            "cron": {"type": "string", "minLength": 9, "maxLength": 100},   # schedule
+            "field": KEY,                                   # date_relative, time_in_state
+            "days": {"type": "integer", "minimum": -3650, "maximum": 3650},
+            "value": {"type": ["string", "number", "boolean"]}},        # time_in_state
             "required": ["on"], "additionalProperties": False},
         "condition": EXPRESSION,
         "actions": {"type": "array", "items": ACTION, "minItems": 1, "maxItems": 20},
@@ -92,12 +98,35 @@ def check_automation(definition: Any, fields: Mapping[str, str]) -> list[Problem
         if key not in fields:
             problems.append(FlowProblem(f"trigger.fields[{index}]", "flow_unknown_field",
                                         {"field": key}))
+    problems.extend(_schedule_problems(definition["trigger"], fields))
     if "condition" in definition:
         problems.extend(error.problem("condition")
                         for error in check_expression(definition["condition"], fields))
     problems.extend(action_problems(definition["actions"], "actions", _Context(fields)))
     problems.extend(_assignment_problems(definition["actions"], fields))
     return problems
+
+
+def _schedule_problems(trigger: Mapping[str, Any], fields: Mapping[str, str]
+                       ) -> Iterator[Problem]:
+    on = trigger["on"]
+    needs = {"schedule": ("cron",), "date_relative": ("field", "days"),
+             "time_in_state": ("field", "value", "days")}.get(on, ())
+    for name in needs:
+        if name not in trigger:
+            yield FlowProblem(f"trigger.{name}", "flow_missing_option", {"name": name})
+    if on == "schedule" and "cron" in trigger:
+        from croniter import croniter
+
+        if not croniter.is_valid(trigger["cron"]):
+            yield FlowProblem("trigger.cron", "flow_bad_cron", {"cron": trigger["cron"]})
+    field = trigger.get("field")
+    if field is not None and on in ("date_relative", "time_in_state"):
+        kind = fields.get(field)
+        if kind is None:
+            yield FlowProblem("trigger.field", "flow_unknown_field", {"field": field})
+        elif on == "date_relative" and kind not in ("date", "datetime"):
+            yield FlowProblem("trigger.field", "flow_not_a_date_field", {"field": field})
 
 
 def _assignment_problems(actions: list[Mapping[str, Any]], fields: Mapping[str, str]
@@ -129,6 +158,14 @@ def fires(definition: Mapping[str, Any], event: str, before: Mapping[str, Any] |
     trigger = definition["trigger"]
     if trigger["on"] != event:
         return False
+    return holds(definition, before, after, now, evaluator, event)
+
+
+def holds(definition: Mapping[str, Any], before: Mapping[str, Any] | None,
+          after: Mapping[str, Any], now: datetime | None = None,
+          evaluator: Evaluator | None = None, event: str = "") -> bool:
+    """The trigger's field filter and the rule's condition, for a record's values."""
+    trigger = definition["trigger"]
     watched = trigger.get("fields")
     if event == "updated" and watched and before is not None and all(
             before.get(key) == after.get(key) for key in watched):

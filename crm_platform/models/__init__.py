@@ -2,6 +2,7 @@
 
 from crm_platform.models.apps import App, Form, FormVersion
 from crm_platform.models.flows import (
+    AutomationRun,
     Flow,
     FlowInstance,
     FlowTask,
@@ -24,6 +25,7 @@ from crm_platform.models.tenancy import Department, Role, Tenant, TenantStatus, 
 __all__ = [
     "ApiToken",
     "App",
+    "AutomationRun",
     "Department",
     "Flow",
     "FlowInstance",

@@ -154,3 +154,19 @@ class OutboxEntry(Base):
     next_attempt_at: Mapped[Timestamp]
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[Timestamp]
+
+
+class AutomationRun(Base):
+    """A scheduled rule fired for a record at one occurrence (a cron time, a date, a stay
+    in a state): the unique key makes it fire once, whichever worker ticks."""
+
+    __tablename__ = "automation_runs"
+    __table_args__ = (UniqueConstraint("tenant_id", "flow_id", "record_id", "occurrence"),)
+
+    id: Mapped[IntPK]
+    tenant_id: Mapped[int] = tenant_fk()
+    flow_id: Mapped[int] = mapped_column(IdType, ForeignKey("flows.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(IdType, ForeignKey("records.id",
+                                                              ondelete="CASCADE"))
+    occurrence: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[Timestamp]

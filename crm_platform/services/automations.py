@@ -63,19 +63,19 @@ def on_change(scope: TenantScope, actor: Principal, form: Form, record: Record, 
             continue
         link = (rule["key"], record.id)
         if link in chain or len(chain) >= MAX_DEPTH:
-            _history(scope, actor, record, "automation_stopped", rule["key"], event,
+            write_history(scope, actor, record, "automation_stopped", rule["key"], event,
                      reason="loop" if link in chain else "depth", chain=[k for k, _ in chain])
             continue
         chain.append(link)
         try:
-            _history(scope, actor, record, "automation", rule["key"], event)
+            write_history(scope, actor, record, "automation", rule["key"], event)
             for action in rule["actions"]:
-                _ACTIONS[action["type"]](scope, actor, form, record, rule, action, event)
+                ACTIONS[action["type"]](scope, actor, form, record, rule, action, event)
         finally:
             chain.pop()
 
 
-def _history(scope: TenantScope, actor: Principal, record: Record, action: str, rule: str,
+def write_history(scope: TenantScope, actor: Principal, record: Record, action: str, rule: str,
              event: str, **details: Any) -> None:
     from crm_platform.models import RecordHistory
 
@@ -133,7 +133,7 @@ def _assign_owner(scope: TenantScope, actor: Principal, form: Form, record: Reco
     record.owner_id, record.department_id = user.id, user.department_id
     record.version += 1
     record.updated_at = utcnow()
-    _history(scope, actor, record, "assign", rule["key"], event, owner=user.id)
+    write_history(scope, actor, record, "assign", rule["key"], event, owner=user.id)
 
 
 def _notify(scope: TenantScope, actor: Principal, form: Form, record: Record,
@@ -179,5 +179,18 @@ def _start_approval(scope: TenantScope, actor: Principal, form: Form, record: Re
     submit(scope, actor, form, record.id, action["flow"])
 
 
-_ACTIONS = {"set_fields": _set_fields, "assign_owner": _assign_owner, "notify": _notify,
-            "webhook": _webhook, "start_approval": _start_approval}
+def _release_to_pool(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                     rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    """The record goes back to the pool: no owner (e.g. a customer nobody followed up)."""
+    if event == "deleted" or record.owner_id is None:
+        return
+    previous = record.owner_id
+    record.owner_id, record.department_id = None, None
+    record.version += 1
+    record.updated_at = utcnow()
+    write_history(scope, actor, record, "release", rule["key"], event, owner=previous)
+
+
+ACTIONS = {"set_fields": _set_fields, "assign_owner": _assign_owner, "notify": _notify,
+           "webhook": _webhook, "start_approval": _start_approval,
+           "release_to_pool": _release_to_pool}

@@ -9,9 +9,11 @@ import pytest
 LEAD = {"key": "lead", "fields": [
     {"key": "name", "type": "text", "required": True},
     {"key": "region", "type": "select", "options": [{"value": "North"}, {"value": "South"}]},
-    {"key": "stage", "type": "select", "options": [{"value": "new"}, {"value": "won"}]},
+    {"key": "stage", "type": "select", "options": [{"value": "new"}, {"value": "quote"},
+                                                    {"value": "won"}]},
     {"key": "note", "type": "text"},
-    {"key": "flag", "type": "text"}]}
+    {"key": "flag", "type": "text"},
+    {"key": "last_follow_up", "type": "date"}]}
 URL = "/api/v1/apps/crm/automations"
 RECORDS = "/api/v1/apps/crm/forms/lead/records"
 
@@ -148,3 +150,98 @@ def test_round_robin_stays_fair_under_concurrent_creates(app, db, client, tenant
     items = client.get(RECORDS, headers=tenant_a.headers).get_json()["items"]
     owners = sorted(item["owner"] for item in items)
     assert owners == sorted(reps * 2)
+
+
+# -- scheduled rules ---------------------------------------------------------------------
+def notes_of(client, rep_headers) -> list[dict]:
+    return client.get("/api/v1/notifications", headers=rep_headers).get_json()["items"]
+
+
+def rep_headers(client, tenant_a, rep: int) -> dict[str, str]:
+    from tests.conftest import bearer
+
+    token = client.post("/api/v1/admin/tokens", json={"user_id": rep, "name": "rep"},
+                        headers=tenant_a.headers).get_json()["token"]
+    return bearer(token)
+
+
+def test_a_quote_left_fifteen_days_reminds_the_reps_once(client, app, tenant_a,
+                                                        reps) -> None:
+    from datetime import timedelta
+
+    from crm_platform.db import utcnow
+    from crm_platform.services.schedules import run_scheduled_rules
+
+    rule(client, tenant_a, {
+        "key": "stale_quote", "form": "lead",
+        "trigger": {"on": "time_in_state", "field": "stage", "value": "quote", "days": 15},
+        "actions": [{"type": "notify", "to": [{"source": "roles", "roles": ["north"]}],
+                     "message": "This quote waits for 15 days"}]})
+    record = lead(client, tenant_a, stage="new")
+    client.patch(f"{RECORDS}/{record['id']}", json={"data": {"stage": "quote"}},
+                 headers=tenant_a.headers)
+    lead(client, tenant_a, stage="won")                       # not in quote: never
+    first = rep_headers(client, tenant_a, reps[0])
+    assert run_scheduled_rules(app, now=utcnow() + timedelta(days=14)) == 0
+    assert notes_of(client, first) == []
+    assert run_scheduled_rules(app, now=utcnow() + timedelta(days=15, hours=1)) == 1
+    assert [n["payload"]["rule"] for n in notes_of(client, first)] == ["stale_quote"]
+    assert run_scheduled_rules(app, now=utcnow() + timedelta(days=16)) == 0   # once
+
+
+def test_a_customer_without_follow_up_for_30_days_goes_back_to_the_pool(client, app,
+                                                                        tenant_a,
+                                                                        reps) -> None:
+    from datetime import date, timedelta
+
+    from crm_platform.services.schedules import run_scheduled_rules
+
+    rule(client, tenant_a, {
+        "key": "to_pool", "form": "lead",
+        "trigger": {"on": "date_relative", "field": "last_follow_up", "days": 30},
+        "actions": [{"type": "release_to_pool"}]})
+    today = date.today()
+    stale = lead(client, tenant_a, last_follow_up=(today - timedelta(days=31)).isoformat())
+    fresh = lead(client, tenant_a, last_follow_up=(today - timedelta(days=5)).isoformat())
+    assert run_scheduled_rules(app) == 1
+    assert client.get(f"{RECORDS}/{stale['id']}",
+                      headers=tenant_a.headers).get_json()["owner"] is None
+    assert client.get(f"{RECORDS}/{fresh['id']}",
+                      headers=tenant_a.headers).get_json()["owner"] == tenant_a.admin_id
+    history = client.get(f"{RECORDS}/{stale['id']}/history",
+                         headers=tenant_a.headers).get_json()["items"]
+    assert "release" in [entry["action"] for entry in history]
+
+
+def test_a_cron_rule_runs_once_per_time_for_the_records_it_matches(client, app, tenant_a,
+                                                                   reps) -> None:
+    from datetime import timedelta
+
+    from crm_platform.db import utcnow
+    from crm_platform.services.schedules import run_scheduled_rules
+
+    rule(client, tenant_a, {
+        "key": "daily", "form": "lead", "trigger": {"on": "schedule", "cron": "0 9 * * *"},
+        "condition": "stage == 'new'",
+        "actions": [{"type": "set_fields", "values": {"note": "checked"}}]})
+    new, won = lead(client, tenant_a, stage="new"), lead(client, tenant_a, stage="won")
+    tomorrow = utcnow() + timedelta(days=1, hours=1)
+    assert run_scheduled_rules(app, now=tomorrow) == 1
+    assert run_scheduled_rules(app, now=tomorrow + timedelta(minutes=5)) == 0
+    assert client.get(f"{RECORDS}/{new['id']}", headers=tenant_a.headers
+                      ).get_json()["data"]["note"] == "checked"
+    assert client.get(f"{RECORDS}/{won['id']}", headers=tenant_a.headers
+                      ).get_json()["data"].get("note") is None
+
+
+def test_scheduled_rules_are_checked_when_saved(client, tenant_a, reps) -> None:
+    response = client.post(URL, json={
+        "key": "bad", "form": "lead", "trigger": {"on": "date_relative", "field": "stage"},
+        "actions": [{"type": "release_to_pool"}]}, headers=tenant_a.headers)
+    paths = {f["path"]: f["code"] for f in response.get_json()["error"]["fields"]}
+    assert paths == {"trigger.days": "flow_missing_option",
+                     "trigger.field": "flow_not_a_date_field"}
+    cron = client.post(URL, json={
+        "key": "bad2", "form": "lead", "trigger": {"on": "schedule", "cron": "every monday"},
+        "actions": [{"type": "release_to_pool"}]}, headers=tenant_a.headers)
+    assert cron.get_json()["error"]["fields"][0]["code"] == "flow_bad_cron"
