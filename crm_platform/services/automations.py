@@ -49,6 +49,10 @@ def _rules(scope: TenantScope, form: Form) -> list[dict[str, Any]]:
     return [_DEFINITIONS[key] for key in current if _DEFINITIONS.get(key)]
 
 
+def has_rules(scope: TenantScope, form: Form) -> bool:
+    return bool(_rules(scope, form))
+
+
 def on_change(scope: TenantScope, actor: Principal, form: Form, record: Record, event: str,
               before: Mapping[str, Any] | None) -> None:
     """Run the form's rules for this change (called by the record service)."""

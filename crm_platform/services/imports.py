@@ -248,6 +248,7 @@ class _Importer:
         self.seen: dict[tuple[Any, ...], int] = {}   # match key -> first row number
         self.create_context: ValidationContext | None = None
         self.seen_by_keys: dict[tuple[str, ...], dict[tuple[Any, ...], int]] = {}
+        self.created_ids: list[int] = []
 
     def run(self) -> None:
         outcomes: list[tuple[int, Outcome]] = []
@@ -272,6 +273,7 @@ class _Importer:
             counts[outcome.action] = counts.get(outcome.action, 0) + 1
         if write and creates:
             self.insert(creates)
+            self.run_automations()
         job.created_count = counts["create"] if write or job.dry_run else 0
         job.updated_count = counts["update"] if write or job.dry_run else 0
         job.skipped_count = counts["skip"]
@@ -466,6 +468,7 @@ class _Importer:
                              "created_by_id": actor_id, "updated_by_id": actor_id,
                              "version": 1, "locked": False})
             ids = self.insert_records(rows)
+            self.created_ids.extend(ids)
             history = RecordHistory.__table__
             comment = f"import {self.job.id}"
             self.scope.session.execute(insert(history), [
@@ -476,6 +479,19 @@ class _Importer:
                              if value is not None},
                  "comment": comment}
                 for record_id, (_n, outcome) in zip(ids, batch, strict=True)])
+
+    def run_automations(self) -> None:
+        """The form's `created` rules, for each imported record — as for one created
+        through the API (skipped at once when the form has no rules)."""
+        from crm_platform.services.automations import has_rules, on_change
+
+        if not self.created_ids or not has_rules(self.scope, self.form):
+            return
+        self.scope.session.flush()
+        for record_id in self.created_ids:
+            record = self.scope.find(Record, record_id)
+            if record is not None:
+                on_change(self.scope, self.actor, self.form, record, "created", None)
 
     def insert_records(self, rows: list[dict[str, Any]]) -> list[int]:
         """Insert as Core (the ORM's unit of work adds nothing here); the new ids in order.

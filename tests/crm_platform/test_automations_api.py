@@ -245,3 +245,19 @@ def test_scheduled_rules_are_checked_when_saved(client, tenant_a, reps) -> None:
         "key": "bad2", "form": "lead", "trigger": {"on": "schedule", "cron": "every monday"},
         "actions": [{"type": "release_to_pool"}]}, headers=tenant_a.headers)
     assert cron.get_json()["error"]["fields"][0]["code"] == "flow_bad_cron"
+
+
+def test_imported_records_run_the_created_rules(client, tenant_a, reps) -> None:
+    import io
+
+    rule(client, tenant_a, {
+        "key": "north_leads", "form": "lead", "trigger": {"on": "created"},
+        "condition": "region == 'North'",
+        "actions": [{"type": "assign_owner", "strategy": "round_robin", "role": "north"}]})
+    sheet = b"name,region\nA,North\nB,South\nC,North\n"
+    response = client.post("/api/v1/apps/crm/forms/lead/imports", headers=tenant_a.headers,
+                           data={"file": (io.BytesIO(sheet), "leads.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
+    items = client.get(f"{RECORDS}?sort=id", headers=tenant_a.headers).get_json()["items"]
+    assert [item["owner"] for item in items] == [reps[0], tenant_a.admin_id, reps[1]]
