@@ -29,6 +29,8 @@ ENV_VARIABLES = {
     "max_body_bytes": "LOOM_MAX_BODY_BYTES",
     "max_import_bytes": "LOOM_MAX_IMPORT_BYTES",
     "webhook_allow_private": "LOOM_WEBHOOK_ALLOW_PRIVATE",
+    "smtp_url": "LOOM_SMTP_URL",
+    "mail_from": "LOOM_MAIL_FROM",
     "default_locale": "LOOM_DEFAULT_LOCALE",
     "secure_cookies": "LOOM_SECURE_COOKIES",
     "login_max_failures": "LOOM_LOGIN_MAX_FAILURES",
@@ -50,6 +52,9 @@ class Settings:
     max_import_bytes: int = 50 * 1024 * 1024
     # Webhooks may reach private / loopback addresses (an installation inside one network).
     webhook_allow_private: bool = False
+    # Where automation e-mails go out: smtp://user:password@host:port (smtps:// for TLS).
+    smtp_url: str | None = None
+    mail_from: str = "loom@localhost"
     default_locale: str = "en"
     secure_cookies: bool = False
     login_max_failures: int = 5

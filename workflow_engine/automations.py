@@ -41,7 +41,7 @@ ACTION = {
     "type": "object",
     "properties": {
         "type": {"enum": ["set_fields", "assign_owner", "notify", "webhook",
-                          "start_approval", "release_to_pool"]},
+                          "start_approval", "release_to_pool", "send_email"]},
         "values": {"type": "object", "maxProperties": 200},
         "strategy": {"enum": ["round_robin", "least_loaded", "by_field"]},
         "users": {"type": "array", "items": {"type": "integer", "minimum": 1},
@@ -52,6 +52,13 @@ ACTION = {
         "message": LABEL,
         "url": {"type": "string", "pattern": "^https?://", "maxLength": 2000},
         "flow": KEY,
+        "subject": LABEL,                                    # send_email
+        "body": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 20_000},
+                           {"type": "object", "properties": {
+                               "en": {"type": "string", "maxLength": 20_000},
+                               "zh": {"type": "string", "maxLength": 20_000}},
+                            "additionalProperties": False, "minProperties": 1}]},
+        "to_field": KEY,                                     # send_email: an e-mail field
     },
     "required": ["type"],
     "additionalProperties": False,
@@ -132,6 +139,17 @@ def _schedule_problems(trigger: Mapping[str, Any], fields: Mapping[str, str]
 def _assignment_problems(actions: list[Mapping[str, Any]], fields: Mapping[str, str]
                          ) -> Iterator[Problem]:
     for index, action in enumerate(actions):
+        if action["type"] == "send_email":
+            for name in ("subject", "body"):
+                if name not in action:
+                    yield FlowProblem(f"actions[{index}].{name}", "flow_missing_option",
+                                      {"name": name})
+            if "to" not in action and "to_field" not in action:
+                yield FlowProblem(f"actions[{index}].to", "flow_missing_option",
+                                  {"name": "to"})
+            if "to_field" in action and fields.get(action["to_field"]) != "email":
+                yield FlowProblem(f"actions[{index}].to_field", "flow_not_an_email_field",
+                                  {"field": action["to_field"]})
         if action["type"] == "start_approval" and "flow" not in action:
             yield FlowProblem(f"actions[{index}].flow", "flow_missing_option",
                               {"name": "flow"})

@@ -35,6 +35,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "flow_unknown_field": ("{field} is not a field of the form.", "{field} 不是表单的字段。"),
     "flow_not_a_user_field": ("{field} is not a user field of the form.",
                               "{field} 不是表单的成员字段。"),
+    "flow_not_an_email_field": ("{field} is not an e-mail field of the form.",
+                                "{field} 不是表单的邮箱字段。"),
     "flow_not_a_date_field": ("{field} is not a date field of the form.",
                               "{field} 不是表单的日期字段。"),
     "flow_bad_cron": ("{cron!r} is not a cron schedule (minute hour day month weekday).",

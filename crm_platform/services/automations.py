@@ -140,8 +140,10 @@ def _assign_owner(scope: TenantScope, actor: Principal, form: Form, record: Reco
     write_history(scope, actor, record, "assign", rule["key"], event, owner=user.id)
 
 
-def _notify(scope: TenantScope, actor: Principal, form: Form, record: Record,
-            rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+def _people(scope: TenantScope, actor: Principal, record: Record,
+            action: Mapping[str, Any]) -> list[int]:
+    """The users an action's `to` names (users, roles, a user field, the acting user and
+    their managers or department head)."""
     from crm_platform.services.approvals import PlatformDirectory
 
     directory, people = PlatformDirectory(scope), []
@@ -160,7 +162,12 @@ def _notify(scope: TenantScope, actor: Principal, form: Form, record: Record,
                        if source == "manager_chain" else
                        [p for p in [directory.department_head(
                            actor.acting_user_id, party.get("levels", 1))] if p])
-    for person in dict.fromkeys(people):
+    return list(dict.fromkeys(people))
+
+
+def _notify(scope: TenantScope, actor: Principal, form: Form, record: Record,
+            rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    for person in _people(scope, actor, record, action):
         scope.add(Notification(user_id=person, kind="automation", record_id=record.id,
                                payload={"rule": rule["key"], "event": event,
                                         **({"message": action["message"]}
@@ -172,6 +179,28 @@ def _webhook(scope: TenantScope, actor: Principal, form: Form, record: Record,
     scope.add(OutboxEntry(kind="webhook", payload={
         "url": action["url"], "rule": rule["key"], "event": event, "form": form.key,
         "record": record.id, "data": dict(record.data)}))
+
+
+def _send_email(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    """One outbox entry per language among the recipients; the dispatcher sends it."""
+    from crm_platform.services.approvals import PlatformDirectory
+    from form_engine.messages import label_text
+
+    people = PlatformDirectory(scope)._active(_people(scope, actor, record, action))
+    by_locale: dict[str, list[str]] = {}
+    for user in people:
+        row = scope.find(User, user)
+        if row is not None:
+            by_locale.setdefault(row.locale, []).append(row.email)
+    address = record.data.get(action.get("to_field", "")) if "to_field" in action else None
+    if isinstance(address, str) and address:
+        by_locale.setdefault("en", []).append(address)
+    for locale, emails in by_locale.items():
+        scope.add(OutboxEntry(kind="send_email", payload={
+            "to": sorted(set(emails)), "subject": label_text(action["subject"], locale),
+            "body": label_text(action["body"], locale), "rule": rule["key"],
+            "record": record.id, "event": event}))
 
 
 def _start_approval(scope: TenantScope, actor: Principal, form: Form, record: Record,
@@ -197,4 +226,4 @@ def _release_to_pool(scope: TenantScope, actor: Principal, form: Form, record: R
 
 ACTIONS = {"set_fields": _set_fields, "assign_owner": _assign_owner, "notify": _notify,
            "webhook": _webhook, "start_approval": _start_approval,
-           "release_to_pool": _release_to_pool}
+           "release_to_pool": _release_to_pool, "send_email": _send_email}

@@ -71,6 +71,9 @@ def _claim(app: Flask, now: datetime) -> tuple[int, int, str, dict[str, Any]] | 
 def _deliver(app: Flask, entry_id: int, tenant_id: int, kind: str,
              payload: dict[str, Any]) -> None:
     """Raises on failure (the message is recorded)."""
+    if kind == "send_email":
+        _send_email(app, payload)
+        return
     if kind != "webhook":
         raise ValueError(f"{kind} effects are not delivered by this version yet")
     if not app.config["LOOM_SETTINGS"].webhook_allow_private:
@@ -84,6 +87,28 @@ def _deliver(app: Flask, entry_id: int, tenant_id: int, kind: str,
         if not 200 <= response.status < 300:
             raise urllib.error.HTTPError(payload["url"], response.status, "not 2xx",
                                          response.headers, None)
+
+
+def _send_email(app: Flask, payload: dict[str, Any]) -> None:
+    """One message to the entry's recipients over LOOM_SMTP_URL."""
+    import smtplib
+    from email.message import EmailMessage
+
+    settings = app.config["LOOM_SETTINGS"]
+    if not settings.smtp_url:
+        raise ValueError("no SMTP server is configured (LOOM_SMTP_URL)")
+    target = urllib.parse.urlsplit(settings.smtp_url)
+    message = EmailMessage()
+    message["From"], message["To"] = settings.mail_from, ", ".join(payload["to"])
+    message["Subject"] = payload["subject"]
+    message.set_content(payload["body"])
+    client = smtplib.SMTP_SSL if target.scheme == "smtps" else smtplib.SMTP
+    with client(target.hostname or "localhost", target.port or 25,
+                timeout=TIMEOUT_SECONDS) as smtp:
+        if target.username:
+            smtp.login(urllib.parse.unquote(target.username),
+                       urllib.parse.unquote(target.password or ""))
+        smtp.send_message(message)
 
 
 def _refuse_private(url: str) -> None:

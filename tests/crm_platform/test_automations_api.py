@@ -13,7 +13,8 @@ LEAD = {"key": "lead", "fields": [
                                                     {"value": "won"}]},
     {"key": "note", "type": "text"},
     {"key": "flag", "type": "text"},
-    {"key": "last_follow_up", "type": "date"}]}
+    {"key": "last_follow_up", "type": "date"},
+    {"key": "email", "type": "email"}]}
 URL = "/api/v1/apps/crm/automations"
 RECORDS = "/api/v1/apps/crm/forms/lead/records"
 
@@ -261,3 +262,86 @@ def test_imported_records_run_the_created_rules(client, tenant_a, reps) -> None:
     assert response.status_code == 201, response.get_json()
     items = client.get(f"{RECORDS}?sort=id", headers=tenant_a.headers).get_json()["items"]
     assert [item["owner"] for item in items] == [reps[0], tenant_a.admin_id, reps[1]]
+
+
+# -- e-mail ----------------------------------------------------------------------------
+class MailServer:
+    """A local SMTP server that keeps what it is sent (just enough SMTP for smtplib)."""
+
+    def __init__(self) -> None:
+        import socketserver
+        import threading
+
+        messages = self.messages = []
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                self.wfile.write(b"220 test\r\n")
+                envelope: dict = {"to": []}
+                while line := self.rfile.readline():
+                    verb = line[:4].upper()
+                    if verb == b"DATA":
+                        self.wfile.write(b"354 go\r\n")
+                        body = b""
+                        while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                            body += chunk
+                        messages.append({**envelope, "data": body.decode()})
+                        self.wfile.write(b"250 ok\r\n")
+                    elif verb == b"RCPT":
+                        envelope["to"].append(line.decode().split(":", 1)[1].strip(" <>\r\n"))
+                        self.wfile.write(b"250 ok\r\n")
+                    elif verb == b"QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_email_rule_is_sent_through_smtp(client, app, tenant_a, reps) -> None:
+    from dataclasses import replace
+
+    from crm_platform.services.outbox import dispatch_due
+
+    rule(client, tenant_a, {
+        "key": "welcome", "form": "lead", "trigger": {"on": "created"},
+        "actions": [{"type": "send_email", "to_field": "email",
+                     "to": [{"source": "roles", "roles": ["north"]}],
+                     "subject": {"en": "New lead", "zh": "新线索"},
+                     "body": "A new lead arrived."}]})
+    lead(client, tenant_a, email="buyer@example.com")
+    mail = MailServer()
+    app.config["LOOM_SETTINGS"] = replace(app.config["LOOM_SETTINGS"],
+                                          smtp_url=f"smtp://127.0.0.1:{mail.port}")
+    try:
+        assert dispatch_due(app) == 1
+    finally:
+        mail.stop()
+    (message,) = mail.messages
+    assert sorted(message["to"]) == sorted(
+        ["buyer@example.com"] + [f"rep{i}@alpha.example" for i in range(3)])
+    assert "Subject: New lead" in message["data"] and "A new lead arrived." in message["data"]
+    (done,) = client.get("/api/v1/admin/outbox?status=done",
+                         headers=tenant_a.headers).get_json()["items"]
+    assert done["kind"] == "send_email"
+
+
+def test_without_an_smtp_server_an_email_fails_visibly(client, app, tenant_a, reps) -> None:
+    from crm_platform.services.outbox import dispatch_due
+
+    rule(client, tenant_a, {
+        "key": "welcome", "form": "lead", "trigger": {"on": "created"},
+        "actions": [{"type": "send_email", "to_field": "email", "subject": "New lead",
+                     "body": "A new lead arrived."}]})
+    lead(client, tenant_a, email="buyer@example.com")
+    assert dispatch_due(app) == 1
+    (failed,) = client.get("/api/v1/admin/outbox?status=failed",
+                           headers=tenant_a.headers).get_json()["items"]
+    assert "LOOM_SMTP_URL" in failed["last_error"]
