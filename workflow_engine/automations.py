@@ -41,7 +41,8 @@ ACTION = {
     "type": "object",
     "properties": {
         "type": {"enum": ["set_fields", "assign_owner", "notify", "webhook",
-                          "start_approval", "release_to_pool", "send_email"]},
+                          "start_approval", "release_to_pool", "send_email",
+                          "create_record"]},
         "values": {"type": "object", "maxProperties": 200},
         "strategy": {"enum": ["round_robin", "least_loaded", "by_field"]},
         "users": {"type": "array", "items": {"type": "integer", "minimum": 1},
@@ -59,6 +60,7 @@ ACTION = {
                                "zh": {"type": "string", "maxLength": 20_000}},
                             "additionalProperties": False, "minProperties": 1}]},
         "to_field": KEY,                                     # send_email: an e-mail field
+        "form": KEY,        # create_record: the form; its `values` are expressions
     },
     "required": ["type"],
     "additionalProperties": False,
@@ -139,6 +141,18 @@ def _schedule_problems(trigger: Mapping[str, Any], fields: Mapping[str, str]
 def _assignment_problems(actions: list[Mapping[str, Any]], fields: Mapping[str, str]
                          ) -> Iterator[Problem]:
     for index, action in enumerate(actions):
+        if action["type"] == "create_record":
+            if "form" not in action:
+                yield FlowProblem(f"actions[{index}].form", "flow_missing_option",
+                                  {"name": "form"})
+            for key, source in action.get("values", {}).items():
+                where = f"actions[{index}].values.{key}"
+                if not isinstance(source, str):
+                    yield FlowProblem(where, "flow_schema",
+                                      {"detail": "an expression over this record"})
+                    continue
+                for error in check_expression(source, {**fields, "id": "integer"}):
+                    yield error.problem(where)
         if action["type"] == "send_email":
             for name in ("subject", "body"):
                 if name not in action:

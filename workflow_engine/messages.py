@@ -32,6 +32,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "what happens then in on_nobody (skip, auto_approve, auto_reject, admin).",
         "节点 {node} 可能找不到审批人（角色、部门负责人或上级可能为空）：请在 on_nobody 中"
         "设置此时的处理方式（skip、auto_approve、auto_reject、admin）。"),
+    "flow_no_such_form": ("The app has no published form {form}.",
+                          "应用中没有已发布的表单 {form}。"),
     "flow_unknown_field": ("{field} is not a field of the form.", "{field} 不是表单的字段。"),
     "flow_not_a_user_field": ("{field} is not a user field of the form.",
                               "{field} 不是表单的成员字段。"),

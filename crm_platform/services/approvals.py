@@ -187,6 +187,11 @@ class _Effects:
         record_service.system_update(self.scope, self.actor, self.form, self.record,
                                      dict(effect.get("values", {})))
 
+    def on_create_record(self, effect: Mapping[str, Any]) -> None:
+        """A flow's `create_record` action: a record of another form, in this transaction."""
+        record_service.create_by_system(self.scope, self.actor, self.form.app_id,
+                                        effect["form"], dict(effect.get("data") or {}))
+
     def on_finished(self, effect: Mapping[str, Any]) -> None:
         self.notify([self.instance.submitter_id], effect["outcome"])
 

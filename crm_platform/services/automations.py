@@ -22,7 +22,7 @@ from crm_platform.db import utcnow
 from crm_platform.models import Flow, FlowVersion, Form, Notification, OutboxEntry, Record, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services.resolver import PlatformResolver
-from form_engine.expressions import EvaluationContext, Evaluator
+from form_engine.expressions import EvaluationContext, Evaluator, compile_expression
 from workflow_engine.automations import fires
 
 MAX_DEPTH = 5
@@ -203,6 +203,23 @@ def _send_email(scope: TenantScope, actor: Principal, form: Form, record: Record
             "record": record.id, "event": event}))
 
 
+def _create_record(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                   rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    """A record of another form of the app, its fields worked out from this record
+    (`{"title": "'Follow up ' + name", "customer": "id"}`), checked like any new record."""
+    from crm_platform.services.records import create_by_system
+
+    evaluator = Evaluator(EvaluationContext())
+    names = {**record.data, "id": record.id}
+    data = {}
+    for key, source in action.get("values", {}).items():
+        value = evaluator.run(compile_expression(source), names)
+        data[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    if isinstance(action.get("data"), Mapping):  # an approval flow's literal data
+        data.update(action["data"])
+    create_by_system(scope, actor, form.app_id, action["form"], data)
+
+
 def _start_approval(scope: TenantScope, actor: Principal, form: Form, record: Record,
                     rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
     if event == "deleted":
@@ -226,4 +243,5 @@ def _release_to_pool(scope: TenantScope, actor: Principal, form: Form, record: R
 
 ACTIONS = {"set_fields": _set_fields, "assign_owner": _assign_owner, "notify": _notify,
            "webhook": _webhook, "start_approval": _start_approval,
-           "release_to_pool": _release_to_pool, "send_email": _send_email}
+           "release_to_pool": _release_to_pool, "send_email": _send_email,
+           "create_record": _create_record}

@@ -25,6 +25,7 @@ from crm_platform.services.forms import definition_failed
 from form_engine.errors import Problem
 from workflow_engine.automations import check_automation
 from workflow_engine.definition import check_flow
+from workflow_engine.messages import FlowProblem
 
 CHECKERS = {"approval": check_flow, "automation": check_automation}
 RESOURCE = {"approval": "flow", "automation": "automation"}
@@ -65,7 +66,35 @@ def problems_of(scope: TenantScope, app: App, definition: Any, kind: str = "appr
     if "form" not in definition:
         return [Problem("form", "missing", {"name": "form"})]
     _form, fields = _form_fields(scope, app, definition["form"])
-    return CHECKERS[kind](definition, fields)
+    problems = CHECKERS[kind](definition, fields)
+    return problems or list(_created_record_problems(scope, app, definition))
+
+
+def _created_record_problems(scope: TenantScope, app: App, definition: Mapping[str, Any]
+                             ) -> list[Problem]:
+    """`create_record` actions name a published form of the app and only its fields."""
+    places = [("actions", definition.get("actions", [])),
+              ("on_approve", definition.get("on_approve", [])),
+              ("on_reject", definition.get("on_reject", []))]
+    places += [(f"nodes[{i}].actions", node.get("actions", []))
+               for i, node in enumerate(definition.get("nodes", []))]
+    problems: list[Problem] = []
+    for path, actions in places:
+        for index, action in enumerate(actions):
+            if action.get("type") != "create_record" or "form" not in action:
+                continue
+            where = f"{path}[{index}]"
+            try:
+                _target, target_fields = _form_fields(scope, app, action["form"])
+            except ValidationFailed:
+                problems.append(FlowProblem(f"{where}.form", "flow_no_such_form",
+                                        {"form": action["form"]}))
+                continue
+            for key in {**action.get("values", {}), **action.get("data", {})}:
+                if key not in target_fields:
+                    problems.append(FlowProblem(f"{where}.values.{key}", "flow_unknown_field",
+                                            {"field": key}))
+    return problems
 
 
 def _checked(scope: TenantScope, app: App, definition: Any, locale: str,

@@ -378,3 +378,20 @@ def test_a_signer_added_before_signs_first_then_the_task_comes_back(client, team
     done = client.post(f"/api/v1/tasks/{task['id']}/approve", json={},
                        headers=max_["headers"])
     assert done.get_json()["status"] == "approved"
+
+
+def test_an_approved_quote_creates_its_follow_up(client, team, tenant_a) -> None:
+    headers = tenant_a.headers
+    client.post("/api/v1/apps/crm/forms", headers=headers, json={
+        "key": "followup", "fields": [{"key": "title", "type": "text", "required": True}]})
+    client.post("/api/v1/apps/crm/forms/followup/publish", json={}, headers=headers)
+    draft = {**FLOW, "on_approve": [{"type": "create_record", "form": "followup",
+                                     "data": {"title": "Call the customer"}}]}
+    assert client.put("/api/v1/apps/crm/flows/quote_approval/draft", json=draft,
+                      headers=headers).status_code == 200
+    client.post("/api/v1/apps/crm/flows/quote_approval/publish", headers=headers)
+    approved_quote(client, team)
+    (created,) = client.get("/api/v1/apps/crm/forms/followup/records",
+                            headers=headers).get_json()["items"]
+    assert created["data"] == {"title": "Call the customer"}
+    assert client.get("/api/v1/admin/outbox", headers=headers).get_json()["items"] == []

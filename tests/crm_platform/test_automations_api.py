@@ -345,3 +345,35 @@ def test_without_an_smtp_server_an_email_fails_visibly(client, app, tenant_a, re
     (failed,) = client.get("/api/v1/admin/outbox?status=failed",
                            headers=tenant_a.headers).get_json()["items"]
     assert "LOOM_SMTP_URL" in failed["last_error"]
+
+
+def test_a_won_lead_creates_a_follow_up_task_in_another_form(client, tenant_a, reps) -> None:
+    headers = tenant_a.headers
+    assert client.post("/api/v1/apps/crm/forms", headers=headers, json={
+        "key": "task", "fields": [{"key": "title", "type": "text", "required": True},
+                                  {"key": "lead", "type": "lookup", "form": "lead"}]}
+                       ).status_code == 201
+    assert client.post("/api/v1/apps/crm/forms/task/publish", json={},
+                       headers=headers).status_code == 201
+    bad = client.post(URL, headers=headers, json={
+        "key": "bad", "form": "lead", "trigger": {"on": "created"},
+        "actions": [{"type": "create_record", "form": "task",
+                     "values": {"titel": "name", "lead": "nmae"}}]})
+    paths = {f["path"]: f["code"] for f in bad.get_json()["error"]["fields"]}
+    assert paths == {"actions[0].values.lead": "unknown_name"}   # expressions first
+    bad = client.post(URL, headers=headers, json={
+        "key": "bad", "form": "lead", "trigger": {"on": "created"},
+        "actions": [{"type": "create_record", "form": "task", "values": {"titel": "name"}}]})
+    assert [f["path"] for f in bad.get_json()["error"]["fields"]] == [
+        "actions[0].values.titel"]
+    rule(client, tenant_a, {
+        "key": "follow_up", "form": "lead", "trigger": {"on": "updated", "fields": ["stage"]},
+        "condition": "stage == 'won'",
+        "actions": [{"type": "create_record", "form": "task",
+                     "values": {"title": "'Send the contract to ' + name", "lead": "id"}}]})
+    record = lead(client, tenant_a, stage="new")
+    client.patch(f"{RECORDS}/{record['id']}", json={"data": {"stage": "won"}},
+                 headers=headers)
+    (task,) = client.get("/api/v1/apps/crm/forms/task/records",
+                         headers=headers).get_json()["items"]
+    assert task["data"] == {"title": "Send the contract to L", "lead": record["id"]}
