@@ -395,3 +395,60 @@ def test_an_approved_quote_creates_its_follow_up(client, team, tenant_a) -> None
                             headers=headers).get_json()["items"]
     assert created["data"] == {"title": "Call the customer"}
     assert client.get("/api/v1/admin/outbox", headers=headers).get_json()["items"] == []
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing(client, app, team, tenant_a,
+                                                    database_url) -> None:
+    """The worker is SIGKILLed while the webhook endpoint holds its request: the entry is
+    delivered again after its lease, with the same delivery id, so the receiver acts on
+    it exactly once."""
+    import os
+    import signal
+    import subprocess
+    import threading
+    import time as clock
+    from dataclasses import replace
+
+    from crm_platform.services.outbox import dispatch_due
+    from tests.crm_platform.test_import_jobs import loom, worker_env
+
+    redis_url = redis_url_or_skip()
+    Redis.from_url(redis_url).flushdb()
+    app.config["LOOM_SETTINGS"] = replace(app.config["LOOM_SETTINGS"],
+                                          webhook_allow_private=True)
+    receiver, first_arrived, release = Receiver(), threading.Event(), threading.Event()
+    handler = receiver.server.RequestHandlerClass
+    answer = handler.do_POST
+
+    def slow_first(self) -> None:
+        if not first_arrived.is_set():
+            first_arrived.set()
+            release.wait(30)            # hold the worker's request until it is killed
+        answer(self)
+
+    handler.do_POST = slow_first
+    try:
+        hook_flow(client, tenant_a, f"http://127.0.0.1:{receiver.port}/quotes")
+        approved_quote(client, team)
+        env = {**worker_env(database_url, redis_url), "LOOM_WEBHOOK_ALLOW_PRIVATE": "true"}
+        worker = subprocess.Popen([loom(), "worker", "--burst"], env=env,
+                                  start_new_session=True, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        assert first_arrived.wait(60), "the worker never delivered"
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        release.set()
+        clock.sleep(0.2)
+        (entry,) = client.get("/api/v1/admin/outbox", headers=tenant_a.headers
+                              ).get_json()["items"]
+        assert entry["status"] == "sending"           # leased by the dead worker
+        assert dispatch_due(app) == 0                 # the lease holds
+        assert dispatch_due(app, now=utcnow() + timedelta(minutes=6)) == 1
+    finally:
+        release.set()
+        receiver.stop()
+    deliveries = {headers["X-Loom-Delivery"] for headers, _body in receiver.received}
+    assert deliveries == {str(entry["id"])}           # one effect, however often it came
+    (done,) = client.get("/api/v1/admin/outbox?status=done",
+                         headers=tenant_a.headers).get_json()["items"]
+    assert done["id"] == entry["id"]
