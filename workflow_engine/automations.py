@@ -34,7 +34,7 @@ from workflow_engine.definition import translate_schema_error
 from workflow_engine.messages import FlowProblem
 from workflow_engine.nodes import EXPRESSION, KEY, LABEL, PARTY, action_problems
 
-TRIGGERS = ("created", "updated", "deleted")
+TRIGGERS = ("created", "updated", "deleted", "state_entered")
 # Triggers the platform's ticker checks over time, not on a change.
 SCHEDULED = ("schedule", "date_relative", "time_in_state")
 ACTION = {
@@ -120,7 +120,8 @@ def _schedule_problems(trigger: Mapping[str, Any], fields: Mapping[str, str]
                        ) -> Iterator[Problem]:
     on = trigger["on"]
     needs = {"schedule": ("cron",), "date_relative": ("field", "days"),
-             "time_in_state": ("field", "value", "days")}.get(on, ())
+             "time_in_state": ("field", "value", "days"),
+             "state_entered": ("field", "value")}.get(on, ())
     for name in needs:
         if name not in trigger:
             yield FlowProblem(f"trigger.{name}", "flow_missing_option", {"name": name})
@@ -130,7 +131,7 @@ def _schedule_problems(trigger: Mapping[str, Any], fields: Mapping[str, str]
         if not croniter.is_valid(trigger["cron"]):
             yield FlowProblem("trigger.cron", "flow_bad_cron", {"cron": trigger["cron"]})
     field = trigger.get("field")
-    if field is not None and on in ("date_relative", "time_in_state"):
+    if field is not None and on in ("date_relative", "time_in_state", "state_entered"):
         kind = fields.get(field)
         if kind is None:
             yield FlowProblem("trigger.field", "flow_unknown_field", {"field": field})
@@ -188,6 +189,12 @@ def fires(definition: Mapping[str, Any], event: str, before: Mapping[str, Any] |
     if definition.get("enabled", True) is False:
         return False
     trigger = definition["trigger"]
+    if trigger["on"] == "state_entered" and event in ("created", "updated"):
+        # the field has just taken the value (on create: has it from the start)
+        field, value = trigger.get("field"), trigger.get("value")
+        if after.get(field) != value or (before is not None and before.get(field) == value):
+            return False
+        return holds(definition, None, after, now, evaluator)
     if trigger["on"] != event:
         return False
     return holds(definition, before, after, now, evaluator, event)

@@ -377,3 +377,22 @@ def test_a_won_lead_creates_a_follow_up_task_in_another_form(client, tenant_a, r
     (task,) = client.get("/api/v1/apps/crm/forms/task/records",
                          headers=headers).get_json()["items"]
     assert task["data"] == {"title": "Send the contract to L", "lead": record["id"]}
+
+
+def test_entering_a_state_fires_once_per_entry(client, tenant_a, reps) -> None:
+    rule(client, tenant_a, {
+        "key": "quoted", "form": "lead",
+        "trigger": {"on": "state_entered", "field": "stage", "value": "quote"},
+        "actions": [{"type": "notify", "to": [{"source": "roles", "roles": ["north"]}]}]})
+    record = lead(client, tenant_a, stage="new")
+    url = f"{RECORDS}/{record['id']}"
+    for stage, name in (("quote", "A"), ("quote", "B"), ("won", "C"), ("quote", "D")):
+        client.patch(url, json={"data": {"stage": stage, "name": name}},
+                     headers=tenant_a.headers)
+    history = client.get(f"{url}/history?limit=100", headers=tenant_a.headers).get_json()
+    fired = [h for h in history["items"] if h["action"] == "automation"]
+    assert len(fired) == 2          # entered quote twice; staying in it fires nothing
+    started = lead(client, tenant_a, stage="quote")            # created in the state
+    history = client.get(f"{RECORDS}/{started['id']}/history",
+                         headers=tenant_a.headers).get_json()["items"]
+    assert [h["action"] for h in history] == ["create", "automation"]
