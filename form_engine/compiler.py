@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from form_engine.definition import require_valid
+from form_engine.errors import CoercionError
 from form_engine.expressions import Expression, compile_expression
 from form_engine.field_types import FIELD_TYPES, FieldType, TypeEnv
 from form_engine.field_types.base import Coercer
@@ -38,6 +39,16 @@ class CompiledField:
 
     def coercer(self, lenient: bool) -> Coercer:
         return self.lenient if lenient else self.strict
+
+    def stored_default(self) -> Any:
+        """The `default` as the field stores it (None when there is none, or it no longer
+        fits the field)."""
+        if not self.has_default:
+            return None
+        try:
+            return self.strict(self.default)
+        except CoercionError:
+            return None
 
 
 @dataclass(frozen=True)

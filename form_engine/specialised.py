@@ -146,10 +146,7 @@ class _Writer:
             if item.rows is not None and item.has_default:
                 add(depth, f"if {key} not in {data}: return None")  # default lines
             elif item.has_default:
-                try:
-                    default = item.strict(item.default)
-                except CoercionError:
-                    default = None
+                default = item.stored_default()
                 copy = {list: "list", dict: "dict"}.get(type(default), "")
                 add(depth, f"if {key} not in {data}:",
                     f"    {out}[{key}] = {copy}({self.k(default)})")
@@ -271,7 +268,7 @@ class _Writer:
         if item.rows is not None and item.rows.min_rows:
             add(depth, f"if not {out}[{key}]: return None")
         if read_only:
-            default = self.k(run_default(item))
+            default = self.k(item.stored_default())
             guard = "" if read_only is True else f"{read_only} and "
             add(depth, f"if {guard}{key} in {data} and {out}[{key}] is not None and "
                 f"{out}[{key}] != {default}: return None")
@@ -332,11 +329,3 @@ class _Inline(ast.NodeTransformer):
                 return ast.Subscript(ast.Name("calls", ast.Load()), key, ast.Load())
         return self.generic_visit(node)
 
-
-def run_default(item: CompiledField) -> Any:
-    if not item.has_default:
-        return None
-    try:
-        return item.strict(item.default)
-    except CoercionError:
-        return None

@@ -129,10 +129,7 @@ class _Run:
                 # Default lines are completed exactly like lines that were sent.
                 self.pending_rows.append((item, list(item.default or []), item.key, False))
             elif item.has_default:
-                try:
-                    out[item.key] = item.strict(item.default)
-                except CoercionError:
-                    out[item.key] = None
+                out[item.key] = item.stored_default()
             elif item.default_expression is not None:
                 value = self.evaluate(item, item.default_expression, names, None)
                 out[item.key] = self.default_value(item, value)
@@ -272,19 +269,10 @@ class _Run:
             if existing is None or prefix:
                 # On create (and in rows) a read-only field can only hold its default.
                 if key in data_keys and out.get(key) is not None and (
-                        out.get(key) != self.default_of(item)):
+                        out.get(key) != item.stored_default()):
                     self.fail(prefix + key, item, "read_only")
             elif key in data_keys and out.get(key) != existing.get(key):
                 self.fail(key, item, "read_only")
-
-    @staticmethod
-    def default_of(item: CompiledField) -> Any:
-        if not item.has_default:
-            return None
-        try:
-            return item.strict(item.default)
-        except CoercionError:
-            return None
 
     def rules(self, out: Mapping[str, Any]) -> None:
         for rule in self.form.rules:

@@ -30,7 +30,7 @@ from form_engine.expressions import (
     check_expression,
     compile_expression,
 )
-from workflow_engine.definition import translate_schema_error
+from workflow_engine.definition import schema_problems
 from workflow_engine.messages import FlowProblem
 from workflow_engine.nodes import EXPRESSION, KEY, LABEL, PARTY, action_problems
 
@@ -96,11 +96,7 @@ class _Context:
 
 def check_automation(definition: Any, fields: Mapping[str, str]) -> list[Problem]:
     """Every problem of an automation rule for a form with these {key: type} fields."""
-    problems: list[Problem] = []
-    for error in _VALIDATOR.iter_errors(definition):
-        for problem in translate_schema_error(error):
-            if problem not in problems:
-                problems.append(problem)
+    problems = schema_problems(_VALIDATOR, definition)
     if problems:
         return problems
     for index, key in enumerate(definition["trigger"].get("fields", [])):

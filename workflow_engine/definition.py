@@ -86,9 +86,10 @@ class _Context:
             yield error.problem(path)
 
 
-def _schema_problems(definition: Any) -> list[Problem]:
+def schema_problems(validator: Draft202012Validator, definition: Any) -> list[Problem]:
+    """The meta-schema's errors as problems, each once."""
     problems: list[Problem] = []
-    for error in _VALIDATOR.iter_errors(definition):
+    for error in validator.iter_errors(definition):
         for problem in translate_schema_error(error):
             if problem not in problems:
                 problems.append(problem)
@@ -197,7 +198,7 @@ def _can_finish(nodes: list[Mapping[str, Any]], edges: Mapping[str, list[str]]) 
 
 def check_flow(definition: Any, fields: Mapping[str, str]) -> list[Problem]:
     """Every problem of an approval flow for a form with these {key: type} fields."""
-    problems = _schema_problems(definition)
+    problems = schema_problems(_VALIDATOR, definition)
     if problems:
         return problems
     context = _Context(fields)

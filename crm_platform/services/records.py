@@ -274,17 +274,23 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
     check_duplicates(scope, form, compiled, new_data, record.id, confirm_duplicate)
     changes = changes_between(record.data, new_data)
     if changes or record.form_version != version.version:
-        before = record.data
-        record.data = new_data
-        record.form_version = version.version
-        record.version += 1
-        record.updated_by_id = actor.acting_user_id
-        record.updated_at = utcnow()
-        _history(scope, record, "update", actor, changes)
-        if changes:
-            _automations(scope, actor, form, record, "updated", before)
+        _store(scope, actor, form, record, version.version, new_data, changes)
     scope.session.flush()
     return record
+
+
+def _store(scope: TenantScope, actor: Principal, form: Form, record: Record,
+           form_version: int, new_data: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Write a validated change: data, versions, history — then the form's rules."""
+    before = record.data
+    record.data = new_data
+    record.form_version = form_version
+    record.version += 1
+    record.updated_by_id = actor.acting_user_id
+    record.updated_at = utcnow()
+    _history(scope, record, "update", actor, changes)
+    if changes:
+        _automations(scope, actor, form, record, "updated", before)
 
 
 def _automations(scope: TenantScope, actor: Principal, form: Form, record: Record,
@@ -310,14 +316,7 @@ def system_update(scope: TenantScope, actor: Principal, form: Form, record: Reco
     new_data = json_ready(result.data)
     changes = changes_between(record.data, new_data)
     if changes:
-        before = record.data
-        record.data = new_data
-        record.form_version = version.version
-        record.version += 1
-        record.updated_by_id = actor.acting_user_id
-        record.updated_at = utcnow()
-        _history(scope, record, "update", actor, changes)
-        _automations(scope, actor, form, record, "updated", before)
+        _store(scope, actor, form, record, version.version, new_data, changes)
     return record
 
 
