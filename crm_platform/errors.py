@@ -96,6 +96,14 @@ class ValidationFailed(LoomError):
                        for f in self.fields]
         return self
 
+    def moved(self, old: str, new: str) -> ValidationFailed:
+        """The same error with paths under body key `old` moved to `new` (`data.x` →
+        `fields.x`): the record's fields, as named by a request that sent them elsewhere."""
+        self.fields = [FieldError(new + f.path[len(old):] if f.path == old or
+                                  f.path.startswith(old + ".") else f.path, f.code, f.params)
+                       for f in self.fields]
+        return self
+
 
 class TooManyRequests(LoomError):
     status = 429

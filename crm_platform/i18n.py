@@ -140,6 +140,12 @@ MESSAGES: dict[str, dict[str, str]] = {
                              "zh": "该记录不满足此审批的发起条件（{condition}）。"},
     "flow_field_not_editable": {"en": "At this step you may not change: {names}.",
                                 "zh": "此审批节点不能修改：{names}。"},
+    "flow_fields_required": {"en": "Fill in before completing this step: {names}.",
+                             "zh": "完成此节点前请填写：{names}。"},
+    "flow_wrong_action": {
+        "en": "Step {node} does not take {action}: approval steps are approved or rejected, "
+              "handler steps are completed (or returned).",
+        "zh": "节点 {node} 不能执行 {action}：审批节点可同意或驳回，办理节点只能完成（或退回）。"},
     "flow_no_such_task": {"en": "There is no such task.", "zh": "不存在该任务。"},
     "flow_not_an_earlier_node": {"en": "{node} is not a step this approval has passed.",
                                  "zh": "{node} 不是本审批已经过的节点。"},

@@ -8,8 +8,9 @@ notify, write history, set fields, finish). Nothing here reads a clock, a databa
 network: the context brings the time, the acting user, the record's values and a
 `Directory` that answers "who has this role / who is this person's manager".
 
-Commands: `submit`, `resubmit`, `approve`, `reject`, `return`, `transfer`, `add_signer`,
-`comment`, `recall`, `urge`, `reassign`, `timeout`. A command that is not allowed raises
+Commands: `submit`, `resubmit`, `approve`, `reject` (approval nodes), `complete` (handler
+nodes: someone fills in fields, no vote), `return`, `transfer`, `add_signer`, `comment`,
+`recall`, `urge`, `reassign`, `timeout`. A command that is not allowed raises
 `FlowError` with a code (the platform answers 403 / 409) and changes nothing — the state
 passed in is never modified.
 """
@@ -17,7 +18,7 @@ passed in is never modified.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -58,6 +59,38 @@ class Context:
 class Step:
     state: dict[str, Any]
     effects: list[dict[str, Any]] = field(default_factory=list)
+
+
+def node_mode(node: Mapping[str, Any]) -> str:
+    """How a node's tasks decide: approval nodes default to one after another; a handler
+    node is done when any one of its handlers completes it, unless it says otherwise."""
+    return node.get("mode", "sequential" if node["type"] == "approval" else "any")
+
+
+def editable_fields(node: Mapping[str, Any]) -> set[str]:
+    """The fields a task at this node may change: those marked `edit`, and those it must
+    fill in (`required`)."""
+    return {key for key, access in node.get("fields", {}).items() if access == "edit"} | set(
+        node.get("required", ()))
+
+
+def field_access(node: Mapping[str, Any], fields: Sequence[str], inputs: Set[str],
+                 hidden: Set[str] = frozenset(), pending: bool = True) -> dict[str, str]:
+    """What the assignee of a task at `node` sees of each field: `edit` or `read` (hidden
+    fields are left out). The node decides for the fields it names; any other field is
+    read-only, unless the assignee's role hides it (`hidden`). Only input fields (`inputs`)
+    can be edited, and only while the task is pending."""
+    editable = editable_fields(node)
+    named = node.get("fields", {})
+    access: dict[str, str] = {}
+    for key in fields:
+        wanted = "edit" if key in editable else named.get(key) or (
+            "hidden" if key in hidden else "read")
+        if wanted == "edit" and (key not in inputs or not pending):
+            wanted = "read"
+        if wanted != "hidden":
+            access[key] = wanted
+    return access
 
 
 def new_state() -> dict[str, Any]:
@@ -218,7 +251,7 @@ class _Machine:
                 self.finish("rejected")
                 return
         self.state["active"].append(key)
-        sequential = node.get("mode", "sequential") == "sequential"
+        sequential = node_mode(node) == "sequential"
         for order, person in enumerate(people):
             self.add_task(key, person, "waiting" if sequential and order else "pending")
 
@@ -275,10 +308,10 @@ class _Machine:
     def decide(self, key: str) -> None:
         """After a vote: does the node pass, fail, or wait for more?"""
         node = self.nodes[key]
-        mode = node.get("mode", "sequential") if node["type"] == "approval" else "any"
+        mode = node_mode(node)
         tasks = [t for t in self.node_tasks(key) if t["status"] not in ("transferred",
                                                                           "cancelled")]
-        approved = [t for t in tasks if t["status"] == "approved"]
+        approved = [t for t in tasks if t["status"] in ("approved", "completed")]
         rejected = [t for t in tasks if t["status"] == "rejected"]
         open_ = [t for t in tasks if t["status"] in ("pending", "waiting")]
         if rejected and mode != "ratio":
@@ -362,22 +395,49 @@ def _submit(machine: _Machine, command: Mapping[str, Any]) -> None:
 
 
 def _approve(machine: _Machine, command: Mapping[str, Any]) -> None:
+    _pass_task(machine, command, "approval", "approved", "approve")
+
+
+def _complete(machine: _Machine, command: Mapping[str, Any]) -> None:
+    _pass_task(machine, command, "handler", "completed", "complete")
+
+
+def _pass_task(machine: _Machine, command: Mapping[str, Any], node_type: str, status: str,
+               action: str) -> None:
+    """Approve (an approval node) or complete (a handler node) a task, with the changes the
+    node lets its assignee make; a handler must leave its `required` fields filled in."""
     task = machine.own_task(command)
-    node = machine.nodes[task["node"]]
+    node = _node_of_type(machine, task, node_type, action)
     changes = dict(command.get("fields") or {})
-    allowed = {k for k, access in node.get("fields", {}).items() if access == "edit"}
-    refused = sorted(set(changes) - allowed)
+    refused = sorted(set(changes) - editable_fields(node))
     if refused:
         raise FlowError("flow_field_not_editable", names=", ".join(refused))
+    values = {**machine.context.record, **changes}
+    missing = [key for key in node.get("required", ()) if _blank(values.get(key))]
+    if missing:
+        raise FlowError("flow_fields_required", names=", ".join(missing))
     if changes:
         machine.emit("set_fields", node=task["node"], values=changes)
-    machine.close_task(task, "approved")
+    machine.close_task(task, status)
     task["comment"] = command.get("comment")
     if task["assignee"] not in machine.state["approved_by"]:
         machine.state["approved_by"].append(task["assignee"])
-    machine.history("approve", task["node"], command.get("comment"), task=task["id"])
+    machine.history(action, task["node"], command.get("comment"), task=task["id"])
     _after_added_signer(machine, task)
     machine.decide(task["node"])
+
+
+def _node_of_type(machine: _Machine, task: Mapping[str, Any], node_type: str, action: str
+                  ) -> Mapping[str, Any]:
+    """A handler's task is completed, never voted on; an approver's is voted on."""
+    node = machine.nodes[task["node"]]
+    if node["type"] != node_type:
+        raise FlowError("flow_wrong_action", action=action, node=task["node"])
+    return node
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
 
 
 def _after_added_signer(machine: _Machine, task: dict[str, Any]) -> None:
@@ -391,6 +451,7 @@ def _after_added_signer(machine: _Machine, task: dict[str, Any]) -> None:
 
 def _reject(machine: _Machine, command: Mapping[str, Any]) -> None:
     task = machine.own_task(command)
+    _node_of_type(machine, task, "approval", "reject")
     machine.close_task(task, "rejected")
     task["comment"] = command.get("comment")
     machine.history("reject", task["node"], command.get("comment"), task=task["id"])
@@ -507,6 +568,7 @@ def _timeout(machine: _Machine, command: Mapping[str, Any]) -> None:
 
 _COMMANDS = {
     "submit": _submit, "resubmit": _submit, "approve": _approve, "reject": _reject,
+    "complete": _complete,
     "return": _return, "transfer": _transfer, "reassign": _reassign,
     "add_signer": _add_signer, "comment": _comment, "recall": _recall, "urge": _urge,
     "timeout": _timeout,

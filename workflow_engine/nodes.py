@@ -146,6 +146,7 @@ class Approval(NodeType):
                                                    "escalate"]}},
             "required": ["hours", "on_timeout"], "additionalProperties": False},
         "reject_to": {"anyOf": [{"enum": ["submitter", "end"]}, KEY]},
+        "required": {"type": "array", "items": KEY, "maxItems": 200, "uniqueItems": True},
     }
     required_options = ("next", "approvers")
 
@@ -166,12 +167,30 @@ class Approval(NodeType):
         for key in node.get("fields", {}):
             if key not in context.fields:
                 yield FlowProblem(f"{path}.fields.{key}", "flow_unknown_field", {"field": key})
+        for index, key in enumerate(node.get("required", [])):
+            if key not in context.fields:
+                yield FlowProblem(f"{path}.required[{index}]", "flow_unknown_field",
+                                  {"field": key})
+            elif node.get("fields", {}).get(key, "edit") != "edit":
+                yield FlowProblem(f"{path}.required[{index}]", "flow_required_not_editable",
+                                  {"field": key, "access": node["fields"][key]})
 
 
 class Handler(Approval):
-    """Someone must act (fill in fields) before the flow goes on; no vote."""
+    """Someone must act — fill in fields, do the work — before the flow goes on; no vote.
+    Its tasks are completed (any one handler, or each of them with `all` / `sequential`),
+    or returned; never approved or rejected, so a handler has no ratio, veto or reject_to,
+    and a time limit can only remind or escalate."""
 
     name = "handler"
+    options: ClassVar[dict[str, Any]] = {
+        **{key: value for key, value in Approval.options.items()
+           if key not in ("ratio", "reject_to")},
+        "mode": {"enum": ["any", "all", "sequential"]},
+        "time_limit": {**Approval.options["time_limit"], "properties": {
+            **Approval.options["time_limit"]["properties"],
+            "on_timeout": {"enum": ["remind", "escalate"]}}},
+    }
 
 
 class CarbonCopy(NodeType):

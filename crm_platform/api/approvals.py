@@ -20,8 +20,19 @@ COMMENT = {"type": "string", "maxLength": 2000}
 TASK = schemas.obj({
     "id": schemas.ID, "instance": schemas.ID, "record": schemas.ID, "form": schemas.KEY,
     "flow": schemas.KEY, "node": {"type": "string"}, "assignee": schemas.nullable(schemas.ID),
-    "status": {"type": "string"}, "due_at": schemas.nullable(schemas.TIMESTAMP),
-    "created_at": schemas.TIMESTAMP}, ("id", "instance", "record", "node", "status"))
+    "status": {"type": "string"}, "comment": schemas.nullable({"type": "string"}),
+    "due_at": schemas.nullable(schemas.TIMESTAMP), "created_at": schemas.TIMESTAMP},
+    ("id", "instance", "record", "node", "status"))
+TASK_DETAIL = schemas.obj({
+    "task": TASK, "instance": {"type": "object"},
+    "node": schemas.obj({"key": {"type": "string"}, "type": {"type": "string"},
+                         "label": {}, "required": {"type": "array"}}, ("key", "type")),
+    "fields": {"type": "object", "additionalProperties": {"enum": ["edit", "read"]}},
+    "record": schemas.obj({"id": schemas.ID, "version": {"type": "integer"},
+                           "data": {"type": "object"}, "locked": {"type": "boolean"}},
+                          ("id", "data")),
+    "actions": {"type": "array", "items": {"type": "string"}}},
+    ("task", "instance", "node", "fields", "record", "actions"))
 INSTANCE = schemas.obj({
     "id": schemas.ID, "flow": schemas.KEY, "flow_version": {"type": "integer"},
     "form": schemas.KEY, "record": schemas.ID, "status": {"type": "string"},
@@ -33,6 +44,8 @@ TASK_ACTIONS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
     "approve": ("Approve (the node's editable fields may change with it)",
                 {"comment": COMMENT, "fields": {"type": "object", "maxProperties": 200}}, ()),
     "reject": ("Reject (the node says where a rejection goes)", {"comment": COMMENT}, ()),
+    "complete": ("Complete a handler step, filling in its fields (办理)",
+                 {"comment": COMMENT, "fields": {"type": "object", "maxProperties": 200}}, ()),
     "return": ("Return to an earlier node, or to the submitter (退回)",
                {"comment": COMMENT, "node": {"type": "string", "maxLength": 63}}, ()),
     "transfer": ("Hand the task to someone else (转交)",
@@ -58,10 +71,12 @@ NOTIFICATION = schemas.obj({
 
 def _task(scope: TenantScope, task: FlowTask) -> dict[str, Any]:
     instance = scope.get(FlowInstance, task.instance_id, "instance")
+    comment = next((entry.get("comment") for entry in instance.state.get("tasks", [])
+                    if entry["id"] == task.number), None)
     return {"id": task.id, "instance": instance.id, "record": instance.record_id,
             "form": scope.get(Form, instance.form_id, "form").key,
             "flow": scope.get(Flow, instance.flow_id, "flow").key, "node": task.node,
-            "assignee": task.assignee_id, "status": task.status,
+            "assignee": task.assignee_id, "status": task.status, "comment": comment,
             "due_at": iso(task.due_at) if task.due_at else None,
             "created_at": iso(task.created_at)}
 
@@ -91,13 +106,37 @@ def submit(principal: Principal, app: str, form: str, record_id: int, body: dict
 
 @api.get("/tasks")
 @operation("My approval inbox", tags=TAGS, query={**schemas.PAGE_QUERY, "status": {
-    "enum": ["pending", "approved", "rejected", "transferred", "cancelled", "waiting"]}},
+    "enum": ["pending", "approved", "rejected", "completed", "transferred", "cancelled",
+             "waiting"]}},
            responses={200: schemas.page_of(TASK)})
 def inbox(principal: Principal, query: dict[str, Any]):
     scope = scope_of(principal)
     return paginate(scope.session, service.inbox_query(scope, principal,
                                                        query.get("status", "pending")),
                     FlowTask, query, lambda task: _task(scope, task))
+
+
+@api.get("/tasks/<int:task_id>")
+@operation("A task with the record as its node shows it", tags=TAGS,
+           responses={200: TASK_DETAIL},
+           description="The record's values the node lets its assignee see, each field's "
+                       "access (edit or read; hidden fields are left out) and the actions "
+                       "the task takes now. Works without a role on the form: being the "
+                       "assignee is enough.")
+def get_task(principal: Principal, task_id: int):
+    scope = scope_of(principal)
+    view = service.task_view(scope, principal, task_id)
+    pending = view.task.status == "pending"
+    decide = ["approve", "reject"] if view.node["type"] == "approval" else ["complete"]
+    return {"task": _task(scope, view.task), "instance": _instance(scope, view.instance),
+            "node": {"key": view.node["key"], "type": view.node["type"],
+                     "label": view.node.get("label"),
+                     "required": list(view.node.get("required", []))},
+            "fields": view.fields,
+            "record": {"id": view.record.id, "version": view.record.version,
+                       "data": view.values, "locked": view.record.locked},
+            "actions": [*decide, "return", "transfer", "add_signer", "comment"]
+            if pending and view.instance.status == "running" else []}
 
 
 def _task_view(action: str, summary: str, fields: dict[str, Any],

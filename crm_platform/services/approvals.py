@@ -11,6 +11,7 @@ with; a command is refused (nothing changes) with the engine's reason.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy import Select
 
 from crm_platform.auth.principal import Principal
 from crm_platform.db import utcnow
-from crm_platform.errors import Conflict, LoomError, NotFound
+from crm_platform.errors import Conflict, LoomError, NotFound, ValidationFailed
 from crm_platform.models import (
     Department,
     Flow,
@@ -37,9 +38,10 @@ from crm_platform.models import (
 from crm_platform.scoping import TenantScope
 from crm_platform.services import flows as flow_service
 from crm_platform.services import records as record_service
+from crm_platform.services.record_access import access_for
 from crm_platform.services.roles import ADMIN
 from form_engine.validation import stored_values
-from workflow_engine.engine import Context, FlowError, new_state, run
+from workflow_engine.engine import Context, FlowError, field_access, new_state, run
 
 # How the engine's refusals read over HTTP.
 _STATUS = {"flow_not_your_task": 403, "flow_admin_only": 403, "flow_submitter_only": 403,
@@ -97,17 +99,21 @@ def _engine_error(error: FlowError) -> LoomError:
                      ).with_status(_STATUS.get(error.code, 422))
 
 
+def _definition(scope: TenantScope, instance: FlowInstance) -> Mapping[str, Any]:
+    """The flow version the instance runs on (never the newest, unless it started there)."""
+    flow = scope.get(Flow, instance.flow_id, "flow")
+    return flow_service.version_row(scope, flow, instance.flow_version).definition
+
+
 def _step(scope: TenantScope, actor: Principal, instance: FlowInstance, record: Record,
           command: Mapping[str, Any], now: datetime | None = None) -> None:
     form = scope.get(Form, instance.form_id, "form")
-    version = flow_service.version_row(scope, scope.get(Flow, instance.flow_id, "flow"),
-                                       instance.flow_version)
     _row, compiled = record_service.current_version(scope, form)
     context = Context(now=now or utcnow(), actor=actor.acting_user_id,
                       record=stored_values(compiled, record.data),
                       directory=PlatformDirectory(scope), is_admin=actor.is_tenant_admin)
     try:
-        step = run(version.definition, instance.state, command, context)
+        step = run(_definition(scope, instance), instance.state, command, context)
     except FlowError as error:
         raise _engine_error(error) from error
     instance.state = step.state
@@ -251,13 +257,51 @@ def _locked_instance(scope: TenantScope, instance_id: int) -> FlowInstance:
     return instance
 
 
-def task_action(scope: TenantScope, actor: Principal, task_id: int, action: str,
-                body: Mapping[str, Any]) -> FlowInstance:
-    """approve / reject / return / transfer / add_signer / comment on an inbox task. Only
-    its assignee (or an administrator) may; to anyone else it does not exist."""
+def _assigned_task(scope: TenantScope, actor: Principal, task_id: int) -> FlowTask:
+    """A task of the actor's (any task, for an administrator); to anyone else it does not
+    exist."""
     task = scope.find(FlowTask, task_id)
     if task is None or not (task.assignee_id == actor.user_id or actor.is_tenant_admin):
         raise NotFound("resource_not_found", resource="task", id=task_id)
+    return task
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A task with the record as its assignee sees it at the task's node."""
+
+    task: FlowTask
+    instance: FlowInstance
+    record: Record
+    node: Mapping[str, Any]
+    fields: dict[str, str]          # field key -> "edit" | "read"; hidden fields absent
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return {key: value for key, value in self.record.data.items() if key in self.fields}
+
+
+def task_view(scope: TenantScope, actor: Principal, task_id: int) -> TaskView:
+    """The record through the task: approvers see it even without a role on the form, as
+    the node's field permissions say — what they may edit, what they may read, and nothing
+    of the fields the node hides. A closed task shows everything read-only."""
+    task = _assigned_task(scope, actor, task_id)
+    instance = scope.get(FlowInstance, task.instance_id, "instance")
+    form = scope.get(Form, instance.form_id, "form")
+    record = scope.get(Record, instance.record_id, "record")
+    node = next(node for node in _definition(scope, instance)["nodes"]
+                if node["key"] == task.node)
+    _row, compiled = record_service.current_version(scope, form)
+    fields = field_access(node, [field.key for field in compiled.fields], compiled.input_keys,
+                          access_for(scope, actor, form).hidden, task.status == "pending")
+    return TaskView(task, instance, record, node, fields)
+
+
+def task_action(scope: TenantScope, actor: Principal, task_id: int, action: str,
+                body: Mapping[str, Any]) -> FlowInstance:
+    """approve / reject / complete / return / transfer / add_signer / comment on an inbox
+    task. Only its assignee (or an administrator) may."""
+    task = _assigned_task(scope, actor, task_id)
     instance = _locked_instance(scope, task.instance_id)
     record = scope.get(Record, instance.record_id, "record")
     command = {"type": action, "task": task.number,
@@ -265,7 +309,10 @@ def task_action(scope: TenantScope, actor: Principal, task_id: int, action: str,
                   if key in body}}
     if action == "comment":
         command["node"] = task.node
-    _step(scope, actor, instance, record, command)
+    try:
+        _step(scope, actor, instance, record, command)
+    except ValidationFailed as error:  # the approver's edits came as `fields`
+        raise error.moved("data", "fields") from None
     return instance
 
 
@@ -294,10 +341,15 @@ def run_timeout(scope: TenantScope, system: Principal, instance: FlowInstance, r
 
 
 def get_instance(scope: TenantScope, actor: Principal, instance_id: int) -> FlowInstance:
-    """An instance whose record the actor may read (else the same 404 as none at all)."""
+    """An instance the actor submitted, has a task in, or whose record they may read (else
+    the same 404 as none at all)."""
     instance = scope.find(FlowInstance, instance_id)
     if instance is None:
         raise NotFound("resource_not_found", resource="instance", id=instance_id)
+    if instance.submitter_id == actor.user_id or scope.session.scalars(scope.select(
+            FlowTask, FlowTask.instance_id == instance.id,
+            FlowTask.assignee_id == actor.user_id).with_only_columns(FlowTask.id)).first():
+        return instance
     form = scope.get(Form, instance.form_id, "form")
     try:
         record_service.get_record(scope, actor, form, instance.record_id)

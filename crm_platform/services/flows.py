@@ -22,6 +22,7 @@ from crm_platform.models import App, Flow, FlowVersion, Form
 from crm_platform.scoping import TenantScope
 from crm_platform.services import forms as form_service
 from crm_platform.services.forms import definition_failed
+from crm_platform.services.versions import numbered_version
 from form_engine.errors import Problem
 from workflow_engine.automations import check_automation
 from workflow_engine.definition import check_flow
@@ -165,14 +166,8 @@ def rollback(scope: TenantScope, actor: Principal, app: App, flow: Flow, version
 
 
 def version_row(scope: TenantScope, flow: Flow, version: int | None = None) -> FlowVersion:
-    number = version if version is not None else flow.published_version
-    if number is None:
-        raise NotFound("no_published_version", form=flow.key)
-    row = scope.session.scalars(scope.select(FlowVersion, FlowVersion.flow_id == flow.id,
-                                             FlowVersion.version == number)).first()
-    if row is None:
-        raise NotFound("resource_not_found", resource="version", id=number)
-    return row
+    """Version `version` of the flow (default: the published one)."""
+    return numbered_version(scope, FlowVersion, FlowVersion.flow_id, flow, version)
 
 
 def versions_query(scope: TenantScope, flow: Flow) -> Select[tuple[FlowVersion]]:

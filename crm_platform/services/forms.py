@@ -26,6 +26,7 @@ from crm_platform.scoping import TenantScope
 from crm_platform.services.data_fields import build_indexes
 from crm_platform.services.record_stats import FormRecordStats
 from crm_platform.services.resolver import PlatformResolver
+from crm_platform.services.versions import numbered_version
 from form_engine.compiler import CompiledForm, compile_form
 from form_engine.context import ValidationContext
 from form_engine.definition import check_definition
@@ -107,14 +108,7 @@ def now_in(scope: TenantScope) -> datetime:
 
 def version_row(scope: TenantScope, form: Form, version: int | None = None) -> FormVersion:
     """The published version `version` (default: the current one)."""
-    number = version if version is not None else form.published_version
-    if number is None:
-        raise NotFound("no_published_version", form=form.key)
-    row = scope.session.scalars(scope.select(FormVersion, FormVersion.form_id == form.id,
-                                             FormVersion.version == number)).first()
-    if row is None:
-        raise NotFound("resource_not_found", resource="version", id=number)
-    return row
+    return numbered_version(scope, FormVersion, FormVersion.form_id, form, version)
 
 
 def versions_query(scope: TenantScope, form: Form) -> Select[tuple[FormVersion]]:
