@@ -35,6 +35,9 @@ FLOW = {"key": "three_levels", "form": "deal", "nodes": [
 
 
 class People:
+    def active(self, users: Any) -> list[int]:
+        return list(users)
+
     def users_with_roles(self, roles: Any) -> list[int]:
         return {"director": [3], "finance": [4, 5]}.get(roles[0], [])
 

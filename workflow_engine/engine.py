@@ -37,6 +37,8 @@ class FlowError(Exception):
 class Directory(Protocol):
     """People questions only the platform can answer (always within one tenant)."""
 
+    def active(self, users: Sequence[int]) -> list[int]: ...   # those still able to act
+
     def users_with_roles(self, roles: Sequence[str]) -> list[int]: ...
 
     def department_head(self, user: int, levels: int) -> int | None: ...
@@ -91,6 +93,34 @@ def field_access(node: Mapping[str, Any], fields: Sequence[str], inputs: Set[str
         if wanted != "hidden":
             access[key] = wanted
     return access
+
+
+def resolve(parties: Sequence[Mapping[str, Any]], directory: Directory,
+            record: Mapping[str, Any], submitter: int | None) -> list[int]:
+    """The people a list of parties names — approvers, people copied or notified — each
+    once, in order. Users named by id or by a user field count only while active; heads and
+    managers are found from `submitter` (for a rule, whoever made the change)."""
+    people: list[int] = []
+    for party in parties:
+        source = party["source"]
+        if source == "users":
+            found = directory.active(list(party["users"]))
+        elif source == "roles":
+            found = directory.users_with_roles(party["roles"])
+        elif source == "user_field":
+            value = record.get(party["field"])
+            found = directory.active([value]) if isinstance(value, int) else []
+        elif submitter is None:
+            found = []
+        elif source == "department_head":
+            head = directory.department_head(submitter, party.get("levels", 1))
+            found = [head] if head is not None else []
+        elif source == "manager_chain":
+            found = directory.managers(submitter, party.get("levels", 1))
+        else:
+            found = [submitter]
+        people.extend(person for person in found if person not in people)
+    return people
 
 
 def new_state() -> dict[str, Any]:
@@ -203,26 +233,8 @@ class _Machine:
         self.emit(action["type"], node=node, **options)
 
     def resolve(self, parties: Sequence[Mapping[str, Any]]) -> list[int]:
-        directory, submitter = self.context.directory, self.state["submitter"]
-        people: list[int] = []
-        for party in parties:
-            source = party["source"]
-            if source == "users":
-                found = list(party["users"])
-            elif source == "roles":
-                found = directory.users_with_roles(party["roles"])
-            elif source == "department_head":
-                head = directory.department_head(submitter, party.get("levels", 1))
-                found = [head] if head is not None else []
-            elif source == "manager_chain":
-                found = directory.managers(submitter, party.get("levels", 1))
-            elif source == "user_field":
-                value = self.context.record.get(party["field"])
-                found = [value] if isinstance(value, int) else []
-            else:
-                found = [submitter] if submitter is not None else []
-            people.extend(person for person in found if person not in people)
-        return people
+        return resolve(parties, self.context.directory, self.context.record,
+                       self.state["submitter"])
 
     def open_node(self, node: Mapping[str, Any]) -> None:
         key = node["key"]

@@ -21,7 +21,6 @@ from crm_platform.auth.principal import Principal
 from crm_platform.db import utcnow
 from crm_platform.errors import Conflict, LoomError, NotFound, ValidationFailed
 from crm_platform.models import (
-    Department,
     Flow,
     FlowInstance,
     FlowTask,
@@ -31,15 +30,12 @@ from crm_platform.models import (
     OutboxEntry,
     Record,
     RecordHistory,
-    Role,
-    User,
-    UserRole,
 )
 from crm_platform.scoping import TenantScope
 from crm_platform.services import flows as flow_service
 from crm_platform.services import records as record_service
+from crm_platform.services.directory import PlatformDirectory
 from crm_platform.services.record_access import access_for
-from crm_platform.services.roles import ADMIN
 from form_engine.validation import stored_values
 from workflow_engine.engine import Context, FlowError, field_access, new_state, run
 
@@ -47,51 +43,6 @@ from workflow_engine.engine import Context, FlowError, field_access, new_state, 
 _STATUS = {"flow_not_your_task": 403, "flow_admin_only": 403, "flow_submitter_only": 403,
            "flow_no_such_task": 404, "flow_task_closed": 409, "flow_not_running": 409,
            "flow_already_running": 409}
-
-
-class PlatformDirectory:
-    """The engine's questions about people, answered inside one tenant."""
-
-    def __init__(self, scope: TenantScope) -> None:
-        self.scope = scope
-
-    def _active(self, ids: Sequence[int | None]) -> list[int]:
-        wanted = [i for i in ids if i is not None]
-        if not wanted:
-            return []
-        active = set(self.scope.session.scalars(self.scope.select(
-            User, User.id.in_(wanted), User.is_active.is_(True)).with_only_columns(User.id)))
-        return [i for i in wanted if i in active]
-
-    def users_with_roles(self, roles: Sequence[str]) -> list[int]:
-        statement = self.scope.select(User, User.is_active.is_(True)).join(
-            UserRole, UserRole.user_id == User.id).join(Role, Role.id == UserRole.role_id).where(
-            Role.key.in_(list(roles))).with_only_columns(User.id).order_by(User.id)
-        return list(dict.fromkeys(self.scope.session.scalars(statement)))
-
-    def department_head(self, user: int, levels: int) -> int | None:
-        person = self.scope.find(User, user)
-        department = self.scope.find(Department, person.department_id) if (
-            person and person.department_id) else None
-        for _ in range(levels - 1):
-            if department is None or department.parent_id is None:
-                return None
-            department = self.scope.find(Department, department.parent_id)
-        heads = self._active([department.head_id] if department else [])
-        return heads[0] if heads else None
-
-    def managers(self, user: int, levels: int) -> list[int]:
-        chain: list[int] = []
-        person = self.scope.find(User, user)
-        for _ in range(levels):
-            if person is None or person.manager_id is None or person.manager_id in chain:
-                break
-            chain.append(person.manager_id)
-            person = self.scope.find(User, person.manager_id)
-        return self._active(chain)
-
-    def admins(self) -> list[int]:
-        return self.users_with_roles([ADMIN])
 
 
 def _engine_error(error: FlowError) -> LoomError:

@@ -21,9 +21,11 @@ from crm_platform.auth.principal import Principal
 from crm_platform.db import utcnow
 from crm_platform.models import Flow, FlowVersion, Form, Notification, OutboxEntry, Record, User
 from crm_platform.scoping import TenantScope
+from crm_platform.services.directory import PlatformDirectory
 from crm_platform.services.resolver import PlatformResolver
 from form_engine.expressions import EvaluationContext, Evaluator, compile_expression
 from workflow_engine.automations import fires
+from workflow_engine.engine import resolve
 
 MAX_DEPTH = 5
 _CHAIN = "loom.automation_chain"
@@ -99,11 +101,9 @@ def _set_fields(scope: TenantScope, actor: Principal, form: Form, record: Record
 
 
 def _candidates(scope: TenantScope, action: Mapping[str, Any]) -> list[int]:
-    from crm_platform.services.approvals import PlatformDirectory
-
     directory = PlatformDirectory(scope)
     if "users" in action:
-        return directory._active(list(action["users"]))
+        return directory.active(list(action["users"]))
     return directory.users_with_roles([action["role"]])
 
 
@@ -142,27 +142,10 @@ def _assign_owner(scope: TenantScope, actor: Principal, form: Form, record: Reco
 
 def _people(scope: TenantScope, actor: Principal, record: Record,
             action: Mapping[str, Any]) -> list[int]:
-    """The users an action's `to` names (users, roles, a user field, the acting user and
-    their managers or department head)."""
-    from crm_platform.services.approvals import PlatformDirectory
-
-    directory, people = PlatformDirectory(scope), []
-    for party in action.get("to", []):
-        source = party["source"]
-        if source == "users":
-            people += directory._active(party["users"])
-        elif source == "roles":
-            people += directory.users_with_roles(party["roles"])
-        elif source == "user_field" and isinstance(record.data.get(party["field"]), int):
-            people += directory._active([record.data[party["field"]]])
-        elif source == "submitter" and actor.acting_user_id:
-            people.append(actor.acting_user_id)
-        elif source in ("manager_chain", "department_head") and actor.acting_user_id:
-            people += (directory.managers(actor.acting_user_id, party.get("levels", 1))
-                       if source == "manager_chain" else
-                       [p for p in [directory.department_head(
-                           actor.acting_user_id, party.get("levels", 1))] if p])
-    return list(dict.fromkeys(people))
+    """The users an action's `to` names; heads and managers are those of whoever made the
+    change (nobody's, for a change the system made)."""
+    return resolve(action.get("to", []), PlatformDirectory(scope), record.data,
+                   actor.acting_user_id)
 
 
 def _notify(scope: TenantScope, actor: Principal, form: Form, record: Record,
@@ -184,10 +167,9 @@ def _webhook(scope: TenantScope, actor: Principal, form: Form, record: Record,
 def _send_email(scope: TenantScope, actor: Principal, form: Form, record: Record,
                 rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
     """One outbox entry per language among the recipients; the dispatcher sends it."""
-    from crm_platform.services.approvals import PlatformDirectory
     from form_engine.messages import label_text
 
-    people = PlatformDirectory(scope)._active(_people(scope, actor, record, action))
+    people = _people(scope, actor, record, action)
     by_locale: dict[str, list[str]] = {}
     for user in people:
         row = scope.find(User, user)

@@ -28,9 +28,13 @@ FIELDS = {"amount": "currency", "discount": "percent", "sales_rep": "user",
 
 ROLES = {"director": [DORA], "finance": [FEI, FU], "board": BOARD, "empty": []}
 MANAGER = {ANN: MAX, MAX: DORA}
+INACTIVE = {99}  # someone who left the company
 
 
 class People:
+
+    def active(self, users):
+        return [user for user in users if user not in INACTIVE]
 
     def users_with_roles(self, roles):
         return [user for role in roles for user in ROLES.get(role, [])]
@@ -341,6 +345,15 @@ def test_nobody_to_approve_follows_the_policy() -> None:
     flow = Instance(definition, {})
     flow.do(ANN, "submit")
     assert flow.inbox(ADA)
+
+
+def test_someone_who_left_is_nobody_to_approve() -> None:
+    definition = board_flow("any")
+    definition["nodes"][1]["approvers"] = [{"source": "users", "users": [99]},
+                                           {"source": "user_field", "field": "sales_rep"}]
+    flow = Instance(definition, {"sales_rep": 99})
+    flow.do(ANN, "submit")
+    assert "nobody" in flow.actions() and flow.inbox(ADA) and not flow.inbox(99)
 
 
 def test_no_self_approval_and_no_second_approval_by_the_same_person() -> None:
