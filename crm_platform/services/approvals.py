@@ -78,6 +78,7 @@ class _Effects:
                  record: Record, form: Form) -> None:
         self.scope, self.actor, self.instance = scope, actor, instance
         self.record, self.form = record, form
+        self._tasks: dict[int, FlowTask] | None = None
 
     def apply(self, effects: list[dict[str, Any]]) -> None:
         for effect in effects:
@@ -93,18 +94,22 @@ class _Effects:
         """A task opens — or opens again, after a signer added before it has signed."""
         task = self._task_row(effect["task"])
         if task is None:
-            self.scope.add(FlowTask(instance_id=self.instance.id, number=effect["task"],
-                                    node=effect["node"], assignee_id=effect["assignee"],
-                                    status="pending"))
+            self._rows()[effect["task"]] = self.scope.add(FlowTask(
+                instance_id=self.instance.id, number=effect["task"], node=effect["node"],
+                assignee_id=effect["assignee"], status="pending"))
         else:
             task.status, task.closed_at = "pending", None
         self.notify([effect["assignee"]], "task", node=effect["node"])
 
+    def _rows(self) -> dict[int, FlowTask]:
+        """The instance's inbox rows by the engine's task number, read once per step."""
+        if self._tasks is None:
+            self._tasks = {task.number: task for task in self.scope.session.scalars(
+                self.scope.select(FlowTask, FlowTask.instance_id == self.instance.id))}
+        return self._tasks
+
     def _task_row(self, number: int) -> FlowTask | None:
-        self.scope.session.flush()
-        return self.scope.session.scalars(self.scope.select(
-            FlowTask, FlowTask.instance_id == self.instance.id,
-            FlowTask.number == number)).first()
+        return self._rows().get(number)
 
     def on_task_closed(self, effect: Mapping[str, Any]) -> None:
         task = self._task_row(effect["task"])
