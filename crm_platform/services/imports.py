@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import insert, text, update
+from sqlalchemy import update
 
 from crm_platform.auth.login import principal_for
 from crm_platform.auth.principal import Principal
@@ -36,6 +36,7 @@ from crm_platform.i18n import render_error
 from crm_platform.models import Form, Import, Record, RecordHistory, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services import records as record_service
+from crm_platform.services.bulk_insert import insert_rows, insert_with_ids
 from crm_platform.services.duplicates import match_keys
 from crm_platform.services.import_files import ImportFileError, Sheet, read_sheet
 from crm_platform.services.record_access import Access, access_for, in_scope
@@ -447,6 +448,7 @@ class _Importer:
         actor_id = self.actor.acting_user_id
         department = record_service.department_of(self.scope, self.actor)
         autonumbers = bool(self.compiled.autonumbers)
+        now = utcnow()
         for start in range(0, len(creates), 1000):
             batch = creates[start:start + 1000]
             rows = []
@@ -466,18 +468,19 @@ class _Importer:
                              "form_version": version.version, "data": data,
                              "owner_id": actor_id, "department_id": department,
                              "created_by_id": actor_id, "updated_by_id": actor_id,
-                             "version": 1, "locked": False})
-            ids = self.insert_records(rows)
+                             "version": 1, "locked": False, "created_at": now,
+                             "updated_at": now})
+            session = self.scope.session
+            ids = insert_with_ids(session, Record.__table__, rows)
             self.created_ids.extend(ids)
-            history = RecordHistory.__table__
             comment = f"import {self.job.id}"
-            self.scope.session.execute(insert(history), [
+            insert_rows(session, RecordHistory.__table__, [
                 {"tenant_id": self.scope.tenant_id, "record_id": record_id, "action": "create",
                  "version": 1, "form_version": version.version, "actor_id": actor_id,
                  # what changes_between({}, data) gives: every value that is set
                  "changes": {key: [None, value] for key, value in outcome.data.items()
                              if value is not None},
-                 "comment": comment}
+                 "comment": comment, "at": now}
                 for record_id, (_n, outcome) in zip(ids, batch, strict=True)])
 
     def run_automations(self) -> None:
@@ -492,23 +495,6 @@ class _Importer:
             record = self.scope.find(Record, record_id)
             if record is not None:
                 on_change(self.scope, self.actor, self.form, record, "created", None)
-
-    def insert_records(self, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert as Core (the ORM's unit of work adds nothing here); the new ids in order.
-        PostgreSQL: ids drawn from the sequence first, then one pipelined executemany —
-        far cheaper than INSERT … RETURNING over a thousand rows of JSON."""
-        session, records = self.scope.session, Record.__table__
-        if session.get_bind().dialect.name != "postgresql":
-            return list(session.execute(
-                insert(records).returning(records.c.id, sort_by_parameter_order=True),
-                rows).scalars())
-        ids = list(session.scalars(text(
-            "SELECT nextval(pg_get_serial_sequence('records', 'id')) "
-            "FROM generate_series(1, :count)"), {"count": len(rows)}))
-        for row, record_id in zip(rows, ids, strict=True):
-            row["id"] = record_id
-        session.execute(insert(records), rows)
-        return ids
 
     def apply_update(self, number: int, outcome: Outcome) -> bool:
         """Update one matched record; a failure (changed or locked meanwhile) is that row's

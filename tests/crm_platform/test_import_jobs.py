@@ -196,7 +196,8 @@ def _waiting_history_insert(connection) -> int | None:
     """The backend blocked inserting history rows (the job's transaction, mid-write)."""
     return connection.execute(text(
         "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-        "AND query ILIKE 'INSERT INTO record_history%'")).scalar()
+        "AND (query ILIKE 'INSERT INTO record_history%' "
+        "OR query ILIKE 'COPY record_history%')")).scalar()
 
 
 def _children(pid: int) -> list[int]:
