@@ -89,7 +89,8 @@ def _found(scope: TenantScope, principal: Principal, row: Form, query: dict[str,
     return compiled, statement, access
 
 
-def render_record(record: Record, form_key: str, access: Access) -> dict[str, Any]:
+def render_record(record: Record | Any, form_key: str, access: Access) -> dict[str, Any]:
+    """A record (or a page's row of one: the same attributes) as the API shows it."""
     return {"id": record.id, "form": form_key, "form_version": record.form_version,
             "version": record.version, "data": visible_data(record.data, access),
             "owner": record.owner_id,

@@ -280,9 +280,19 @@ def _typed(col: Column, value: Any) -> Any:
     return value
 
 
+# What a page reads of each record: its columns, as plain rows.
+_PAGE_COLUMNS = (Record.id, Record.form_version, Record.version, Record.owner_id,
+                 Record.department_id, Record.state, Record.locked, Record.created_at,
+                 Record.updated_at, Record.created_by_id, Record.updated_by_id,
+                 Record.deleted_at, Record.data)
+
+
 def page(session: Any, statement: Select[Any], sort: list[tuple[str, bool, Column]],
-         limit: int, cursor: str | None) -> tuple[list[Record], str | None]:
-    """One keyset page of `statement` ordered by `sort`, then id."""
+         limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
+    """One keyset page of `statement` ordered by `sort`, then id: rows with the record's
+    columns as attributes (`id`, `data`, `version` …). A page is only shown, so it is read
+    as plain rows on the session's connection — no ORM objects, no identity map, no
+    autoflush (nothing is pending in a request that only reads)."""
     ordering = [col.sortable(descending) for _key, descending, col in sort]
     directions = [descending for _key, descending, _col in sort]
     if cursor is not None:
@@ -301,15 +311,16 @@ def page(session: Any, statement: Select[Any], sort: list[tuple[str, bool, Colum
         statement = statement.where(after)
     order = [expression.desc() if descending else expression.asc()
              for expression, descending in zip(ordering, directions, strict=True)]
-    rows = list(session.execute(statement.add_columns(*ordering).order_by(*order, Record.id)
-                                .limit(limit + 1)))
+    rows = list(session.connection().execute(
+        statement.with_only_columns(*_PAGE_COLUMNS, *ordering).order_by(*order, Record.id)
+        .limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        next_cursor = _encode([*list(last[1:]), last[0].id])
-    return [row[0] for row in rows], next_cursor
+        next_cursor = _encode([*list(last[len(_PAGE_COLUMNS):]), last.id])
+    return rows, next_cursor
 
 
 _SEARCHED_TYPES = ("text", "textarea", "email", "phone", "autonumber", "select", "url")
@@ -363,7 +374,8 @@ def count(session: Any, statement: Select[Any]) -> tuple[int, bool]:
 
 
 def project(data: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
-    return data if fields is None else {key: data[key] for key in fields if key in data}
+    """Only the fields asked for — each of them, null when the record has no value."""
+    return data if fields is None else {key: data.get(key) for key in fields}
 
 
 def parse_fields(form: CompiledForm, text: str | None) -> list[str] | None:

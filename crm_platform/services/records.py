@@ -59,8 +59,18 @@ def _guard_fields(access: Access, data: Mapping[str, Any], before: Mapping[str, 
         raise ValidationFailed(fields=problems, count=len(problems))
 
 
+# Values stored as they are: nothing to convert (the common case, checked first).
+_STORED_AS_IS = frozenset({str, int, float, bool, Decimal, type(None)})
+
+
 def json_ready(value: Any) -> Any:
     """Values as they are stored: dates as ISO text, decimals exact."""
+    kind = type(value)
+    if kind in _STORED_AS_IS:
+        return value
+    if kind is dict:
+        return {key: item if type(item) in _STORED_AS_IS else json_ready(item)
+                for key, item in value.items()}
     if isinstance(value, dict):
         return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, list):

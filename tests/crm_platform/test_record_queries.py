@@ -213,6 +213,17 @@ def test_projection_and_count(client, tenant_a, leads) -> None:
                     fields="name,stage", count="true").get_json()
     assert response["count"] == 2 and response["count_exact"] is True
     assert [set(item["data"]) for item in response["items"]] == [{"name", "stage"}] * 2
+    # A projected page shows exactly what the whole records hold for those fields — each
+    # field asked for, null where a record has no value — and pages the same way.
+    whole = find(client, tenant_a, leads, sort="-budget", limit=2).get_json()
+    keys = ["budget", "name", "city", "tags"]
+    projected = find(client, tenant_a, leads, sort="-budget", limit=2,
+                     fields=",".join(keys)).get_json()
+    assert [item["data"] for item in projected["items"]] == [
+        {key: item["data"].get(key) for key in keys} for item in whole["items"]]
+    assert [item["version"] for item in projected["items"]] == [
+        item["version"] for item in whole["items"]]
+    assert projected["next_cursor"] == whole["next_cursor"]
     bad = find(client, tenant_a, leads, fields="name,salary")
     assert bad.status_code == 422
     assert bad.get_json()["error"]["fields"][0]["path"] == "fields[1]"
