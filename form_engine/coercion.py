@@ -16,6 +16,8 @@ FALSE_WORDS = frozenset({"false", "no", "n", "0", "off", "否", "错", "假", "�
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋：／", "0123456789.,-+:/")
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
+_WHOLE = re.compile(r"[0-9]+\Z")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?\Z")
 _DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})\s*日?\s*$")
 # RFC 3339 date-time with an offset: what strict JSON (and the JSON Schema export) takes.
 ISO_DATETIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
@@ -37,6 +39,8 @@ def parse_decimal(value: Any, lenient: bool) -> Decimal:
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, str) and lenient:
+        if _PLAIN_NUMBER.match(value):  # most cells: nothing to clean up
+            return Decimal(value)
         text = normalize_text(value).replace(" ", "")
         if text and _NUMBER.match(text) and any(char.isdigit() for char in text):
             try:
@@ -45,6 +49,17 @@ def parse_decimal(value: Any, lenient: bool) -> Decimal:
                 pass
         raise CoercionError("not_a_number", value=value)
     raise CoercionError("not_a_number", value=value)
+
+
+def whole_number(value: Any) -> Any:
+    """Text that is a whole number ('3', ' 12 ', full-width '３') as an int; anything else
+    as it was, for the caller to judge. Only 0-9 count: '²' is a digit to Python but no
+    number anyone types."""
+    if isinstance(value, str):
+        text = normalize_text(value)
+        if _WHOLE.match(text):
+            return int(text)
+    return value
 
 
 def rounded(value: Decimal, quantum: Decimal) -> Decimal | None:

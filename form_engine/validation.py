@@ -293,12 +293,15 @@ class _Run:
         if resolver is None:
             return
         wanted: dict[tuple[str, str | None], dict[int, list[tuple[str, CompiledField]]]] = {}
-        for item in self.form.fields:
+        for item in self.form.references:
             self._collect(item, out, item.key, wanted)
-            if item.rows is not None:
-                for index, row in enumerate(out.get(item.key) or []):
-                    for column in item.rows.fields:
-                        self._collect(column, row, f"{item.key}[{index}].{column.key}", wanted)
+        for item in self.form.inputs:
+            if item.rows is None:
+                continue
+            columns = [column for column in item.rows.fields if column.type in _REFERENCES]
+            for index, row in enumerate((out.get(item.key) or []) if columns else []):
+                for column in columns:
+                    self._collect(column, row, f"{item.key}[{index}].{column.key}", wanted)
         for (target, form), ids in wanted.items():
             for missing in resolver.missing_references(target, form, set(ids)):
                 for path, item in ids.get(missing, []):
@@ -309,14 +312,15 @@ class _Run:
     @staticmethod
     def _collect(item: CompiledField, values: Mapping[str, Any], path: str,
                  wanted: dict[Any, dict[int, list[Any]]]) -> None:
-        if item.type not in ("user", "department", "lookup"):
-            return
         value = values.get(item.key)
         if value is None:
             return
         target = "record" if item.type == "lookup" else item.type
         key = (target, item.spec.get("form"))
         wanted.setdefault(key, {}).setdefault(value, []).append((path, item))
+
+
+_REFERENCES = ("user", "department", "lookup")
 
 
 def validate(form: CompiledForm, data: Any, context: ValidationContext | None = None

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from form_engine.coercion import whole_number
 from form_engine.field_types.base import (
     ORDERED,
     Coercer,
@@ -23,8 +24,8 @@ class Rating(FieldType):
         top = field.get("max", 5)
 
         def coerce(value: Any) -> int:
-            if lenient and isinstance(value, str) and value.strip().isdigit():
-                value = int(value.strip())
+            if lenient:
+                value = whole_number(value)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise reject("not_an_integer")
             if value < 1:

@@ -4,6 +4,7 @@ checks through the validation context's resolver (the engine itself has no datab
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from form_engine.coercion import whole_number
 from form_engine.field_types.base import EQUALITY, Coercer, FieldType, TypeEnv, reject
 
 MAX_ID = 2**63 - 1
@@ -17,8 +18,8 @@ class Reference(FieldType):
         target = self.target
 
         def coerce(value: Any) -> int:
-            if lenient and isinstance(value, str) and value.strip().isdigit():
-                value = int(value.strip())
+            if lenient:
+                value = whole_number(value)
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
                 raise reject("bad_reference", target=target)
             return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,6 +11,7 @@ from form_engine.field_types.base import reject
 from form_engine.field_types.strings import StringType
 
 URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$"
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 class Url(StringType):
@@ -18,7 +20,7 @@ class Url(StringType):
     default_max_length = 2000
 
     def normalize(self, text: str, field: Mapping[str, Any]) -> str:
-        if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in text):
+        if _SPACE_OR_CONTROL.search(text):
             raise reject("bad_url")
         parts = urlsplit(text)
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:

@@ -764,3 +764,26 @@ def test_a_subtable_displays_its_number_of_lines() -> None:
 def test_a_count_rollup_is_a_whole_number_and_other_rollups_are_numbers() -> None:
     assert FIELD_TYPES["rollup"].json_schema({"function": "count"}) == {"type": "integer"}
     assert FIELD_TYPES["rollup"].json_schema({"function": "sum"}) == {"type": "number"}
+
+
+# Found by the differential test: '²' is a digit to str.isdigit() but not to int(), which
+# made a rating or reference cell reading '²' a crash instead of a cell error.
+@pytest.mark.parametrize(("type_name", "code"), [("rating", "not_an_integer"),
+                                                  ("user", "bad_reference"),
+                                                  ("lookup", "bad_reference")])
+def test_superscript_digits_are_not_whole_numbers(type_name: str, code: str) -> None:
+    options = {"form": "customer"} if type_name == "lookup" else {}
+    assert refusal(type_name, "²", lenient=True, **options).code == code
+    assert coerce(type_name, " ３ ", lenient=True, **options) == 3
+
+
+@pytest.mark.parametrize("text", ["1234", "+5", "-0.50", "1,234.5", " 12 ", "１２"])
+def test_plain_and_decorated_numbers_read_alike(text: str) -> None:
+    expected = Decimal(text.strip().replace(",", "").replace("１２", "12"))
+    assert coerce("number", text, lenient=True) == expected
+
+
+@pytest.mark.parametrize("address", ["https://a.example/x y", "https://a.example/\x7f",
+                                     "https://a.example/\u3000x", "https://a\tb.example"])
+def test_a_web_address_with_a_space_or_control_character_is_refused(address: str) -> None:
+    assert refusal("url", address, lenient=True).code == "bad_url"
