@@ -96,12 +96,16 @@ class ValidationFailed(LoomError):
                        for f in self.fields]
         return self
 
-    def moved(self, old: str, new: str) -> ValidationFailed:
-        """The same error with paths under body key `old` moved to `new` (`data.x` →
-        `fields.x`): the record's fields, as named by a request that sent them elsewhere."""
-        self.fields = [FieldError(new + f.path[len(old):] if f.path == old or
-                                  f.path.startswith(old + ".") else f.path, f.code, f.params)
-                       for f in self.fields]
+    def moved(self, old: str, new: str, keys: set[str]) -> ValidationFailed:
+        """The same error with the paths of `keys` under body key `old` moved to `new`
+        (`data.x` → `fields.x`): the record's fields as named by a request that sent them
+        elsewhere. Problems with other fields keep their paths."""
+        def path(current: str) -> str:
+            head, _, rest = current.partition(".")
+            key = rest.split(".")[0].split("[")[0]
+            return f"{new}.{rest}" if head == old and key in keys else current
+
+        self.fields = [FieldError(path(f.path), f.code, f.params) for f in self.fields]
         return self
 
 

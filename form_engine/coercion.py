@@ -16,7 +16,7 @@ FALSE_WORDS = frozenset({"false", "no", "n", "0", "off", "否", "错", "假", "�
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋：／", "0123456789.,-+:/")
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
-_WHOLE = re.compile(r"[0-9]+\Z")
+_WHOLE = re.compile(r"[0-9]{1,19}\Z")  # an id fits in 19 digits; longer is no number
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?\Z")
 _DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})\s*日?\s*$")
 # RFC 3339 date-time with an offset: what strict JSON (and the JSON Schema export) takes.
@@ -53,8 +53,9 @@ def parse_decimal(value: Any, lenient: bool) -> Decimal:
 
 def whole_number(value: Any) -> Any:
     """Text that is a whole number ('3', ' 12 ', full-width '３') as an int; anything else
-    as it was, for the caller to judge. Only 0-9 count: '²' is a digit to Python but no
-    number anyone types."""
+    as it was, for the caller to refuse. Only ASCII and full-width 0-9 count: '²' or '٣'
+    are digits to Python but not numbers people type into a CRM; and at most 19 of them
+    (the largest id), so no cell makes int() work on thousands of digits."""
     if isinstance(value, str):
         text = normalize_text(value)
         if _WHOLE.match(text):

@@ -11,7 +11,7 @@ from typing import Any
 from form_engine.definition import require_valid
 from form_engine.errors import CoercionError
 from form_engine.expressions import Expression, compile_expression
-from form_engine.field_types import FIELD_TYPES, FieldType, TypeEnv
+from form_engine.field_types import FIELD_TYPES, REFERENCE_TYPES, FieldType, TypeEnv
 from form_engine.field_types.base import Coercer
 from form_engine.specialised import specialise
 
@@ -177,7 +177,7 @@ def compile_form(definition: Mapping[str, Any], env: TypeEnv | None = None,
         autonumbers=tuple(f for f in fields if f.type == "autonumber"),
         conditional=tuple(f for f in fields if f.visible_if or f.required_if or f.readonly_if),
         rules=rules,
-        references=tuple(f for f in fields if f.type in ("user", "department", "lookup")),
+        references=tuple(f for f in fields if f.type in REFERENCE_TYPES),
         input_keys=frozenset(f.key for f in fields if f.kind in ("value", "subtable")),
         env=env,
     )

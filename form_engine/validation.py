@@ -27,6 +27,7 @@ from form_engine.compiler import CompiledField, CompiledForm, CompiledRows
 from form_engine.context import ValidationContext
 from form_engine.errors import CoercionError, ExpressionError, Problem
 from form_engine.expressions import EvaluationContext, Evaluator
+from form_engine.field_types import REFERENCE_TYPES
 from form_engine.field_types.autonumber import format_number, period_key
 
 _BLANK_STRICT = (None, "", [])
@@ -48,7 +49,7 @@ class ValidationResult:
         return [problem.as_dict(locale) for problem in self.errors]
 
 
-def _is_blank(value: Any, lenient: bool) -> bool:
+def is_blank(value: Any, lenient: bool) -> bool:
     """Strict JSON: only null is blank ("" is checked like any text, as JSON Schema does);
     typed input: empty text, spaces and empty lists are blank too."""
     if value is None:
@@ -98,7 +99,7 @@ class _Run:
                 continue
             raw = data[key]
             path = prefix + key
-            if _is_blank(raw, lenient):
+            if is_blank(raw, lenient):
                 out[key] = None
                 continue
             try:
@@ -298,7 +299,7 @@ class _Run:
         for item in self.form.inputs:
             if item.rows is None:
                 continue
-            columns = [column for column in item.rows.fields if column.type in _REFERENCES]
+            columns = [column for column in item.rows.fields if column.type in REFERENCE_TYPES]
             for index, row in enumerate((out.get(item.key) or []) if columns else []):
                 for column in columns:
                     self._collect(column, row, f"{item.key}[{index}].{column.key}", wanted)
@@ -318,9 +319,6 @@ class _Run:
         target = "record" if item.type == "lookup" else item.type
         key = (target, item.spec.get("form"))
         wanted.setdefault(key, {}).setdefault(value, []).append((path, item))
-
-
-_REFERENCES = ("user", "department", "lookup")
 
 
 def validate(form: CompiledForm, data: Any, context: ValidationContext | None = None

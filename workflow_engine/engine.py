@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from form_engine.errors import ExpressionError
 from form_engine.expressions import EvaluationContext, Evaluator, compile_expression
+from form_engine.validation import is_blank
 
 
 class FlowError(Exception):
@@ -425,7 +426,8 @@ def _pass_task(machine: _Machine, command: Mapping[str, Any], node_type: str, st
     if refused:
         raise FlowError("flow_field_not_editable", names=", ".join(refused))
     values = {**machine.context.record, **changes}
-    missing = [key for key in node.get("required", ()) if _blank(values.get(key))]
+    missing = [key for key in node.get("required", ())
+               if is_blank(values.get(key), lenient=True) or values.get(key) == {}]
     if missing:
         raise FlowError("flow_fields_required", names=", ".join(missing))
     if changes:
@@ -446,10 +448,6 @@ def _node_of_type(machine: _Machine, task: Mapping[str, Any], node_type: str, ac
     if node["type"] != node_type:
         raise FlowError("flow_wrong_action", action=action, node=task["node"])
     return node
-
-
-def _blank(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
 
 
 def _after_added_signer(machine: _Machine, task: dict[str, Any]) -> None:

@@ -35,6 +35,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "flow_no_such_form": ("The app has no published form {form}.",
                           "应用中没有已发布的表单 {form}。"),
     "flow_unknown_field": ("{field} is not a field of the form.", "{field} 不是表单的字段。"),
+    "flow_field_not_fillable": (
+        "{field} is worked out by the form (or is only layout): nobody can fill it in.",
+        "{field} 由表单自动计算（或仅用于布局），无法填写。"),
     "flow_required_not_editable": (
         "{field} must be filled in at this node, so it cannot be {access} here.",
         "{field} 是此节点必填的字段，不能设为 {access}。"),

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Protocol
 
 from form_engine.errors import Problem
+from form_engine.field_types import FIELD_TYPES
 from workflow_engine.messages import FlowProblem
 
 KEY = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"}
@@ -164,16 +165,29 @@ class Approval(NodeType):
         if "on_nobody" not in node and any(
                 party.get("source") not in CERTAIN_SOURCES for party in approvers):
             yield FlowProblem(f"{path}.on_nobody", "flow_nobody_policy", {"node": node["key"]})
-        for key in node.get("fields", {}):
+        for key, access in node.get("fields", {}).items():
             if key not in context.fields:
                 yield FlowProblem(f"{path}.fields.{key}", "flow_unknown_field", {"field": key})
+            elif access == "edit" and not _fillable(context.fields[key]):
+                yield FlowProblem(f"{path}.fields.{key}", "flow_field_not_fillable",
+                                  {"field": key})
         for index, key in enumerate(node.get("required", [])):
             if key not in context.fields:
                 yield FlowProblem(f"{path}.required[{index}]", "flow_unknown_field",
                                   {"field": key})
+            elif not _fillable(context.fields[key]):
+                yield FlowProblem(f"{path}.required[{index}]", "flow_field_not_fillable",
+                                  {"field": key})
             elif node.get("fields", {}).get(key, "edit") != "edit":
                 yield FlowProblem(f"{path}.required[{index}]", "flow_required_not_editable",
                                   {"field": key, "access": node["fields"][key]})
+
+
+def _fillable(field_type: str) -> bool:
+    """Whether someone can fill in a field of this type (not a formula, a rollup, an
+    autonumber, a section heading or a note)."""
+    kind = FIELD_TYPES.get(field_type)
+    return kind is None or kind.kind == "value"
 
 
 class Handler(Approval):

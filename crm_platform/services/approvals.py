@@ -35,7 +35,7 @@ from crm_platform.scoping import TenantScope
 from crm_platform.services import flows as flow_service
 from crm_platform.services import records as record_service
 from crm_platform.services.directory import PlatformDirectory
-from crm_platform.services.record_access import access_for
+from crm_platform.services.record_access import access_for, hidden_from_any_role
 from form_engine.validation import stored_values
 from workflow_engine.engine import Context, FlowError, field_access, new_state, run
 
@@ -240,17 +240,25 @@ class TaskView:
 def task_view(scope: TenantScope, actor: Principal, task_id: int) -> TaskView:
     """The record through the task: approvers see it even without a role on the form, as
     the node's field permissions say — what they may edit, what they may read, and nothing
-    of the fields the node hides. A closed task shows everything read-only."""
+    of the fields the node hides. A field the node does not name is hidden if the
+    assignee's roles hide it — or, for someone with no role on the form, if any role
+    does. Only a pending task opens the record: once it is decided, transferred or
+    cancelled, the task shows no values (the record itself is there for whoever may read
+    it)."""
     task = _assigned_task(scope, actor, task_id)
     instance = scope.get(FlowInstance, task.instance_id, "instance")
     form = scope.get(Form, instance.form_id, "form")
     record = scope.get(Record, instance.record_id, "record")
     node = next(node for node in _definition(scope, instance)["nodes"]
                 if node["key"] == task.node)
+    if task.status != "pending" or instance.status != "running":
+        return TaskView(task, instance, record, node, {})
     _row, compiled = record_service.current_version(scope, form)
-    fields = field_access(node, [field.key for field in compiled.fields], compiled.input_keys,
-                          access_for(scope, actor, form).hidden, task.status == "pending")
-    return TaskView(task, instance, record, node, fields)
+    access = access_for(scope, actor, form)
+    hidden = access.hidden if access.read != "none" else hidden_from_any_role(scope, form)
+    shown = [field.key for field in compiled.fields if field.kind != "layout"]
+    return TaskView(task, instance, record, node,
+                    field_access(node, shown, compiled.input_keys, hidden))
 
 
 def task_action(scope: TenantScope, actor: Principal, task_id: int, action: str,
@@ -267,8 +275,8 @@ def task_action(scope: TenantScope, actor: Principal, task_id: int, action: str,
         command["node"] = task.node
     try:
         _step(scope, actor, instance, record, command)
-    except ValidationFailed as error:  # the approver's edits came as `fields`
-        raise error.moved("data", "fields") from None
+    except ValidationFailed as error:  # the approver's own edits came as `fields`
+        raise error.moved("data", "fields", set(command.get("fields") or ())) from None
     return instance
 
 

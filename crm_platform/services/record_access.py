@@ -68,6 +68,17 @@ def access_for(scope: TenantScope, actor: Principal, form: Form) -> Access:
                   frozenset(hidden or ()), frozenset(readonly or ()))
 
 
+def hidden_from_any_role(scope: TenantScope, form: Form) -> frozenset[str]:
+    """Every field some role hides on the form: what someone who has no role there (an
+    approver from another department) must not see unless a flow's node shows it."""
+    hidden: set[str] = set()
+    for fields in scope.session.scalars(scope.select(
+            FormPermission, FormPermission.form_id == form.id).with_only_columns(
+            FormPermission.hidden_fields)):
+        hidden.update(fields or ())
+    return frozenset(hidden)
+
+
 def _department_tree(scope: TenantScope, root: int) -> set[int]:
     children: dict[int | None, list[int]] = {}
     for department_id, parent_id in scope.session.execute(
@@ -119,5 +130,5 @@ def visible_data(data: dict[str, Any], access: Access) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key not in access.hidden}
 
 
-__all__ = ["FULL", "NOTHING", "SCOPES", "UNCONFIGURED", "Access", "access_for", "in_scope",
-           "scope_condition", "visible_data"]
+__all__ = ["FULL", "NOTHING", "SCOPES", "UNCONFIGURED", "Access", "access_for",
+           "hidden_from_any_role", "in_scope", "scope_condition", "visible_data"]

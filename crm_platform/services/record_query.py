@@ -38,6 +38,7 @@ from crm_platform.models import Record
 from crm_platform.services.data_fields import DataField, SearchDocument, data_field, sort_field
 from form_engine.compiler import CompiledField, CompiledForm
 from form_engine.errors import CoercionError
+from form_engine.field_types import REFERENCE_TYPES
 
 MAX_DEPTH = 5
 MAX_CONDITIONS = 50
@@ -46,7 +47,7 @@ SYSTEM_FIELDS = {"id": Record.id, "owner": Record.owner_id, "created_at": Record
                  "updated_at": Record.updated_at}
 _TEXT = frozenset({"text", "textarea", "email", "phone", "url", "select", "autonumber",
                    "date", "datetime", "time"})
-_INTEGERS = frozenset({"rating", "user", "department", "lookup"})
+_INTEGERS = REFERENCE_TYPES | {"rating"}
 _NUMBERS = frozenset({"number", "currency", "percent", "rollup"})
 _RELATIVE = ("today", "this_week", "this_month", "last_n_days", "next_n_days")
 

@@ -87,4 +87,8 @@ def extend(registry: Mapping[str, FieldType] = FIELD_TYPES, **types: FieldType
     return MappingProxyType({**registry, **types})
 
 
-__all__ = ["FIELD_TYPES", "FieldType", "TypeEnv", "UnknownFieldType", "extend", "field_type"]
+# Types whose value is the id of something else (a user, a department, another record).
+REFERENCE_TYPES = frozenset({"user", "department", "lookup"})
+
+__all__ = ["FIELD_TYPES", "REFERENCE_TYPES", "FieldType", "TypeEnv", "UnknownFieldType",
+           "extend", "field_type"]

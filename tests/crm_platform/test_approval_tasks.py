@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from crm_platform.errors import FieldError, ValidationFailed
 from tests.conftest import bearer
 
 ORDER_FORM = {"key": "order", "fields": [
@@ -103,10 +104,13 @@ def test_the_approver_sees_what_the_node_allows_and_edits_only_that(client, shop
     done = act(client, shop["max"], task, "approve", {"fields": {"discount": 8},
                                                       "comment": "ok at 8"})
     assert done.status_code == 200, done.get_json()
+    # Decided, the task no longer opens the record (Max reads it as his role allows).
     closed = client.get(f"/api/v1/tasks/{task}", headers=shop["max"]["headers"]).get_json()
-    assert closed["fields"]["discount"] == "read" and closed["actions"] == []
+    assert closed["fields"] == {} and closed["record"]["data"] == {}
+    assert closed["actions"] == []
     assert closed["task"]["status"] == "approved" and closed["task"]["comment"] == "ok at 8"
-    assert closed["record"]["data"]["discount"] == 8
+    record = client.get(f"{RECORDS}/{shop['order']}", headers=shop["max"]["headers"])
+    assert record.get_json()["data"]["discount"] == 8
 
 
 def test_someone_without_a_role_on_the_form_works_through_the_task(client, shop) -> None:
@@ -116,9 +120,10 @@ def test_someone_without_a_role_on_the_form_works_through_the_task(client, shop)
                                  headers=shop["max"]["headers"]).get_json()["items"]
     act(client, shop["max"], manager_task["id"], "approve", {})
     body = only_task(client, wes).get_json()
-    # The node hides amount and margin and lets Wes edit the note and the delivery date;
-    # the cost, which Wes's (absent) role does not hide, is there to read.
-    assert body["fields"] == {"customer": "read", "discount": "read", "cost": "read",
+    # The node hides amount and margin and lets Wes edit the note and the delivery date.
+    # Wes has no role on the form: the cost, which the sales role hides, stays hidden
+    # from him too — nobody sees more for having less access.
+    assert body["fields"] == {"customer": "read", "discount": "read",
                               "delivery_date": "edit", "note": "edit"}
     assert set(body["record"]["data"]) <= set(body["fields"])
     assert body["node"] == {"key": "warehouse", "type": "handler", "label": None,
@@ -174,3 +179,34 @@ def test_a_task_is_nobody_elses_to_see(client, shop, tenant_a) -> None:
         assert client.get(f"/api/v1/tasks/{task['id']}",
                           headers=person["headers"]).status_code == 404
     assert client.get(f"/api/v1/tasks/{task['id']}", headers=tenant_a.headers).status_code == 200
+
+
+def test_a_task_handed_on_no_longer_opens_the_record(client, shop) -> None:
+    wes, zoe = shop["wes"], shop["zoe"]
+    (manager_task,) = client.get("/api/v1/tasks",
+                                 headers=shop["max"]["headers"]).get_json()["items"]
+    act(client, shop["max"], manager_task["id"], "approve", {})
+    task = only_task(client, wes).get_json()["task"]["id"]
+    moved = act(client, wes, task, "transfer", {"to": zoe["id"], "comment": "on leave"})
+    assert moved.status_code == 200, moved.get_json()
+    mine = client.get(f"/api/v1/tasks/{task}", headers=wes["headers"]).get_json()
+    assert mine["task"]["status"] == "transferred"
+    assert mine["record"]["data"] == {} and mine["fields"] == {} and mine["actions"] == []
+    theirs = only_task(client, zoe).get_json()
+    assert theirs["fields"]["delivery_date"] == "edit" and "customer" in theirs["record"]["data"]
+
+
+def test_only_what_the_approver_sent_is_reported_under_fields(client, shop) -> None:
+    (manager_task,) = client.get("/api/v1/tasks",
+                                 headers=shop["max"]["headers"]).get_json()["items"]
+    refused = act(client, shop["max"], manager_task["id"], "approve",
+                  {"fields": {"discount": "lots"}})
+    assert refused.status_code == 422
+    assert [f["path"] for f in refused.get_json()["error"]["fields"]] == ["fields.discount"]
+    # a problem with a field the approver did not send (a rule, an action's change) keeps
+    # the record's own path
+    error = ValidationFailed(fields=[FieldError("data.discount", "not_a_number", {}),
+                                     FieldError("data.cost", "too_small", {}),
+                                     FieldError("data", "rule", {})])
+    assert [f.path for f in error.moved("data", "fields", {"discount"}).fields] == [
+        "fields.discount", "data.cost", "data"]

@@ -774,6 +774,7 @@ def test_a_count_rollup_is_a_whole_number_and_other_rollups_are_numbers() -> Non
 def test_superscript_digits_are_not_whole_numbers(type_name: str, code: str) -> None:
     options = {"form": "customer"} if type_name == "lookup" else {}
     assert refusal(type_name, "²", lenient=True, **options).code == code
+    assert refusal(type_name, "1" * 5000, lenient=True, **options).code == code  # no int()
     assert coerce(type_name, " ３ ", lenient=True, **options) == 3
 
 

@@ -62,6 +62,14 @@ def test_any_planner_completes_the_step_by_filling_in_what_it_requires() -> None
     assert trip.actions()[-2:] == ["complete", "approved"]
 
 
+def test_spaces_do_not_fill_in_a_required_field() -> None:
+    trip = at_planning(ORDER)
+    (task,) = trip.inbox(FEI)
+    with pytest.raises(FlowError) as missing:
+        trip.do(FEI, "complete", task=task, fields={"stage": "   "})
+    assert missing.value.code == "flow_fields_required"
+
+
 def test_a_value_already_on_the_record_satisfies_the_requirement() -> None:
     trip = at_planning(ORDER, {"amount": 10, "stage": "planned"})
     (task,) = trip.inbox(FU)
@@ -138,6 +146,11 @@ def test_the_checker_names_what_a_handler_cannot_have() -> None:
         required=["stage", "colour", "discount"]), FIELDS)]
     assert fields == [("nodes[2].required[1]", "flow_unknown_field"),
                       ("nodes[2].required[2]", "flow_required_not_editable")]
+    computed = [(p.path, p.code) for p in check_flow(order(
+        required=["margin"], fields={"total": "edit"}), {**FIELDS, "margin": "formula",
+                                                         "total": "rollup"})]
+    assert computed == [("nodes[2].fields.total", "flow_field_not_fillable"),
+                        ("nodes[2].required[0]", "flow_field_not_fillable")]
     timeouts = check_flow(order(time_limit={"hours": 4, "on_timeout": "auto_approve"}),
                           FIELDS)
     assert [p.path for p in timeouts] == ["nodes[2].time_limit.on_timeout"]
