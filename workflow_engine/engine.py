@@ -78,18 +78,18 @@ def editable_fields(node: Mapping[str, Any]) -> set[str]:
 
 
 def field_access(node: Mapping[str, Any], fields: Sequence[str], inputs: Set[str],
-                 hidden: Set[str] = frozenset(), pending: bool = True) -> dict[str, str]:
-    """What the assignee of a task at `node` sees of each field: `edit` or `read` (hidden
-    fields are left out). The node decides for the fields it names; any other field is
-    read-only, unless the assignee's role hides it (`hidden`). Only input fields (`inputs`)
-    can be edited, and only while the task is pending."""
+                 hidden: Set[str] = frozenset()) -> dict[str, str]:
+    """What the assignee of a pending task at `node` sees of each field: `edit` or `read`
+    (hidden fields are left out). The node decides for the fields it names; any other
+    field is read-only, unless it is in `hidden` (what the assignee's roles hide). Only
+    input fields (`inputs`) can be edited."""
     editable = editable_fields(node)
     named = node.get("fields", {})
     access: dict[str, str] = {}
     for key in fields:
         wanted = "edit" if key in editable else named.get(key) or (
             "hidden" if key in hidden else "read")
-        if wanted == "edit" and (key not in inputs or not pending):
+        if wanted == "edit" and key not in inputs:
             wanted = "read"
         if wanted != "hidden":
             access[key] = wanted
