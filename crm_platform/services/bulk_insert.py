@@ -1,6 +1,6 @@
 """Writing many new rows at once, the fastest way each database offers, in the caller's
-transaction: `COPY … FROM STDIN` on PostgreSQL; on SQLite one `executemany` whose JSON
-columns are encoded once, by Loom's own encoder, before they reach the driver.
+transaction: `COPY … FROM STDIN` on PostgreSQL, one DB-API `executemany` on SQLite. JSON
+columns are encoded once, by Loom's own encoder (decimals exact), as the ORM would.
 
 Used by imports, where thousands of records and their history rows are written together.
 Rows carry every column they set; JSON columns hold Python values (decimals stay exact).
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, Text, insert, text
+from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 from crm_platform.db import JSONType, dump_json
@@ -29,9 +29,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     if session.get_bind().dialect.name == "postgresql":
         _copy(session, table.name, columns, json_columns, rows)
     else:
-        session.execute(insert(_as_text(table, json_columns)), [
-            {name: dump_json(value) if name in json_columns else value
-             for name, value in row.items()} for row in rows])
+        _executemany(session, table, columns, json_columns, rows)
 
 
 def _copy(session: Session, name: str, columns: list[str], json_columns: set[str],
@@ -50,18 +48,20 @@ def _copyable(value: Any) -> Any:
     return value
 
 
-_TEXT_TABLES: dict[tuple[str, frozenset[str]], Table] = {}
-
-
-def _as_text(table: Table, json_columns: set[str]) -> Table:
-    """`table` with its JSON columns typed as text, so the encoded JSON goes in as is (the
-    other columns keep their types: timestamps are stored as the ORM stores them)."""
-    key = (table.name, frozenset(json_columns))
-    if key not in _TEXT_TABLES:
-        _TEXT_TABLES[key] = Table(table.name, MetaData(), *[
-            Column(column.name, Text if column.name in json_columns else column.type,
-                   primary_key=column.primary_key) for column in table.columns])
-    return _TEXT_TABLES[key]
+def _executemany(session: Session, table: Table, columns: list[str], json_columns: set[str],
+                 rows: Sequence[dict[str, Any]]) -> None:
+    """One DB-API executemany on the session's connection (its transaction), each value
+    made ready by its column type's own bind processor, as SQLAlchemy would — without
+    SQLAlchemy's per-row parameter handling, which costs more than the insert."""
+    dialect = session.get_bind().dialect
+    ready = [(lambda value: dump_json(value)) if name in json_columns
+             else table.c[name].type.bind_processor(dialect) for name in columns]
+    statement = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                 f"VALUES ({', '.join('?' * len(columns))})")
+    raw = session.connection().connection.driver_connection
+    raw.executemany(statement, [
+        tuple(row[name] if process is None else process(row[name])
+              for name, process in zip(columns, ready, strict=True)) for row in rows])
 
 
 def insert_with_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import random
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -344,6 +344,33 @@ def test_imported_records_have_a_create_history_entry(client, customers, tenant_
     assert history[0]["actor"] == tenant_a.admin_id
     assert history[0]["changes"]["name"] == [None, "王芳"]
     assert history[0]["changes"]["phone"] == [None, "100"]
+
+
+def test_an_imported_record_reads_back_as_one_created_through_the_api(client, customers
+                                                                     ) -> None:
+    """Imports write in bulk (COPY, executemany), past the ORM: what they store must be
+    what the API stores — exact decimals, dates, booleans, timestamps, history."""
+    typed = {"name": "王芳", "phone": "100", "amount": 1234.5, "signed_on": "2024-01-05",
+             "vip": True, "level": "a", "note": None}
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    api = new_record(client, customers, **typed)
+    imported(client, customers, sheet([["name", "phone", "amount", "signed_on", "vip",
+                                        "level", "note"],
+                                       ["王芳", "101", "1,234.50", "2024年1月5日", "是",
+                                        "金牌", ""]]))
+    items = client.get(f"{RECORDS}?sort=created_at", headers=customers).get_json()["items"]
+    (bulk,) = [item for item in items if item["id"] != api["id"]]
+    assert {**bulk["data"], "phone": "100"} == api["data"]
+    assert number(bulk["data"]["tax"]) == Decimal("123.45")
+    for item in (api, bulk):
+        assert item["version"] == 1 and item["locked"] is False and item["state"] is None
+        for stamp in (item["created_at"], item["updated_at"]):
+            assert before <= datetime.fromisoformat(stamp) <= datetime.now(UTC)
+    histories = [client.get(f"{RECORDS}/{item['id']}/history", headers=customers
+                            ).get_json()["items"] for item in (api, bulk)]
+    assert [[h["action"] for h in history] for history in histories] == [["create"]] * 2
+    changes = [history[0]["changes"] for history in histories]
+    assert {**changes[1], "phone": [None, "100"]} == changes[0]
 
 
 # -- duplicates and modes ----------------------------------------------------------------
