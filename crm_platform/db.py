@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Annotated, Any
 
+import orjson
 import simplejson
 from flask import Flask, Response, current_app, g
 from sqlalchemy import (
@@ -87,9 +89,31 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _orjson_default(value: Any) -> Any:
+    if isinstance(value, Decimal) and value.is_finite():
+        return orjson.Fragment(str(value))   # exact: 1234.50 stays 1234.50
+    return _json_default(value)
+
+
+# Datetimes go through `_json_default` (isoformat), as simplejson wrote them.
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def dump_json(value: Any) -> str:
-    """JSON columns keep decimals exact (written as numbers, read back as Decimal)."""
-    return simplejson.dumps(value, use_decimal=True, default=_json_default, ensure_ascii=False)
+    """JSON columns keep decimals exact (written as numbers, read back as Decimal).
+    orjson writes it; what orjson refuses (an integer beyond 64 bits, a non-finite
+    decimal) is written by simplejson, as before orjson was used."""
+    try:
+        return orjson.dumps(value, default=_orjson_default, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return stable_json(value)
+
+
+def stable_json(value: Any) -> str:
+    """`value` as JSON text in the one format that never changes between releases (what a
+    stored hash is computed over): simplejson's, decimals exact."""
+    return simplejson.dumps(value, use_decimal=True, default=_json_default,
+                            ensure_ascii=False)
 
 
 def load_json(text: str) -> Any:

@@ -205,7 +205,8 @@ def _like_escape(text: str) -> str:
 def _contains_any(col: Column, values: list[str]) -> ColumnElement[bool]:
     """A multiselect holds one of `values` (its stored JSON list, read as text)."""
     stored = col.expression
-    return or_(*(stored.like(f'%{_like_escape(json.dumps(value))}%', escape="\\")
+    return or_(*(stored.like(f'%{_like_escape(json.dumps(value, ensure_ascii=False))}%',
+                             escape="\\")
                  for value in values))
 
 

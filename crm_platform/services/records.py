@@ -18,7 +18,7 @@ from sqlalchemy import Select, bindparam
 from sqlalchemy.exc import IntegrityError
 
 from crm_platform.auth.principal import Principal
-from crm_platform.db import dump_json, utcnow
+from crm_platform.db import stable_json, utcnow
 from crm_platform.errors import (
     Conflict,
     FieldError,
@@ -160,7 +160,7 @@ def create_by_system(scope: TenantScope, actor: Principal, app_id: int, form_key
 
 
 def _request_hash(data: Mapping[str, Any]) -> str:
-    return hashlib.sha256(dump_json(data).encode()).hexdigest()
+    return hashlib.sha256(stable_json(data).encode()).hexdigest()
 
 
 def _claim_idempotency_key(scope: TenantScope, form: Form, key: str,

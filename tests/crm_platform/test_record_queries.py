@@ -17,7 +17,7 @@ LEAD = {"key": "lead", "fields": [
     {"key": "stage", "type": "select", "options": [{"value": "new"}, {"value": "quote"},
                                                     {"value": "won"}]},
     {"key": "tags", "type": "multiselect", "options": [{"value": "vip"}, {"value": "web"},
-                                                        {"value": "fair"}]},
+                                                        {"value": "fair"}, {"value": "展会"}]},
     {"key": "hot", "type": "boolean"},
     {"key": "follow_up", "type": "date"},
 ]}
@@ -31,7 +31,7 @@ LEADS = [
     {"name": "Initech 100%_off", "city": "Beijing", "stage": "won", "tags": []},
     {"name": "Umbrella", "budget": 98000, "stage": "quote", "tags": ["fair"], "hot": True,
      "follow_up": (TODAY + timedelta(days=40)).isoformat()},
-    {"name": "北京科技", "city": "北京", "budget": 300000, "stage": "new"},
+    {"name": "北京科技", "city": "北京", "budget": 300000, "stage": "new", "tags": ["展会"]},
 ]
 
 
@@ -75,6 +75,8 @@ def names(response) -> list[str]:
     ({"field": "tags", "op": "contains", "value": "web"}, ["Acme Ltd", "Globex"]),
     ({"field": "tags", "op": "not_contains", "value": "web"},
      ["Initech 100%_off", "Umbrella", "北京科技"]),
+    ({"field": "tags", "op": "contains", "value": "展会"}, ["北京科技"]),
+    ({"field": "tags", "op": "in", "value": ["展会", "fair"]}, ["Umbrella", "北京科技"]),
     ({"field": "hot", "op": "eq", "value": True}, ["Acme Ltd", "Umbrella"]),
     ({"field": "follow_up", "op": "today"}, ["Acme Ltd"]),
     ({"field": "follow_up", "op": "last_n_days", "value": 7}, ["Acme Ltd", "Globex"]),
