@@ -32,6 +32,7 @@ from crm_platform.auth.login import principal_for
 from crm_platform.auth.principal import Principal
 from crm_platform.db import Database, database, utcnow
 from crm_platform.errors import Conflict, Forbidden, LoomError, NotFound
+from crm_platform.gc_tuning import fewer_collections
 from crm_platform.i18n import render_error
 from crm_platform.models import Form, Import, Record, RecordHistory, User
 from crm_platform.scoping import TenantScope
@@ -252,6 +253,10 @@ class _Importer:
         self.created_ids: list[int] = []
 
     def run(self) -> None:
+        with fewer_collections():  # millions of short-lived rows and values, few cycles
+            self._run()
+
+    def _run(self) -> None:
         outcomes: list[tuple[int, Outcome]] = []
         rows = self.sheet.rows
         numbers = self.sheet.numbers or list(range(2, len(rows) + 2))
