@@ -30,7 +30,7 @@ from form_engine.expressions import (
     check_expression,
     compile_expression,
 )
-from workflow_engine.definition import schema_problems
+from workflow_engine.definition import CheckContext, schema_problems
 from workflow_engine.messages import FlowProblem
 from workflow_engine.nodes import EXPRESSION, KEY, LABEL, PARTY, action_problems
 
@@ -89,11 +89,6 @@ META_SCHEMA: dict[str, Any] = {
 _VALIDATOR = Draft202012Validator(META_SCHEMA)
 
 
-class _Context:
-    def __init__(self, fields: Mapping[str, str]) -> None:
-        self.fields = fields
-
-
 def check_automation(definition: Any, fields: Mapping[str, str]) -> list[Problem]:
     """Every problem of an automation rule for a form with these {key: type} fields."""
     problems = schema_problems(_VALIDATOR, definition)
@@ -104,10 +99,10 @@ def check_automation(definition: Any, fields: Mapping[str, str]) -> list[Problem
             problems.append(FlowProblem(f"trigger.fields[{index}]", "flow_unknown_field",
                                         {"field": key}))
     problems.extend(_schedule_problems(definition["trigger"], fields))
+    context = CheckContext(fields)
     if "condition" in definition:
-        problems.extend(error.problem("condition")
-                        for error in check_expression(definition["condition"], fields))
-    problems.extend(action_problems(definition["actions"], "actions", _Context(fields)))
+        problems.extend(context.expression_problems(definition["condition"], "condition"))
+    problems.extend(action_problems(definition["actions"], "actions", context))
     problems.extend(_assignment_problems(definition["actions"], fields))
     return problems
 

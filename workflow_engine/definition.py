@@ -23,7 +23,7 @@ split's branches). It is refused when:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -77,7 +77,10 @@ META_SCHEMA: dict[str, Any] = {
 _VALIDATOR = Draft202012Validator(META_SCHEMA)
 
 
-class _Context:
+class CheckContext:
+    """What node and action checks know of the form: its {key: type} fields, and how to
+    check an expression against them."""
+
     def __init__(self, fields: Mapping[str, str]) -> None:
         self.fields = fields
 
@@ -150,7 +153,7 @@ def _graph_problems(nodes: list[Mapping[str, Any]]) -> Iterator[Problem]:
                                   {"key": target})
     if len(starts) != 1:
         return
-    reached = _reachable(nodes[starts[0]]["key"], edges)
+    reached = _reachable([nodes[starts[0]]["key"]], edges)
     exits = _can_finish(nodes, edges)
     for index, node in enumerate(nodes):
         if node["key"] not in reached:
@@ -163,15 +166,16 @@ def _graph_problems(nodes: list[Mapping[str, Any]]) -> Iterator[Problem]:
             if nodes[by_key[join]]["type"] != "join":
                 yield FlowProblem(f"nodes[{index}].join", "flow_not_a_join", {"key": join})
             for branch_index, branch in enumerate(node.get("branches", [])):
-                if branch in by_key and join not in _reachable(branch, edges):
+                if branch in by_key and join not in _reachable([branch], edges):
                     yield FlowProblem(f"nodes[{index}].branches[{branch_index}]",
                                   "flow_branch_misses_join", {"key": branch, "join": join})
         elif node["type"] == "parallel" and "join" in node:
             yield FlowProblem(f"nodes[{index}].join", "flow_unknown_node", {"key": node["join"]})
 
 
-def _reachable(start: str, edges: Mapping[str, list[str]]) -> set[str]:
-    seen, stack = {start}, [start]
+def _reachable(starts: Iterable[str], edges: Mapping[str, list[str]]) -> set[str]:
+    seen = set(starts)
+    stack = list(seen)
     while stack:
         for target in edges.get(stack.pop(), []):
             if target not in seen:
@@ -181,19 +185,13 @@ def _reachable(start: str, edges: Mapping[str, list[str]]) -> set[str]:
 
 
 def _can_finish(nodes: list[Mapping[str, Any]], edges: Mapping[str, list[str]]) -> set[str]:
-    """Nodes from which some path reaches an `end` (walking the edges backwards)."""
+    """Nodes from which some path reaches an `end`: those reached from the ends by walking
+    the edges backwards."""
     incoming: dict[str, list[str]] = {}
     for source, targets in edges.items():
         for target in targets:
             incoming.setdefault(target, []).append(source)
-    finished = {node["key"] for node in nodes if node["type"] == "end"}
-    stack = list(finished)
-    while stack:
-        for source in incoming.get(stack.pop(), []):
-            if source not in finished:
-                finished.add(source)
-                stack.append(source)
-    return finished
+    return _reachable((node["key"] for node in nodes if node["type"] == "end"), incoming)
 
 
 def check_flow(definition: Any, fields: Mapping[str, str]) -> list[Problem]:
@@ -201,7 +199,7 @@ def check_flow(definition: Any, fields: Mapping[str, str]) -> list[Problem]:
     problems = schema_problems(_VALIDATOR, definition)
     if problems:
         return problems
-    context = _Context(fields)
+    context = CheckContext(fields)
     nodes = definition["nodes"]
     problems.extend(_graph_problems(nodes))
     if "entry_condition" in definition:
