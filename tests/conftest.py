@@ -129,6 +129,13 @@ class TenantWorld:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+def created(client: Any, path: str, body: Any, headers: dict[str, str]) -> Any:
+    """POST `body` to `path` as `headers`; it must answer 201. Its JSON answer."""
+    response = client.post(path, json=body, headers=headers)
+    assert response.status_code == 201, (path, response.get_json())
+    return response.get_json()
+
+
 def bearer(token: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", **extra}
 

@@ -5,10 +5,12 @@ goes on."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from crm_platform.errors import FieldError, ValidationFailed
-from tests.conftest import bearer
+from tests.conftest import bearer, created
 
 ORDER_FORM = {"key": "order", "fields": [
     {"key": "customer", "type": "text", "required": True},
@@ -38,11 +40,7 @@ def flow(clerk: int) -> dict:
 @pytest.fixture
 def shop(client, tenant_a):
     headers = tenant_a.headers
-
-    def post(path, body, status=201):
-        response = client.post(path, json=body, headers=headers)
-        assert response.status_code == status, (path, response.get_json())
-        return response.get_json()
+    post = partial(created, client, headers=headers)
 
     post("/api/v1/apps", {"key": "shop", "name": "Shop"})
     post("/api/v1/apps/shop/forms", ORDER_FORM)

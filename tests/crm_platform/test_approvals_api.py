@@ -7,6 +7,7 @@ everything, as soon as a worker runs."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from redis import Redis
@@ -14,7 +15,7 @@ from sqlalchemy import text
 
 from crm_platform.db import utcnow
 from crm_platform.services.timers import fire_due_timers
-from tests.conftest import bearer
+from tests.conftest import bearer, created
 from tests.crm_platform.test_import_jobs import run_worker
 from tests.services import redis_url_or_skip
 
@@ -41,11 +42,7 @@ RECORDS = "/api/v1/apps/crm/forms/quote/records"
 @pytest.fixture
 def team(client, tenant_a):
     headers = tenant_a.headers
-
-    def post(path, body):
-        response = client.post(path, json=body, headers=headers)
-        assert response.status_code == 201, (path, response.get_json())
-        return response.get_json()
+    post = partial(created, client, headers=headers)
 
     post("/api/v1/apps", {"key": "crm", "name": "CRM"})
     post("/api/v1/apps/crm/forms", QUOTE_FORM)

@@ -4,7 +4,11 @@ for ever are stopped; what leaves Loom waits in the outbox."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
+
+from tests.conftest import bearer, created
 
 LEAD = {"key": "lead", "fields": [
     {"key": "name", "type": "text", "required": True},
@@ -22,11 +26,7 @@ RECORDS = "/api/v1/apps/crm/forms/lead/records"
 @pytest.fixture
 def reps(client, tenant_a) -> list[int]:
     headers = tenant_a.headers
-
-    def post(path, body):
-        response = client.post(path, json=body, headers=headers)
-        assert response.status_code == 201, (path, response.get_json())
-        return response.get_json()
+    post = partial(created, client, headers=headers)
 
     post("/api/v1/apps", {"key": "crm", "name": "CRM"})
     post("/api/v1/apps/crm/forms", LEAD)
@@ -159,8 +159,6 @@ def notes_of(client, rep_headers) -> list[dict]:
 
 
 def rep_headers(client, tenant_a, rep: int) -> dict[str, str]:
-    from tests.conftest import bearer
-
     token = client.post("/api/v1/admin/tokens", json={"user_id": rep, "name": "rep"},
                         headers=tenant_a.headers).get_json()["token"]
     return bearer(token)

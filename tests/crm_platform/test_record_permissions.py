@@ -3,9 +3,11 @@ and field-level hidden / read-only — one policy for every way records are reac
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-from tests.conftest import bearer
+from tests.conftest import bearer, created
 
 DEAL = {"key": "deal", "fields": [
     {"key": "name", "type": "text", "required": True},
@@ -19,11 +21,7 @@ DEAL = {"key": "deal", "fields": [
 def company(client, tenant_a):
     """Sales (North under it) with a manager, two reps and a finance clerk."""
     headers = tenant_a.headers
-
-    def post(path, body):
-        response = client.post(path, json=body, headers=headers)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
+    post = partial(created, client, headers=headers)
 
     sales = post("/api/v1/admin/departments", {"name": "Sales"})
     north = post("/api/v1/admin/departments", {"name": "North", "parent_id": sales["id"]})
