@@ -19,7 +19,16 @@ from sqlalchemy import func
 
 from crm_platform.auth.principal import Principal
 from crm_platform.db import utcnow
-from crm_platform.models import Flow, FlowVersion, Form, Notification, OutboxEntry, Record, User
+from crm_platform.models import (
+    Flow,
+    FlowVersion,
+    Form,
+    Notification,
+    OutboxEntry,
+    Record,
+    RecordHistory,
+    User,
+)
 from crm_platform.scoping import TenantScope
 from crm_platform.services.directory import PlatformDirectory
 from crm_platform.services.resolver import PlatformResolver
@@ -70,21 +79,27 @@ def on_change(scope: TenantScope, actor: Principal, form: Form, record: Record, 
         link = (rule["key"], record.id)
         if link in chain or len(chain) >= MAX_DEPTH:
             write_history(scope, actor, record, "automation_stopped", rule["key"], event,
-                     reason="loop" if link in chain else "depth", chain=[k for k, _ in chain])
+                          reason="loop" if link in chain else "depth",
+                          chain=[k for k, _ in chain])
             continue
         chain.append(link)
         try:
-            write_history(scope, actor, record, "automation", rule["key"], event)
-            for action in rule["actions"]:
-                ACTIONS[action["type"]](scope, actor, form, record, rule, action, event)
+            fire(scope, actor, form, record, rule, event)
         finally:
             chain.pop()
 
 
-def write_history(scope: TenantScope, actor: Principal, record: Record, action: str, rule: str,
-             event: str, **details: Any) -> None:
-    from crm_platform.models import RecordHistory
+def fire(scope: TenantScope, actor: Principal, form: Form, record: Record,
+         rule: Mapping[str, Any], event: str, **details: Any) -> None:
+    """One firing of `rule` on `record`: written to the history, then its actions, in
+    order (a change, a scheduled occurrence)."""
+    write_history(scope, actor, record, "automation", rule["key"], event, **details)
+    for action in rule["actions"]:
+        ACTIONS[action["type"]](scope, actor, form, record, rule, action, event)
 
+
+def write_history(scope: TenantScope, actor: Principal, record: Record, action: str,
+                  rule: str, event: str, **details: Any) -> None:
     scope.add(RecordHistory(record_id=record.id, action=action, version=record.version,
                             form_version=record.form_version, actor_id=actor.acting_user_id,
                             changes={"automation": {"rule": rule, "event": event,

@@ -27,7 +27,7 @@ from crm_platform.db import database, utcnow
 from crm_platform.models import AutomationRun, Flow, FlowVersion, Form, Record, RecordHistory
 from crm_platform.scoping import TenantScope
 from crm_platform.services import forms as form_service
-from crm_platform.services.automations import ACTIONS, write_history
+from crm_platform.services.automations import fire
 from crm_platform.services.data_fields import data_field
 from form_engine.expressions import EvaluationContext, Evaluator
 from form_engine.validation import stored_values
@@ -106,11 +106,7 @@ def _run(scope: TenantScope, flow_id: int, form_id: int, definition: dict[str, A
                                         occurrence=occurrence[:64]))
         except IntegrityError:
             continue   # fired for this occurrence already
-        write_history(scope, system, record, "automation", definition["key"], trigger["on"],
-                 occurrence=occurrence)
-        for action in definition["actions"]:
-            ACTIONS[action["type"]](scope, system, form, record, definition, action,
-                                     trigger["on"])
+        fire(scope, system, form, record, definition, trigger["on"], occurrence=occurrence)
         fired += 1
     return fired
 
