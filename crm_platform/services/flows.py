@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import FieldError, NotFound, ValidationFailed, invalid
@@ -22,7 +22,7 @@ from crm_platform.models import App, Flow, FlowVersion, Form
 from crm_platform.scoping import TenantScope
 from crm_platform.services import forms as form_service
 from crm_platform.services.forms import definition_failed
-from crm_platform.services.versions import numbered_version
+from crm_platform.services.versions import next_version_number, numbered_version
 from form_engine.errors import Problem
 from workflow_engine.automations import check_automation
 from workflow_engine.definition import check_flow
@@ -62,13 +62,19 @@ def _form_fields(scope: TenantScope, app: App, key: Any) -> tuple[Form, dict[str
 def problems_of(scope: TenantScope, app: App, definition: Any, kind: str = "approval"
                 ) -> list[Problem]:
     """Every problem of `definition` as a flow of `app` (nothing is saved)."""
+    return _check(scope, app, definition, kind)[1]
+
+
+def _check(scope: TenantScope, app: App, definition: Any, kind: str
+           ) -> tuple[Form | None, list[Problem]]:
+    """The flow's form (once it names one) and every problem of `definition`."""
     if not isinstance(definition, Mapping):
-        return CHECKERS[kind](definition, {})
+        return None, CHECKERS[kind](definition, {})
     if "form" not in definition:
-        return [Problem("form", "missing", {"name": "form"})]
-    _form, fields = _form_fields(scope, app, definition["form"])
+        return None, [Problem("form", "missing", {"name": "form"})]
+    form, fields = _form_fields(scope, app, definition["form"])
     problems = CHECKERS[kind](definition, fields)
-    return problems or list(_created_record_problems(scope, app, definition))
+    return form, problems or list(_created_record_problems(scope, app, definition))
 
 
 def _created_record_problems(scope: TenantScope, app: App, definition: Mapping[str, Any]
@@ -100,10 +106,9 @@ def _created_record_problems(scope: TenantScope, app: App, definition: Mapping[s
 
 def _checked(scope: TenantScope, app: App, definition: Any, locale: str,
              kind: str = "approval") -> Form:
-    problems = problems_of(scope, app, definition, kind)
-    if problems:
+    form, problems = _check(scope, app, definition, kind)
+    if problems or form is None:
         raise definition_failed(problems, locale)
-    form, _fields = _form_fields(scope, app, definition["form"])
     return form
 
 
@@ -135,12 +140,6 @@ def save_draft(scope: TenantScope, actor: Principal, app: App, flow: Flow,
     return flow
 
 
-def _next_number(scope: TenantScope, flow: Flow) -> int:
-    return (scope.session.scalar(scope.filter(
-        select(func.max(FlowVersion.version)).where(FlowVersion.flow_id == flow.id),
-        FlowVersion)) or 0) + 1
-
-
 def publish(scope: TenantScope, actor: Principal, app: App, flow: Flow,
             definition: Mapping[str, Any] | None = None, restores: int | None = None
             ) -> FlowVersion:
@@ -149,7 +148,7 @@ def publish(scope: TenantScope, actor: Principal, app: App, flow: Flow,
     actor.require_designer()
     definition = dict(definition if definition is not None else flow.draft)
     form = _checked(scope, app, definition, actor.locale, flow.kind)
-    number = _next_number(scope, flow)
+    number = next_version_number(scope, FlowVersion, FlowVersion.flow_id, flow)
     row = scope.add(FlowVersion(flow_id=flow.id, version=number, definition=definition,
                                 form_version=form.published_version or 0, restores=restores,
                                 published_by_id=actor.acting_user_id))

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, event, func, select
+from sqlalchemy import Select, event
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import (
@@ -26,7 +26,7 @@ from crm_platform.scoping import TenantScope
 from crm_platform.services.data_fields import build_indexes
 from crm_platform.services.record_stats import FormRecordStats
 from crm_platform.services.resolver import PlatformResolver
-from crm_platform.services.versions import numbered_version
+from crm_platform.services.versions import next_version_number, numbered_version
 from form_engine.compiler import CompiledForm, compile_form
 from form_engine.context import ValidationContext
 from form_engine.definition import check_definition
@@ -153,9 +153,7 @@ def publish_form_version(scope: TenantScope, actor: Principal, form: Form,
     if plan.problems:
         fields = engine_fields(plan.problems, actor.locale)
         raise Conflict("breaking_change", fields=fields, count=len(fields))
-    number = (scope.session.scalar(scope.filter(
-        select(func.max(FormVersion.version)).where(FormVersion.form_id == form.id),
-        FormVersion)) or 0) + 1
+    number = next_version_number(scope, FormVersion, FormVersion.form_id, form)
     row = scope.add(FormVersion(form_id=form.id, version=number, definition=definition,
                                 diff=plan.diff.as_dict(), impact=plan.impact,
                                 migrations=dict(migrations or {}),

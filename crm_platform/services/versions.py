@@ -1,8 +1,10 @@
-"""Looking up a numbered, immutable version of a form or a flow."""
+"""Numbered, immutable versions of a form or a flow: looking one up, numbering the next."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from sqlalchemy import func, select
 
 from crm_platform.errors import NotFound
 from crm_platform.scoping import TenantScope
@@ -19,3 +21,9 @@ def numbered_version(scope: TenantScope, model: Any, owner_column: Any, owner: A
     if row is None:
         raise NotFound("resource_not_found", resource="version", id=number)
     return row
+
+
+def next_version_number(scope: TenantScope, model: Any, owner_column: Any, owner: Any) -> int:
+    """The number the next published version of `owner` takes (1 for the first)."""
+    return (scope.session.scalar(scope.filter(
+        select(func.max(model.version)).where(owner_column == owner.id), model)) or 0) + 1
