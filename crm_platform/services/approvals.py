@@ -168,10 +168,12 @@ class _Effects:
 def submit(scope: TenantScope, actor: Principal, form: Form, record_id: int, flow_key: str,
            comment: str | None = None) -> FlowInstance:
     """Start `flow_key`'s current version on a record the actor may change."""
-    record = _record_to_submit(scope, actor, form, record_id)
-    app_flows = flow_service.flows_query(scope, _app(scope, form))
-    flow = scope.session.scalars(app_flows.where(Flow.key == flow_key)).first()
-    if flow is None or flow.form_id != form.id:
+    # row-locked, so two submits of one record queue up: 404 when the actor cannot see
+    # the record, 403 when they may not change it
+    record = record_service.locked_record(scope, actor, form, record_id, action="update")
+    flow = scope.session.scalars(scope.select(
+        Flow, Flow.form_id == form.id, Flow.key == flow_key, Flow.kind == "approval")).first()
+    if flow is None:
         raise NotFound("resource_not_found", resource="flow", id=flow_key)
     if flow.published_version is None:
         raise Conflict("flow_not_published", flow=flow_key)
@@ -189,19 +191,6 @@ def submit(scope: TenantScope, actor: Principal, form: Form, record_id: int, flo
     scope.session.flush()
     _step(scope, actor, instance, record, {"type": "submit", "comment": comment})
     return instance
-
-
-def _app(scope: TenantScope, form: Form) -> Any:
-    from crm_platform.models import App
-
-    return scope.get(App, form.app_id, "app")
-
-
-def _record_to_submit(scope: TenantScope, actor: Principal, form: Form, record_id: int
-                      ) -> Record:
-    """The record, row-locked (two submits of one record queue up): 404 when the actor
-    cannot see it, 403 when they may not change it."""
-    return record_service.locked_record(scope, actor, form, record_id, action="update")
 
 
 def _locked_instance(scope: TenantScope, instance_id: int) -> FlowInstance:
