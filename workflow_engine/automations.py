@@ -23,14 +23,14 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from form_engine.errors import ExpressionError, Problem
+from form_engine.errors import Problem
 from form_engine.expressions import (
     EvaluationContext,
     Evaluator,
     check_expression,
-    compile_expression,
 )
 from workflow_engine.definition import CheckContext, schema_problems
+from workflow_engine.engine import condition_holds
 from workflow_engine.messages import FlowProblem
 from workflow_engine.nodes import EXPRESSION, KEY, LABEL, PARTY, action_problems
 
@@ -204,7 +204,4 @@ def holds(definition: Mapping[str, Any], before: Mapping[str, Any] | None,
     if not condition:
         return True
     evaluator = evaluator or Evaluator(EvaluationContext(lambda: now or datetime.now(UTC)))
-    try:
-        return bool(evaluator.run(compile_expression(condition), dict(after)))
-    except ExpressionError:
-        return False  # a condition that cannot be worked out does not hold
+    return condition_holds(condition, after, evaluator)

@@ -64,6 +64,15 @@ class Step:
     effects: list[dict[str, Any]] = field(default_factory=list)
 
 
+def condition_holds(source: str, values: Mapping[str, Any], evaluator: Evaluator) -> bool:
+    """Whether a condition (an entry condition, a branch, a rule's) holds for a record's
+    values; one that cannot be worked out does not hold."""
+    try:
+        return bool(evaluator.run(compile_expression(source), dict(values)))
+    except ExpressionError:
+        return False
+
+
 def node_mode(node: Mapping[str, Any]) -> str:
     """How a node's tasks decide: approval nodes default to one after another; a handler
     node is done when any one of its handlers completes it, unless it says otherwise."""
@@ -158,12 +167,9 @@ class _Machine:
         self.emit("history", action=action, actor=self.context.actor, node=node,
                   comment=comment, **extra)
 
-    def evaluate(self, source: str) -> Any:
+    def evaluate(self, source: str) -> bool:
         evaluator = Evaluator(EvaluationContext(lambda: self.context.now))
-        try:
-            return evaluator.run(compile_expression(source), dict(self.context.record))
-        except ExpressionError:
-            return False  # a condition that cannot be worked out does not hold
+        return condition_holds(source, self.context.record, evaluator)
 
     def task(self, task_id: Any) -> dict[str, Any]:
         for task in self.state["tasks"]:
