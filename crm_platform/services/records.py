@@ -273,14 +273,7 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
     if record.locked:
         raise Conflict("record_locked")  # pending approval: only the flow may change it
     _guard_fields(access_for(scope, actor, form), patch, record.data, actor.locale)
-    version, compiled = current_version(scope, form)
-    stored = _upgraded(scope, form, record, version, compiled)
-    candidate = {**input_values(compiled, stored), **patch}
-    result = validate(compiled, candidate, validation_context(
-        scope, actor, form, record_id=record.id, existing=stored_values(compiled, stored)))
-    if not result.ok:
-        raise _fail(result, actor.locale)
-    new_data = json_ready(result.data)
+    version, compiled, new_data = _patched(scope, actor, form, record, patch)
     check_duplicates(scope, form, compiled, new_data, record.id, confirm_duplicate)
     changes = changes_between(record.data, new_data)
     if changes or record.form_version != version.version:
@@ -315,23 +308,31 @@ def system_update(scope: TenantScope, actor: Principal, form: Form, record: Reco
                   values: Mapping[str, Any]) -> Record:
     """A change the system makes (a flow's approver editing a field, a flow's action): no
     permission or read-only checks, a locked record too; still validated, still history."""
-    version, compiled = current_version(scope, form)
-    stored = _upgraded(scope, form, record, version, compiled)
-    candidate = {**input_values(compiled, stored), **values}
-    result = validate(compiled, candidate, validation_context(
-        scope, actor, form, record_id=record.id, existing=stored_values(compiled, stored),
-        system=True))
-    if not result.ok:
-        raise _fail(result, actor.locale)
-    new_data = json_ready(result.data)
+    version, _compiled, new_data = _patched(scope, actor, form, record, values, system=True)
     changes = changes_between(record.data, new_data)
     if changes:
         _store(scope, actor, form, record, version.version, new_data, changes)
     return record
 
 
+def _patched(scope: TenantScope, actor: Principal, form: Form, record: Record,
+             patch: Mapping[str, Any], **options: Any
+             ) -> tuple[FormVersion, CompiledForm, dict[str, Any]]:
+    """The record's data moved to the form's current version with `patch` applied,
+    checked by the form engine (ValidationFailed naming each problem), as it is stored."""
+    version, compiled = current_version(scope, form)
+    stored = _upgraded(scope, form, record, version, compiled)
+    candidate = {**input_values(compiled, stored), **patch}
+    result = validate(compiled, candidate, validation_context(
+        scope, actor, form, record_id=record.id, existing=stored_values(compiled, stored),
+        **options))
+    if not result.ok:
+        raise _fail(result, actor.locale)
+    return version, compiled, json_ready(result.data)
+
+
 def locked_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
-            action: str, deleted: bool = False) -> Record:
+                  action: str, deleted: bool = False) -> Record:
     """The record, row-locked for this transaction (concurrent writers queue up); 404 when
     the actor cannot see it, 403 when they can see it but not `action` it."""
     statement = records_query(scope, actor, form, deleted).where(Record.id == record_id)
