@@ -9,7 +9,6 @@ Rows carry every column they set; JSON columns hold Python values (decimals stay
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, insert, text
@@ -20,48 +19,26 @@ from crm_platform.db import JSONType, dump_json
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows` (dicts with the same keys) into `table`; ids are the table's default
-    unless the rows carry them."""
+    unless the rows carry them. Each value is made ready by its column type's own bind
+    processor, as SQLAlchemy would, JSON by Loom's encoder — without SQLAlchemy's per-row
+    parameter handling, which costs more than the insert."""
     if not rows:
         return
     columns = list(rows[0])
-    json_columns = {name for name in columns
-                    if isinstance(table.c[name].type, type(JSONType))}
-    if session.get_bind().dialect.name == "postgresql":
-        _copy(session, table.name, columns, json_columns, rows)
-    else:
-        _executemany(session, table, columns, json_columns, rows)
-
-
-def _copy(session: Session, name: str, columns: list[str], json_columns: set[str],
-          rows: Sequence[dict[str, Any]]) -> None:
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(
-            f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([dump_json(row[column]) if column in json_columns
-                            else _copyable(row[column]) for column in columns])
-
-
-def _copyable(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value
-
-
-def _executemany(session: Session, table: Table, columns: list[str], json_columns: set[str],
-                 rows: Sequence[dict[str, Any]]) -> None:
-    """One DB-API executemany on the session's connection (its transaction), each value
-    made ready by its column type's own bind processor, as SQLAlchemy would — without
-    SQLAlchemy's per-row parameter handling, which costs more than the insert."""
     dialect = session.get_bind().dialect
-    ready = [(lambda value: dump_json(value)) if name in json_columns
+    ready = [(lambda value: dump_json(value)) if isinstance(table.c[name].type, type(JSONType))
              else table.c[name].type.bind_processor(dialect) for name in columns]
-    statement = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                 f"VALUES ({', '.join('?' * len(columns))})")
-    raw = session.connection().connection.driver_connection
-    raw.executemany(statement, [
-        tuple(row[name] if process is None else process(row[name])
-              for name, process in zip(columns, ready, strict=True)) for row in rows])
+    values = [tuple(row[name] if process is None else process(row[name])
+                    for name, process in zip(columns, ready, strict=True)) for row in rows]
+    raw = session.connection().connection.driver_connection  # the session's transaction
+    if dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+    else:
+        raw.executemany(f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                        f"VALUES ({', '.join('?' * len(columns))})", values)
 
 
 def insert_with_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
