@@ -140,6 +140,15 @@ def build_engine(url: str) -> Engine:
                          **json_options)
 
 
+def for_claiming(session: Session, statement: Any) -> Any:
+    """`statement` locking the rows it reads and passing over rows another worker holds,
+    so that several workers share due work without taking one row twice (PostgreSQL).
+    SQLite lets one writer in at a time: nothing to add."""
+    if session.get_bind().dialect.name == "postgresql":
+        return statement.with_for_update(skip_locked=True)
+    return statement
+
+
 class Database:
     """Owns the engine and session factory for one app."""
 

@@ -29,7 +29,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Select, or_, select
 
-from crm_platform.db import database, dump_json, utcnow
+from crm_platform.db import database, dump_json, for_claiming, utcnow
 from crm_platform.errors import Conflict, NotFound
 from crm_platform.models import OutboxEntry
 from crm_platform.scoping import TenantScope
@@ -54,13 +54,10 @@ def signature(key: bytes, body: bytes) -> str:
 
 def _claim(app: Flask, now: datetime) -> tuple[int, int, str, dict[str, Any]] | None:
     with database(app).transaction() as session:
-        statement = select(OutboxEntry).where(
+        entry = session.scalars(for_claiming(session, select(OutboxEntry).where(
             or_(OutboxEntry.status == "pending", OutboxEntry.status == "sending"),
             OutboxEntry.next_attempt_at <= now).order_by(OutboxEntry.next_attempt_at,
-                                                         OutboxEntry.id).limit(1)
-        if session.get_bind().dialect.name == "postgresql":
-            statement = statement.with_for_update(skip_locked=True)
-        entry = session.scalars(statement).first()
+                                                         OutboxEntry.id).limit(1))).first()
         if entry is None:
             return None
         entry.status, entry.next_attempt_at = "sending", now + LEASE

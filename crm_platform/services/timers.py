@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from crm_platform.auth.principal import Principal
-from crm_platform.db import database, utcnow
+from crm_platform.db import database, for_claiming, utcnow
 from crm_platform.models import FlowInstance, FlowTimer, Record
 from crm_platform.scoping import TenantScope
 
@@ -32,12 +32,9 @@ def fire_due_timers(app: Flask, now: datetime | None = None, limit: int = 100) -
     fired = 0
     for _ in range(limit):
         with db.transaction() as session:
-            statement = select(FlowTimer).where(
+            timer = session.scalars(for_claiming(session, select(FlowTimer).where(
                 FlowTimer.fired_at.is_(None), FlowTimer.due_at <= now).order_by(
-                FlowTimer.due_at, FlowTimer.id).limit(1)
-            if session.get_bind().dialect.name == "postgresql":
-                statement = statement.with_for_update(skip_locked=True)
-            timer = session.scalars(statement).first()
+                FlowTimer.due_at, FlowTimer.id).limit(1))).first()
             if timer is None:
                 break
             timer.fired_at = now
