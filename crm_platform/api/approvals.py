@@ -139,35 +139,23 @@ def get_task(principal: Principal, task_id: int):
             if pending and view.instance.status == "running" else []}
 
 
-def _task_view(action: str, summary: str, fields: dict[str, Any],
-               required: tuple[str, ...]) -> Callable[..., Any]:
-    def view(principal: Principal, task_id: int, body: dict[str, Any]):
+def _action_view(kind: str, act: Callable[..., FlowInstance], action: str, summary: str,
+                 fields: dict[str, Any], required: tuple[str, ...]) -> Callable[..., Any]:
+    """The view of POST /<kind>s/<id>/<action>: the service's `act`, the instance after."""
+    def view(principal: Principal, body: dict[str, Any], **ids: int):
         scope = scope_of(principal)
-        return _instance(scope, service.task_action(scope, principal, task_id, action, body))
+        return _instance(scope, act(scope, principal, ids[f"{kind}_id"], action, body))
 
-    view.__name__ = f"task_{action}"
+    view.__name__ = f"{kind}_{action}"
     return operation(summary, tags=TAGS, body=schemas.obj(fields, required),
                      responses={200: INSTANCE})(view)
 
 
-def _instance_view(action: str, summary: str, fields: dict[str, Any],
-                   required: tuple[str, ...]) -> Callable[..., Any]:
-    def view(principal: Principal, instance_id: int, body: dict[str, Any]):
-        scope = scope_of(principal)
-        return _instance(scope, service.instance_action(scope, principal, instance_id,
-                                                        action, body))
-
-    view.__name__ = f"instance_{action}"
-    return operation(summary, tags=TAGS, body=schemas.obj(fields, required),
-                     responses={200: INSTANCE})(view)
-
-
-for _action, (_summary, _fields, _required) in TASK_ACTIONS.items():
-    api.add_url_rule(f"/tasks/<int:task_id>/{_action}", view_func=_task_view(
-        _action, _summary, _fields, _required), methods=["POST"])
-for _action, (_summary, _fields, _required) in INSTANCE_ACTIONS.items():
-    api.add_url_rule(f"/instances/<int:instance_id>/{_action}", view_func=_instance_view(
-        _action, _summary, _fields, _required), methods=["POST"])
+for _kind, _act, _actions in (("task", service.task_action, TASK_ACTIONS),
+                              ("instance", service.instance_action, INSTANCE_ACTIONS)):
+    for _action, (_summary, _fields, _required) in _actions.items():
+        api.add_url_rule(f"/{_kind}s/<int:{_kind}_id>/{_action}", view_func=_action_view(
+            _kind, _act, _action, _summary, _fields, _required), methods=["POST"])
 
 
 @api.get("/instances/<int:instance_id>")
