@@ -20,6 +20,7 @@ from crm_platform.db import Base, Database
 from crm_platform.migrate import upgrade
 from crm_platform.models import User
 from crm_platform.scoping import TenantScope
+from crm_platform.services.data_fields import runtime_indexes
 from crm_platform.services.tenants import create_platform_admin, create_tenant
 from crm_platform.services.tokens import issue_token
 from tests.services import POSTGRES_URL, unavailable
@@ -51,16 +52,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         url = _prepare_postgres()
     upgrade(url)
     return url
-
-
-def runtime_indexes(connection: Any) -> list[str]:
-    """Names of the per-form indexes built for indexed fields."""
-    if connection.dialect.name == "postgresql":
-        query = "SELECT indexname FROM pg_indexes WHERE tablename = 'records'"
-    else:
-        query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'"
-    return [name for name in connection.execute(text(query)).scalars()
-            if name.startswith("ix_records_f")]
 
 
 def _empty_all_tables(url: str) -> None:

@@ -8,7 +8,6 @@ import tempfile
 from typing import Any
 
 from flask import Response, jsonify, request, send_file
-from sqlalchemy import Select
 
 from crm_platform.api import api, form_of, schemas
 from crm_platform.api.operations import operation
@@ -20,7 +19,7 @@ from crm_platform.errors import BadRequest
 from crm_platform.models import Form, Record, RecordHistory
 from crm_platform.scoping import TenantScope
 from crm_platform.services import forms as form_service
-from crm_platform.services import record_export, record_query
+from crm_platform.services import record_export, record_filters, record_query
 from crm_platform.services import records as service
 from crm_platform.services.record_access import Access, visible_data
 from form_engine.compiler import CompiledForm
@@ -72,21 +71,21 @@ RECORD_PAGE = schemas.obj({"items": {"type": "array", "items": RECORD},
 
 
 def _found(scope: TenantScope, principal: Principal, row: Form, query: dict[str, Any]
-           ) -> tuple[CompiledForm, Select[Any], Access]:
+           ) -> tuple[CompiledForm, record_query.Listing, Access]:
     """The records the caller may see that match `filter`, `search` (and `deleted`); the
     form as the caller sees it (hidden fields cannot be filtered, sorted or searched on:
     that would reveal them) and the caller's access."""
     _version, compiled = service.current_version(scope, row)
     access = service.access(scope, principal, row)
     compiled = record_query.without(compiled, access.hidden)
-    statement = service.records_query(scope, principal, row, query.get("deleted", False))
+    found = service.listing(scope, principal, row, query.get("deleted", False))
     if "filter" in query:
-        statement = statement.where(record_query.build_filter(
-            compiled, record_query.parse_filter(query["filter"]), form_service.now_in(scope)))
+        found = found.narrowed(record_filters.plan_filter(
+            compiled, record_filters.parse_filter(query["filter"]), form_service.now_in(scope)))
     if query.get("search"):
-        statement = statement.where(record_query.search(
+        found = found.narrowed(record_query.search(
             compiled, query["search"], scope.session.get_bind().dialect.name))
-    return compiled, statement, access
+    return compiled, found, access
 
 
 def render_record(record: Record | Any, form_key: str, access: Access) -> dict[str, Any]:
@@ -131,11 +130,11 @@ def _if_match() -> int | None:
            query=LIST_QUERY, responses={200: RECORD_PAGE})
 def list_records(principal: Principal, app: str, form: str, query: dict[str, Any]):
     scope, row = form_of(principal, app, form)
-    compiled, statement, access = _found(scope, principal, row, query)
+    compiled, found, access = _found(scope, principal, row, query)
     sort = record_query.parse_sort(compiled, query.get("sort"))
     fields = record_query.parse_fields(compiled, query.get("fields"))
-    records, next_cursor = record_query.page(scope.session, statement, sort,
-                                             query.get("limit", 50), query.get("cursor"))
+    records, next_cursor = record_query.page(scope, found, sort, query.get("limit", 50),
+                                             query.get("cursor"))
     items = []
     for record in records:
         item = render_record(record, row.key, access)
@@ -143,7 +142,8 @@ def list_records(principal: Principal, app: str, form: str, query: dict[str, Any
         items.append(item)
     body: dict[str, Any] = {"items": items, "next_cursor": next_cursor}
     if query.get("count"):
-        body["count"], body["count_exact"] = record_query.count(scope.session, statement)
+        body["count"], body["count_exact"] = record_query.count(scope.session,
+                                                                found.select(scope))
     return body
 
 
@@ -192,7 +192,8 @@ EXPORT_QUERY = {
                        "cells a spreadsheet would run as formulas are prefixed with '.")
 def export(principal: Principal, app: str, form: str, query: dict[str, Any]):
     scope, row = form_of(principal, app, form)
-    compiled, statement, access = _found(scope, principal, row, query)
+    compiled, found, access = _found(scope, principal, row, query)
+    statement = found.select(scope)
     locale = principal.locale
     name = f"{app}-{form}"
     if query.get("format", "csv") == "xlsx":

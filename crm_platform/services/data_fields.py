@@ -111,32 +111,61 @@ def is_runtime_index(name: str | None) -> bool:
     return bool(name) and name.startswith(RUNTIME_INDEX_PREFIX)  # type: ignore[union-attr]
 
 
-def build_indexes(engine: Engine, form_id: int, fields: list[tuple[str, str]],
-                  searchable: tuple[str, ...] = ()) -> list[str]:
-    """Expression indexes (partial, per form) for `fields` = [(key, kind)], and on
-    PostgreSQL a full-text (GIN) index over the `searchable` text fields; built
-    CONCURRENTLY there so writes never wait. Returns the names built."""
-    postgres = engine.dialect.name == "postgresql"
+def runtime_indexes(connection: Any, form_id: int | None = None) -> list[str]:
+    """Names of the per-form indexes built at run time (of one form, if given)."""
+    if connection.dialect.name == "postgresql":
+        query = "SELECT indexname FROM pg_indexes WHERE tablename = 'records'"
+    else:
+        query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'"
+    prefix = RUNTIME_INDEX_PREFIX if form_id is None else f"{RUNTIME_INDEX_PREFIX}{form_id}_"
+    return [name for name in connection.execute(text(query)).scalars()
+            if name.startswith(prefix)]
+
+
+def wanted_indexes(dialect: Any, form_id: int, fields: list[tuple[str, str]],
+                   searchable: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(name, what follows `ON records`) of each index the form's fields need: the field
+    itself, for filters; for text and numbers, the two orders a list sorts by it in, each
+    followed by the record id (the tie-break), so a page is read from the index already in
+    order; on PostgreSQL, full text over the `searchable` text fields."""
     wanted = []
     for key, kind in fields:
-        wanted.append((index_name(form_id, key), "",
-                       str(data_field(key, kind).compile(dialect=engine.dialect))))
-        if kind in _BLANK_SQL:  # the two orders a list sorts by this field in
-            for suffix, descending in (("__asc", False), ("__desc", True)):
-                wanted.append((index_name(form_id, key + suffix), "", str(sort_field(
-                    key, kind, descending).compile(dialect=engine.dialect))))
-    if postgres and searchable:
-        document = str(SearchDocument(searchable).compile(dialect=engine.dialect))
-        wanted.append((search_index_name(form_id), "USING gin ", document))
+        field = str(data_field(key, kind).compile(dialect=dialect))
+        wanted.append((index_name(form_id, key), f"(({field}))"))
+        if kind in _BLANK_SQL:
+            for suffix, descending in (("__asc_id", False), ("__desc_id", True)):
+                order = str(sort_field(key, kind, descending).compile(dialect=dialect))
+                wanted.append((index_name(form_id, key + suffix), f"(({order}), id)"))
+    if dialect.name == "postgresql" and searchable:
+        document = str(SearchDocument(searchable).compile(dialect=dialect))
+        wanted.append((search_index_name(form_id), f"USING gin (({document}))"))
+    return wanted
+
+
+def build_indexes(engine: Engine, form_id: int, fields: list[tuple[str, str]],
+                  searchable: tuple[str, ...] = ()) -> list[str]:
+    """Build the indexes the form's fields need (partial: this form's records only) and
+    drop the form's runtime indexes no field needs any more — a field no longer marked
+    `indexed` stops costing every write. On PostgreSQL both are done CONCURRENTLY, so
+    writes never wait. Returns the names of the indexes the form has."""
+    postgres = engine.dialect.name == "postgresql"
+    concurrently = "CONCURRENTLY " if postgres else ""
+    wanted = wanted_indexes(engine.dialect, form_id, fields, searchable)
     built = []
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for name, method, expression in wanted:
-            concurrently = "CONCURRENTLY " if postgres else ""
+        for name, definition in wanted:
             try:
                 connection.execute(text(
                     f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON records "
-                    f"{method}(({expression})) WHERE form_id = {int(form_id)}"))
+                    f"{definition} WHERE form_id = {int(form_id)}"))
                 built.append(name)
             except Exception:  # an index is an optimisation: log, never fail the publish
                 log.exception("could not build index %s", name)
+        names = {name for name, _definition in wanted}
+        for name in runtime_indexes(connection, form_id):
+            if name not in names:
+                try:
+                    connection.execute(text(f"DROP INDEX {concurrently}IF EXISTS {name}"))
+                except Exception:
+                    log.exception("could not drop index %s", name)
     return built

@@ -166,7 +166,7 @@ def publish_form_version(scope: TenantScope, actor: Principal, form: Form,
 
 def indexed_fields(compiled: CompiledForm) -> list[tuple[str, str]]:
     """(key, SQL kind) of the fields marked `indexed` or `unique` that can be indexed."""
-    from crm_platform.services.record_query import field_kind
+    from crm_platform.services.record_filters import field_kind
 
     fields = []
     for item in compiled.fields:
@@ -196,7 +196,8 @@ def _build_indexes_after_commit(scope: TenantScope, form: Form, row: FormVersion
 
 def build_indexes_job(app: Any, form_id: int) -> None:
     """The job: indexes for the indexed fields and the full-text search of the form's
-    published version (idempotent: existing ones are kept)."""
+    published version; the form's indexes no field needs any more are dropped
+    (idempotent: existing ones are kept)."""
     from crm_platform.db import database
     from crm_platform.services.record_query import search_keys
 
@@ -209,8 +210,7 @@ def build_indexes_job(app: Any, form_id: int) -> None:
         row = version_row(scope, form)
         compiled = compile_form(row.definition, env=type_env(scope), checked=True)
         fields, searchable = indexed_fields(compiled), search_keys(compiled)
-    if fields or searchable:
-        build_indexes(db.engine, form_id, fields, searchable)
+    build_indexes(db.engine, form_id, fields, searchable)
 
 
 def evaluate(scope: TenantScope, actor: Principal, form_row: Form, form: CompiledForm,

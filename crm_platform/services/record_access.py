@@ -10,6 +10,7 @@ and a field is hidden (or read-only) only if it is for every one of their roles.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import ColumnElement, false, true
 from crm_platform.auth.principal import Principal
 from crm_platform.models import Department, Form, FormPermission, Record, User, UserRole
 from crm_platform.scoping import TenantScope
+from crm_platform.services.sql_plans import Binder, Plan
 
 SCOPES = ("none", "own", "department", "department_tree", "all")
 
@@ -102,16 +104,33 @@ def _departments(scope: TenantScope, actor: Principal, kind: str) -> set[int]:
     return _department_tree(scope, user.department_id)
 
 
+def scope_plan(scope: TenantScope, actor: Principal, kind: str) -> Plan:
+    """The records a scope covers, as a plan (sql_plans): the caller and their departments
+    are bound values, so every caller with the same kind of scope shares one SQL."""
+    if kind in ("all", "none"):
+        return Plan(_render_scope, (kind,))
+    if kind == "own":
+        return Plan(_render_scope, ("own", 0), (actor.user_id,))
+    departments = sorted(_departments(scope, actor, kind))
+    return Plan(_render_scope, ("own", len(departments)), (actor.user_id, *departments))
+
+
+def _render_scope(shape: tuple[Any, ...], values: Iterator[Any], bind: Binder
+                  ) -> ColumnElement[bool]:
+    if shape[0] == "all":
+        return true()
+    if shape[0] == "none":
+        return false()
+    own = Record.owner_id == bind(next(values), Record.owner_id.type)
+    if not shape[1]:
+        return own
+    return own | Record.department_id.in_([bind(next(values), Record.department_id.type)
+                                           for _ in range(shape[1])])
+
+
 def scope_condition(scope: TenantScope, actor: Principal, kind: str) -> ColumnElement[bool]:
     """The records a scope covers, as a SQL condition."""
-    if kind == "all":
-        return true()
-    if kind == "none":
-        return false()
-    own = Record.owner_id == actor.user_id
-    if kind == "own":
-        return own
-    return own | Record.department_id.in_(_departments(scope, actor, kind))
+    return scope_plan(scope, actor, kind).clause()
 
 
 def in_scope(scope: TenantScope, actor: Principal, kind: str, record: Record) -> bool:
@@ -131,4 +150,4 @@ def visible_data(data: dict[str, Any], access: Access) -> dict[str, Any]:
 
 
 __all__ = ["FULL", "NOTHING", "SCOPES", "UNCONFIGURED", "Access", "access_for",
-           "hidden_from_any_role", "in_scope", "scope_condition", "visible_data"]
+           "hidden_from_any_role", "in_scope", "scope_condition", "scope_plan", "visible_data"]

@@ -1,12 +1,13 @@
-"""The safe query language for records: filters, sort, search, projection, keyset pages.
+"""Lists of records: which records a list shows (`Listing`), search, sort, keyset pages,
+counts and projection. The filter language itself is `record_filters`.
 
-A filter is data, never SQL: a condition `{"field": "level", "op": "eq", "value": "a"}`,
-or a group `{"and": [...]}` / `{"or": [...]}` (nested up to 5 levels, 50 conditions).
-Fields are the form's keys or the system fields `id`, `owner`, `created_at`, `updated_at`;
-each field type offers its own operators (`form_engine.field_types.*.operators`), values
-are read by the field's own coercer, and every mistake is a 422 naming `filter…` paths.
 Sorting (`sort=-amount,name`) pages by keyset, so page 1000 costs what page 1 does; blank
 values sort last. Counts stop at a cap (exact up to it, "more than" beyond).
+
+A page is the hot path of the whole product, so its SQL is compiled once per *shape* —
+the form, the caller's kind of scope, the filter's and search's shapes, the sort — and
+later pages of any shape already seen only bind their values and run on the driver
+(`page`). Every value is bound; nothing a user sends is ever written into SQL.
 """
 
 from __future__ import annotations
@@ -15,228 +16,69 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
+    Text,
     and_,
+    bindparam,
+    cast,
     func,
     literal,
     literal_column,
-    not_,
     or_,
     select,
 )
 
+from crm_platform.db import load_json
 from crm_platform.errors import FieldError, ValidationFailed, invalid
 from crm_platform.models import Record
-from crm_platform.services.data_fields import DataField, SearchDocument, data_field, sort_field
-from form_engine.compiler import CompiledField, CompiledForm
-from form_engine.errors import CoercionError
-from form_engine.field_types import REFERENCE_TYPES
+from crm_platform.scoping import TenantScope
+from crm_platform.services.data_fields import SearchDocument, data_field
+from crm_platform.services.record_filters import Column, column, like_escape, sortable
+from crm_platform.services.sql_plans import Binder, Plan
+from form_engine.compiler import CompiledForm
 
-MAX_DEPTH = 5
-MAX_CONDITIONS = 50
 COUNT_CAP = 10_000
-SYSTEM_FIELDS = {"id": Record.id, "owner": Record.owner_id, "created_at": Record.created_at,
-                 "updated_at": Record.updated_at}
-_TEXT = frozenset({"text", "textarea", "email", "phone", "url", "select", "autonumber",
-                   "date", "datetime", "time"})
-_INTEGERS = REFERENCE_TYPES | {"rating"}
-_NUMBERS = frozenset({"number", "currency", "percent", "rollup"})
-_RELATIVE = ("today", "this_week", "this_month", "last_n_days", "next_n_days")
 
 
 @dataclass(frozen=True)
-class Column:
-    """How a field is read in SQL, and how to order it with blanks last."""
+class Listing:
+    """The records one list shows: a form's live (or deleted) records that the caller may
+    read (the first plan: their scope), narrowed by more plans (filter, search)."""
 
-    expression: ColumnElement[Any]
-    kind: str            # text | integer | number | boolean | list | object | system
-    item: CompiledField | None
+    tenant_id: int
+    form_id: int
+    deleted: bool
+    plans: tuple[Plan, ...]
 
-    def sortable(self, descending: bool) -> ColumnElement[Any]:
-        if self.kind == "boolean":
-            return func.coalesce(self.expression, literal(not descending))
-        if self.kind in ("text", "integer", "number") and isinstance(self.expression,
-                                                                     DataField):
-            # the expression the field's sort indexes are built on (data_fields)
-            return sort_field(self.expression.key, self.expression.kind, descending)
-        return self.expression
+    def narrowed(self, plan: Plan) -> Listing:
+        return replace(self, plans=(*self.plans, plan))
 
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.tenant_id, self.form_id, self.deleted,
+                tuple(plan.key for plan in self.plans))
 
-def field_kind(item: CompiledField) -> str:
-    """How a field compares in SQL: text, integer, number, boolean, list or object."""
-    if item.type == "formula":
-        result = item.spec.get("result", "number")
-        return {"number": "number", "boolean": "boolean"}.get(result, "text")
-    if item.type in _TEXT:
-        return "text"
-    if item.type in _INTEGERS:
-        return "integer"
-    if item.type in _NUMBERS:
-        return "number"
-    if item.type == "boolean":
-        return "boolean"
-    if item.type == "multiselect":
-        return "list"
-    return "object"
-
-
-def column(form: CompiledForm, key: Any, path: str) -> Column:
-    if key in SYSTEM_FIELDS:
-        return Column(SYSTEM_FIELDS[key], "system", None)
-    item = form.by_key.get(key) if isinstance(key, str) else None
-    if item is None or item.kind == "layout":
-        raise invalid(path, "unknown_filter_field", value=key)
-    kind = field_kind(item)
-    sql_kind = kind if kind in ("text", "integer", "number", "boolean") else "text"
-    return Column(data_field(key, sql_kind), kind, item)
-
-
-def _value(col: Column, raw: Any, path: str) -> Any:
-    """A filter value read as the field reads input, then as it is stored."""
-    if col.item is None:
-        if col.expression is Record.created_at or col.expression is Record.updated_at:
-            try:
-                moment = datetime.fromisoformat(str(raw))
-            except ValueError as exc:
-                raise invalid(path, "bad_filter_value", value=raw) from exc
-            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise invalid(path, "bad_filter_value", value=raw)
-        return raw
-    item = col.item
-    coerce = item.lenient if item.kind == "value" else (lambda value: value)
-    try:
-        value = coerce(raw)
-    except CoercionError as exc:
-        raise invalid(path, "bad_filter_value", value=raw) from exc
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return value
-
-
-def _relative_range(op: str, raw: Any, now: datetime, path: str) -> tuple[date, date]:
-    today = now.date()
-    if op == "today":
-        return today, today
-    if op == "this_week":
-        start = today - timedelta(days=today.weekday())
-        return start, start + timedelta(days=6)
-    if op == "this_month":
-        start = today.replace(day=1)
-        following = (start + timedelta(days=32)).replace(day=1)
-        return start, following - timedelta(days=1)
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 36_500:
-        raise invalid(path, "bad_filter_value", value=raw)
-    if op == "last_n_days":
-        return today - timedelta(days=raw), today
-    return today, today + timedelta(days=raw)
-
-
-def _condition(form: CompiledForm, node: dict[str, Any], path: str, now: datetime
-               ) -> ColumnElement[bool]:
-    unknown = set(node) - {"field", "op", "value"}
-    if unknown:
-        raise invalid(f"{path}.{sorted(unknown)[0]}", "unknown_field")
-    col = column(form, node.get("field"), f"{path}.field")
-    op = node.get("op")
-    allowed = col.item.field_type.operators if col.item else (
-        "eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "between")
-    if op not in allowed:
-        raise invalid(f"{path}.op", "operator_not_allowed", value=op,
-                      allowed=", ".join(allowed))
-    expression = col.expression
-    raw = node.get("value")
-    if op == "is_empty":
-        return expression.is_(None)
-    if op == "not_empty":
-        return expression.is_not(None)
-    if op in _RELATIVE:
-        low, high = _relative_range(op, raw, now, f"{path}.value")
-        if col.item is not None and col.item.type == "datetime":
-            start = datetime.combine(low, time(), now.tzinfo).astimezone(UTC).isoformat()
-            end = datetime.combine(high + timedelta(days=1), time(),
-                                   now.tzinfo).astimezone(UTC).isoformat()
-            return and_(expression >= start, expression < end)
-        return expression.between(low.isoformat(), high.isoformat())
-    if col.kind == "list":
-        value = _value(col, [raw] if isinstance(raw, str) else raw, f"{path}.value")
-        if op in ("contains", "in"):
-            return _contains_any(col, value)
-        return or_(expression.is_(None), not_(_contains_any(col, value)))
-    if op in ("in", "not_in"):
-        if not isinstance(raw, list) or not 1 <= len(raw) <= 500:
-            raise invalid(f"{path}.value", "bad_filter_value", value=raw)
-        values = [_value(col, item, f"{path}.value[{index}]") for index, item in enumerate(raw)]
-        return expression.in_(values) if op == "in" else expression.not_in(values)
-    if op == "between":
-        if not isinstance(raw, list) or len(raw) != 2:
-            raise invalid(f"{path}.value", "bad_filter_value", value=raw)
-        return expression.between(_value(col, raw[0], f"{path}.value[0]"),
-                                  _value(col, raw[1], f"{path}.value[1]"))
-    if op in ("contains", "starts_with"):
-        if not isinstance(raw, str) or not raw or len(raw) > 200:
-            raise invalid(f"{path}.value", "bad_filter_value", value=raw)
-        pattern = _like_escape(raw)
-        pattern = f"%{pattern}%" if op == "contains" else f"{pattern}%"
-        return expression.like(pattern, escape="\\")
-    value = _value(col, raw, f"{path}.value")
-    if op == "eq":
-        return expression == value
-    if op == "ne":
-        return or_(expression != value, expression.is_(None))
-    return {"lt": lambda: expression < value, "lte": lambda: expression <= value,
-            "gt": lambda: expression > value, "gte": lambda: expression >= value}[op]()
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _contains_any(col: Column, values: list[str]) -> ColumnElement[bool]:
-    """A multiselect holds one of `values` (its stored JSON list, read as text)."""
-    stored = col.expression
-    return or_(*(stored.like(f'%{_like_escape(json.dumps(value, ensure_ascii=False))}%',
-                             escape="\\")
-                 for value in values))
-
-
-def build_filter(form: CompiledForm, node: Any, now: datetime, path: str = "filter",
-                 depth: int = 0, budget: list[int] | None = None) -> ColumnElement[bool]:
-    budget = budget if budget is not None else [MAX_CONDITIONS]
-    if not isinstance(node, dict):
-        raise invalid(path, "bad_filter", detail="a condition or an and/or group")
-    groups = [key for key in ("and", "or") if key in node]
-    if groups:
-        if len(node) != 1 or not isinstance(node[groups[0]], list) or not node[groups[0]]:
-            raise invalid(path, "bad_filter", detail="and/or takes a non-empty list")
-        if depth >= MAX_DEPTH:
-            raise invalid(path, "filter_too_deep", limit=MAX_DEPTH)
-        parts = [build_filter(form, child, now, f"{path}.{groups[0]}[{index}]", depth + 1,
-                              budget) for index, child in enumerate(node[groups[0]])]
-        return and_(*parts) if groups[0] == "and" else or_(*parts)
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise invalid(path, "filter_too_large", limit=MAX_CONDITIONS)
-    return _condition(form, node, path, now)
-
-
-def parse_filter(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return json.loads(text, parse_float=Decimal)
-    except (ValueError, RecursionError) as exc:
-        raise invalid("filter", "bad_filter", detail="not JSON") from exc
+    def select(self, scope: TenantScope, bind: Binder | None = None) -> Select[tuple[Record]]:
+        if scope.tenant_id != self.tenant_id:
+            raise ValueError("a listing is read in its own tenant")
+        bind = bind or Binder()
+        # The form id is written into the SQL (not bound) so the per-form partial indexes
+        # of indexed fields can be matched by the planner.
+        return scope.select(
+            Record, Record.form_id == bindparam(None, self.form_id, literal_execute=True),
+            Record.deleted_at.is_not(None) if self.deleted else Record.deleted_at.is_(None),
+            *(plan.clause(bind) for plan in self.plans))
 
 
 def parse_sort(form: CompiledForm, text: str | None) -> list[tuple[str, bool, Column]]:
@@ -277,51 +119,160 @@ def _typed(col: Column, value: Any) -> Any:
         return None
     if col.kind == "number":
         return Decimal(str(value))
-    if col.expression is Record.created_at or col.expression is Record.updated_at:
+    if col.key in ("created_at", "updated_at") and col.kind == "system":
         return datetime.fromisoformat(value)
     return value
+
+
+def _after(sort: list[tuple[str, bool, Column]], cursor: str) -> Plan:
+    """The rows after the cursor's, in the sort's order (then by id)."""
+    values = _decode(cursor, len(sort) + 1)
+    try:
+        typed = [_typed(col, value) for (_k, _d, col), value in zip(sort, values,
+                                                                    strict=False)]
+        typed.append(int(values[-1]))
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise invalid("cursor", "bad_cursor") from exc
+    return Plan(_render_after, tuple((col.ref, descending) for _k, descending, col in sort),
+                tuple(typed))
+
+
+def _render_after(shape: tuple[Any, ...], values: Iterator[Any], bind: Binder
+                  ) -> ColumnElement[bool]:
+    bound = [(sortable(ref, descending), descending) for ref, descending in shape]
+    bound = [(expression, descending, bind(next(values), expression.type))
+             for expression, descending in bound]
+    last_id = bind(next(values), Record.id.type)
+    after = Record.id < last_id if _ties_descending(shape) else Record.id > last_id
+    for expression, descending, value in reversed(bound):
+        beyond = expression < value if descending else expression > value
+        after = or_(beyond, and_(expression == value, after))
+    return after
+
+
+def _ties_descending(order: Any) -> bool:
+    """Records that sort alike are ordered by id in the direction of the last sort key
+    (ascending with no sort): the order of each field's sort index (field, id), which a
+    page then reads without sorting."""
+    return bool(order) and order[-1][1]
 
 
 # What a page reads of each record: its columns, as plain rows.
 _PAGE_COLUMNS = (Record.id, Record.form_version, Record.version, Record.owner_id,
                  Record.department_id, Record.state, Record.locked, Record.created_at,
                  Record.updated_at, Record.created_by_id, Record.updated_by_id,
-                 Record.deleted_at, Record.data)
+                 Record.deleted_at)
+PageRow = namedtuple("PageRow", [attribute.key for attribute in _PAGE_COLUMNS] + ["data"])  # type: ignore[misc]
 
 
-def page(session: Any, statement: Select[Any], sort: list[tuple[str, bool, Column]],
-         limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
-    """One keyset page of `statement` ordered by `sort`, then id: rows with the record's
-    columns as attributes (`id`, `data`, `version` …). A page is only shown, so it is read
-    as plain rows on the session's connection — no ORM objects, no identity map, no
-    autoflush (nothing is pending in a request that only reads)."""
+@dataclass
+class _CompiledPage:
+    """A page's SQL for one shape, ready for the driver: the statement's fixed parameters
+    (the tenant), how each value is made ready, and how each column is read (known once
+    the driver has described the columns' types)."""
+
+    sql: str
+    order: tuple[str, ...] | None           # positional drivers: the parameters' order
+    fixed: dict[str, Any]
+    binders: dict[str, Callable[[Any], Any] | None]
+    types: tuple[Any, ...]                  # each column's SQL type (None: the JSON text)
+    readers: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
+
+    def read(self, dialect: Any, description: Any) -> tuple[tuple[int, Callable[[Any], Any]],
+                                                            ...]:
+        """The columns that need reading, each with its reader."""
+        readers = (None if type_ is None else
+                   type_.dialect_impl(dialect).result_processor(dialect, column[1])
+                   for type_, column in zip(self.types, description, strict=True))
+        self.readers = tuple((index, read) for index, read in enumerate(readers)
+                             if read is not None)
+        return self.readers
+
+    def parameters(self, values: Iterable[Any]) -> Any:
+        given = dict(self.fixed)
+        for index, value in enumerate(values):
+            name = f"q{index}"
+            process = self.binders[name]
+            given[name] = value if process is None or value is None else process(value)
+        return given if self.order is None else tuple(given[name] for name in self.order)
+
+
+_PAGES: OrderedDict[tuple[Any, ...], _CompiledPage] = OrderedDict()
+_PAGES_LOCK = threading.Lock()
+_PAGES_KEPT = 512
+
+
+def _compiled_page(scope: TenantScope, listing: Listing, plans: tuple[Plan, ...],
+                   sort: list[tuple[str, bool, Column]], limit: int) -> _CompiledPage:
+    dialect = scope.session.get_bind().dialect
+    key = (dialect.name, listing.key, tuple(plan.key for plan in plans),
+           tuple((col.ref, descending) for _key, descending, col in sort), limit)
+    with _PAGES_LOCK:
+        found = _PAGES.get(key)
+        if found is not None:
+            _PAGES.move_to_end(key)
+            return found
+    bind = Binder()
+    statement = listing.select(scope, bind)
+    for plan in plans:
+        statement = statement.where(plan.clause(bind))
     ordering = [col.sortable(descending) for _key, descending, col in sort]
-    directions = [descending for _key, descending, _col in sort]
-    if cursor is not None:
-        values = _decode(cursor, len(ordering) + 1)
-        try:
-            typed = [_typed(col, value) for (_k, _d, col), value in zip(sort, values,
-                                                                        strict=False)]
-            last_id = int(values[-1])
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise invalid("cursor", "bad_cursor") from exc
-        after = Record.id > last_id
-        for expression, descending, value in reversed(list(zip(ordering, directions, typed,
-                                                               strict=True))):
-            beyond = expression < value if descending else expression > value
-            after = or_(beyond, and_(expression == value, after))
-        statement = statement.where(after)
-    order = [expression.desc() if descending else expression.asc()
-             for expression, descending in zip(ordering, directions, strict=True)]
-    rows = list(session.connection().execute(
-        statement.with_only_columns(*_PAGE_COLUMNS, *ordering).order_by(*order, Record.id)
-        .limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
+    directions = [(col.ref, descending) for _key, descending, col in sort]
+    statement = statement.with_only_columns(
+        *_PAGE_COLUMNS, cast(Record.data, Text), *ordering).order_by(
+        *(expression.desc() if descending else expression.asc()
+          for expression, (_key, descending, _col) in zip(ordering, sort, strict=True)),
+        Record.id.desc() if _ties_descending(directions) else Record.id.asc()).limit(limit)
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    ours = {f"q{index}" for index in range(bind.count)}
+    fixed = {name: value for name, value in compiled.construct_params().items()
+             if name not in ours}
+    binders = {name: parameter.type.dialect_impl(dialect).bind_processor(dialect)
+               for name, parameter in compiled.binds.items()}
+    fixed = {name: value if binders.get(name) is None else binders[name](value)
+             for name, value in fixed.items()}
+    types = tuple(None if expression is None else expression.type
+                  for expression in [*_PAGE_COLUMNS, None, *ordering])
+    entry = _CompiledPage(compiled.string, tuple(compiled.positiontup)
+                          if compiled.positiontup is not None else None,
+                          fixed, {name: binders.get(name) for name in ours}, types)
+    with _PAGES_LOCK:
+        _PAGES[key] = entry
+        while len(_PAGES) > _PAGES_KEPT:
+            _PAGES.popitem(last=False)
+    return entry
+
+
+def page(scope: TenantScope, listing: Listing, sort: list[tuple[str, bool, Column]],
+         limit: int, cursor: str | None) -> tuple[list[PageRow], str | None]:
+    """One keyset page of `listing` ordered by `sort`, then id: rows with the record's
+    columns as attributes (`id`, `data`, `version` …), and the cursor of the next page.
+
+    A page is only shown: it runs on the session's connection as plain rows — no ORM
+    objects, no autoflush (nothing is pending in a request that only reads) — with SQL
+    compiled once per shape (see the module's docstring)."""
+    plans = (_after(sort, cursor),) if cursor is not None else ()
+    entry = _compiled_page(scope, listing, plans, sort, limit + 1)
+    values = [value for plan in (*listing.plans, *plans) for value in plan.values]
+    connection = scope.session.connection()
+    cursor = connection.connection.driver_connection.execute(entry.sql,
+                                                             entry.parameters(values))
+    fetched = cursor.fetchall()
+    readers = entry.readers if entry.readers is not None else entry.read(
+        connection.dialect, cursor.description)
+    width = len(_PAGE_COLUMNS)
+    rows, sort_values = [], []
+    for fetched_row in fetched[:limit]:
+        row = list(fetched_row)
+        for index, read in readers:
+            if row[index] is not None:
+                row[index] = read(row[index])
+        row[width] = load_json(row[width])
+        rows.append(PageRow._make(row[:width + 1]))
+        sort_values.append(row[width + 1:])
     next_cursor = None
-    if more and rows:
-        last = rows[-1]
-        next_cursor = _encode([*list(last[len(_PAGE_COLUMNS):]), last.id])
+    if len(fetched) > limit and rows:
+        next_cursor = _encode([*sort_values[-1], rows[-1].id])
     return rows, next_cursor
 
 
@@ -347,7 +298,7 @@ def search_keys(form: CompiledForm) -> tuple[str, ...]:
     return tuple(item.key for item in form.fields if item.type in _SEARCHED_TYPES)
 
 
-def search(form: CompiledForm, text: str, dialect: str = "sqlite") -> ColumnElement[bool]:
+def search(form: CompiledForm, text: str, dialect: str = "sqlite") -> Plan:
     """Records with `text` in their text fields. PostgreSQL: full text — every word of the
     query starts a word of the record (`acm bei` finds "Acme, Beijing"), through the form's
     GIN index; Chinese, and digits alone (part of a phone number), by substring. SQLite:
@@ -356,16 +307,25 @@ def search(form: CompiledForm, text: str, dialect: str = "sqlite") -> ColumnElem
         raise invalid("search", "too_long", limit=200)
     keys = search_keys(form)
     if not keys:
-        return literal(False)
+        return Plan(_render_search, ("nothing",))
     words = [word.lower() for word in _WORD.findall(text)]
     if dialect == "postgresql" and words and not _NOT_SPLIT.search(text) and not all(
             word.isdigit() for word in words):
         query = " & ".join(f"{word}:*" for word in words[:20])
-        return SearchDocument(keys).op("@@")(func.to_tsquery(literal_column(
-            "'simple'::regconfig"), query))
-    pattern = f"%{_like_escape(text.lower())}%"
-    return or_(*(func.lower(data_field(key, "text")).like(pattern, escape="\\")
-                 for key in keys))
+        return Plan(_render_search, ("words", keys), (query,))
+    return Plan(_render_search, ("substring", keys), (f"%{like_escape(text.lower())}%",))
+
+
+def _render_search(shape: tuple[Any, ...], values: Iterator[Any], bind: Binder
+                   ) -> ColumnElement[bool]:
+    if shape[0] == "nothing":
+        return literal(False)
+    value = bind(next(values), String())
+    if shape[0] == "words":
+        return SearchDocument(shape[1]).op("@@")(func.to_tsquery(literal_column(
+            "'simple'::regconfig"), value))
+    return or_(*(func.lower(data_field(key, "text")).like(value, escape="\\")
+                 for key in shape[1]))
 
 
 def count(session: Any, statement: Select[Any]) -> tuple[int, bool]:

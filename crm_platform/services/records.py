@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
 from crm_platform.auth.principal import Principal
@@ -32,7 +32,8 @@ from crm_platform.models import Form, FormVersion, IdempotencyKey, Record, Recor
 from crm_platform.scoping import TenantScope
 from crm_platform.services import forms as form_service
 from crm_platform.services.duplicates import check_duplicates
-from crm_platform.services.record_access import Access, access_for, in_scope, scope_condition
+from crm_platform.services.record_access import Access, access_for, in_scope, scope_plan
+from crm_platform.services.record_query import Listing
 from crm_platform.services.resolver import PlatformResolver
 from form_engine.compiler import CompiledForm
 from form_engine.context import ValidationContext
@@ -216,15 +217,16 @@ def department_of(scope: TenantScope, actor: Principal) -> int | None:
     return user.department_id if user is not None else None
 
 
+def listing(scope: TenantScope, actor: Principal, form: Form, deleted: bool = False
+            ) -> Listing:
+    """The form's live (or deleted) records the actor may read."""
+    readable = scope_plan(scope, actor, access_for(scope, actor, form).read)
+    return Listing(scope.tenant_id, form.id, deleted, (readable,))
+
+
 def records_query(scope: TenantScope, actor: Principal, form: Form,
                   deleted: bool = False) -> Select[tuple[Record]]:
-    # The form id is written into the SQL (not bound) so the per-form partial indexes of
-    # indexed fields can be matched by the planner.
-    statement = scope.select(Record, Record.form_id == bindparam(None, form.id,
-                                                                 literal_execute=True))
-    statement = statement.where(Record.deleted_at.is_not(None) if deleted
-                                else Record.deleted_at.is_(None))
-    return statement.where(scope_condition(scope, actor, access_for(scope, actor, form).read))
+    return listing(scope, actor, form, deleted).select(scope)
 
 
 def get_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,

@@ -153,7 +153,7 @@ def test_postgresql_search_uses_the_forms_full_text_index(client, db, tenant_a,
                                                           leads) -> None:
     from sqlalchemy import text
 
-    from tests.conftest import runtime_indexes
+    from crm_platform.services.data_fields import runtime_indexes
 
     if db.engine.dialect.name != "postgresql":
         return  # SQLite searches by substring (LIKE): there is no full-text index to use
