@@ -126,17 +126,28 @@ class _Writer:
         else:
             add(depth, "if v is None:")
         add(depth, f"    {out}[{key}] = None", "elif v is not _MISSING:")
-        inline = (item.field_type.strict_source(item.spec, self.k)
-                  if item.rows is None and not self.lenient else None)
-        if inline is None:
-            coercer = item.lenient if self.lenient else item.strict
-            add(depth + 1, "try:", f"    v = {self.k(coercer)}(v)",
-                "except _CoercionError:", "    return None")
-            if item.rows is not None:
-                add(depth + 1, f"{self.rows_of(item)} = v")
-            add(depth + 1, f"{out}[{key}] = None if v is None or v == '' or v == [] else v")
+        coercer = item.lenient if self.lenient else item.strict
+        called = ["try:", f"    v = {self.k(coercer)}(v)", "except _CoercionError:",
+                  "    return None"]
+        if item.rows is not None:
+            add(depth + 1, *called, f"{self.rows_of(item)} = v",
+                f"{out}[{key}] = None if v is None or v == '' or v == [] else v")
+        elif not self.lenient:
+            inline = item.field_type.strict_source(item.spec, self.k)
+            if inline is None:
+                add(depth + 1, *called,
+                    f"{out}[{key}] = None if v is None or v == '' or v == [] else v")
+            else:
+                add(depth + 1, *inline, f"{out}[{key}] = v")
         else:
-            add(depth + 1, *inline, f"{out}[{key}] = v")
+            common = item.field_type.lenient_source(item.spec, self.k)
+            if common is not None:  # the common values inline, the others to the coercer
+                test, inline = common
+                add(depth + 1, f"if {test}:", *(f"    {line}" for line in inline), "else:")
+                add(depth + 2, *called)
+            else:
+                add(depth + 1, *called)
+            add(depth + 1, f"{out}[{key}] = None if v is None or v == '' or v == [] else v")
 
     def defaults(self, inputs: Any, out: str, data: str, depth: int) -> None:
         """Missing values: defaults in field order, then None (the same insertion order)."""

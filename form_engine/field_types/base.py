@@ -71,6 +71,17 @@ class FieldType:
         raise NotImplementedError
 
     def strict_source(self, field: Mapping[str, Any], constant: Constant) -> list[str] | None:
+        """Python lines for the generated validator (form_engine.specialised) that check a
+        strict JSON value `v` in place, as the strict coercer would, and leave the stored
+        value in `v` — or `return None` to hand the record to the general pipeline. None:
+        the coercer is called."""
+        return None
+
+    def lenient_source(self, field: Mapping[str, Any], constant: Constant
+                       ) -> tuple[str, list[str]] | None:
+        """For typed input (forms, imports): (a test on `v`, lines run when it holds)
+        doing what the lenient coercer does with the common values, as `strict_source`
+        does; other values go to the coercer. None: the coercer is always called."""
         return None
 
     def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:

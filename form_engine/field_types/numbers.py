@@ -76,6 +76,17 @@ class NumberLike(FieldType):
 
         return coerce
 
+    def lenient_source(self, field: Mapping[str, Any], constant: Constant
+                       ) -> tuple[str, list[str]] | None:
+        """Typed numbers ('1,234.50', '¥12'): read as the coercer reads them, then checked
+        as a JSON decimal is."""
+        if type(self).coercer is not NumberLike.coercer:
+            return None
+        lines = [f"v = v.replace({decoration!r}, '')" for decoration in self.decorations]
+        lines += ["try:", f"    v = {constant(parse_decimal)}(v, True)",
+                  "except _CoercionError:", "    return None"]
+        return "v.__class__ is str", [*lines, *self.strict_source(field, constant)]
+
     def strict_source(self, field: Mapping[str, Any], constant: Constant) -> list[str] | None:
         """JSON integers and exact decimals (what the API parses numbers into)."""
         if type(self).coercer is not NumberLike.coercer:

@@ -98,6 +98,15 @@ class StringType(FieldType):
                 f"if not {low} <= len(v) <= {high}: return None",
                 "v = v or None"]  # empty text is stored as blank
 
+    def lenient_source(self, field: Mapping[str, Any], constant: Constant
+                       ) -> tuple[str, list[str]] | None:
+        if self.strict_source(field, constant) is None:
+            return None
+        low, high = field.get("min_length", 0), self.max_length(field)
+        tidy = "v = v.strip()" if self.multiline else "v = ' '.join(v.split())"
+        # blank text never gets here: the generated code has stored it as None already
+        return "v.__class__ is str", [tidy, f"if not {low} <= len(v) <= {high}: return None"]
+
     def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string", "maxLength": self.max_length(field)}
         if field.get("min_length"):

@@ -166,7 +166,8 @@ def typed_text(value: Any, draw: Any) -> Any:
     if isinstance(value, bool):
         return draw(st.sampled_from(["是", "否", "yes", "no", "TRUE", "0"]))
     if isinstance(value, Decimal | int):
-        return draw(st.sampled_from([str(value), f"{value:,}", f" {value} "]))
+        return draw(st.sampled_from([str(value), f"{value:,}", f" {value} ", f"¥{value}",
+                                     f"{value}%"]))
     if isinstance(value, str) and len(value) == 10 and value[4] == "-":
         try:
             day = date.fromisoformat(value)
@@ -174,6 +175,9 @@ def typed_text(value: Any, draw: Any) -> Any:
             return value
         return draw(st.sampled_from([value, f"{day.year}年{day.month}月{day.day}日",
                                      f"{day.year}/{day.month}/{day.day}"]))
+    if isinstance(value, str):  # spaces around and inside, as pasted from a sheet
+        return draw(st.sampled_from([value, f"  {value}\t", value.replace(" ", "   "),
+                                     f"{value}\n"]))
     return value
 
 
