@@ -18,6 +18,7 @@ _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋：／", 
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
 _WHOLE = re.compile(r"[0-9]{1,19}\Z")  # an id fits in 19 digits; longer is no number
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?\Z")
+_GROUPED_NUMBER = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?\Z")  # 1,234.50
 _DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})\s*日?\s*$")
 # RFC 3339 date-time with an offset: what strict JSON (and the JSON Schema export) takes.
 ISO_DATETIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
@@ -41,6 +42,8 @@ def parse_decimal(value: Any, lenient: bool) -> Decimal:
     if isinstance(value, str) and lenient:
         if _PLAIN_NUMBER.match(value):  # most cells: nothing to clean up
             return Decimal(value)
+        if _GROUPED_NUMBER.match(value):  # the next most: thousands separators only
+            return Decimal(value.replace(",", ""))
         text = normalize_text(value).replace(" ", "")
         if text and _NUMBER.match(text) and any(char.isdigit() for char in text):
             try:

@@ -8,7 +8,8 @@ Rows carry every column they set; JSON columns hold Python values (decimals stay
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert, text
@@ -28,8 +29,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     dialect = session.get_bind().dialect
     ready = [(lambda value: dump_json(value)) if isinstance(table.c[name].type, type(JSONType))
              else table.c[name].type.bind_processor(dialect) for name in columns]
-    values = [tuple(row[name] if process is None else process(row[name])
-                    for name, process in zip(columns, ready, strict=True)) for row in rows]
+    values = _prepared(rows, columns, ready)
     raw = session.connection().connection.driver_connection  # the session's transaction
     if dialect.name == "postgresql":
         with raw.cursor() as cursor, cursor.copy(
@@ -39,6 +39,28 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     else:
         raw.executemany(f"INSERT INTO {table.name} ({', '.join(columns)}) "
                         f"VALUES ({', '.join('?' * len(columns))})", values)
+
+
+def _prepared(rows: Sequence[dict[str, Any]], columns: list[str],
+              ready: list[Callable[[Any], Any] | None]) -> list[list[Any]]:
+    """Each row's values in column order, made ready. A value the row before also had
+    (the same object: an import's one timestamp) is made ready once."""
+    read = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    processed = [(index, process) for index, process in enumerate(ready) if process is not None]
+    last: dict[int, tuple[Any, Any]] = {}
+    values = []
+    for row in rows:
+        row_values = list(read(row))
+        for index, process in processed:
+            value = row_values[index]
+            before = last.get(index)
+            if before is not None and before[0] is value:
+                row_values[index] = before[1]
+            else:
+                row_values[index] = ready_value = process(value)
+                last[index] = (value, ready_value)
+        values.append(row_values)
+    return values
 
 
 def insert_with_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:

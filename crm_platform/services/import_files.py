@@ -63,6 +63,7 @@ def read_sheet(content: bytes, filename: str = "") -> Sheet:
 
 
 _FORMULA_STARTS = frozenset("=@+-")
+_SUSPECT = re.compile(r"(?:^|\x00)[=@+-]")  # a cell of a \x00-joined row that may be a formula
 
 
 def _check_cell(text: str, row: int, column: int) -> None:
@@ -90,7 +91,7 @@ def _finish(headers: list[Any], rows: Iterator[list[Any]], format_: str,
     for number, cells in enumerate(rows, start=2):
         while len(cells) > width and (cells[-1] is None or cells[-1] == ""):
             cells.pop()  # trailing empty cells (XLSX formatting, a trailing comma)
-        if all(cell is None or cell == "" for cell in cells):
+        if not any(cells) and all(cell is None or cell == "" for cell in cells):
             continue  # blank lines separate nothing
         if len(cells) != width:
             if format_ == "xlsx" and len(cells) < width:
@@ -98,7 +99,11 @@ def _finish(headers: list[Any], rows: Iterator[list[Any]], format_: str,
             else:
                 raise ImportFileError("import_ragged_row", row=number, cells=len(cells),
                                       columns=width)
-        for column, cell in enumerate(cells, start=1):
+        suspect = True
+        if format_ == "csv":  # all text (no NUL: _decode refused it): one look at the row
+            joined = "\x00".join(cells)
+            suspect = len(joined) > MAX_CELL or _SUSPECT.search(joined) is not None
+        for column, cell in enumerate(cells if suspect else (), start=1):
             # the two cheap tests inline (most cells pass both); _check_cell says why
             if isinstance(cell, str) and (len(cell) > MAX_CELL or cell[:1] in _FORMULA_STARTS):
                 _check_cell(cell, number, column)
