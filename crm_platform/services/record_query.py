@@ -202,9 +202,8 @@ _PAGES_LOCK = threading.Lock()
 _PAGES_KEPT = 512
 
 
-def _compiled_page(scope: TenantScope, listing: Listing, plans: tuple[Plan, ...],
+def _compiled_page(scope: TenantScope, dialect: Any, listing: Listing, plans: tuple[Plan, ...],
                    sort: list[tuple[str, bool, Column]], limit: int) -> _CompiledPage:
-    dialect = scope.session.get_bind().dialect
     key = (dialect.name, listing.key, tuple(plan.key for plan in plans),
            tuple((col.ref, descending) for _key, descending, col in sort), limit)
     with _PAGES_LOCK:
@@ -252,28 +251,27 @@ def page(scope: TenantScope, listing: Listing, sort: list[tuple[str, bool, Colum
     objects, no autoflush (nothing is pending in a request that only reads) — with SQL
     compiled once per shape (see the module's docstring)."""
     plans = (_after(sort, cursor),) if cursor is not None else ()
-    entry = _compiled_page(scope, listing, plans, sort, limit + 1)
-    values = [value for plan in (*listing.plans, *plans) for value in plan.values]
     connection = scope.session.connection()
-    cursor = connection.connection.driver_connection.execute(entry.sql,
+    entry = _compiled_page(scope, connection.dialect, listing, plans, sort, limit + 1)
+    values = [value for plan in (*listing.plans, *plans) for value in plan.values]
+    result = connection.connection.driver_connection.execute(entry.sql,
                                                              entry.parameters(values))
-    fetched = cursor.fetchall()
+    fetched = result.fetchall()
     readers = entry.readers if entry.readers is not None else entry.read(
-        connection.dialect, cursor.description)
+        connection.dialect, result.description)
     width = len(_PAGE_COLUMNS)
-    rows, sort_values = [], []
+    rows = []
     for fetched_row in fetched[:limit]:
         row = list(fetched_row)
         for index, read in readers:
             if row[index] is not None:
                 row[index] = read(row[index])
         row[width] = load_json(row[width])
-        rows.append(PageRow._make(row[:width + 1]))
-        sort_values.append(row[width + 1:])
+        rows.append(row)
     next_cursor = None
-    if len(fetched) > limit and rows:
-        next_cursor = _encode([*sort_values[-1], rows[-1].id])
-    return rows, next_cursor
+    if len(fetched) > limit and rows:  # the last row's sort values, then its id
+        next_cursor = _encode([*rows[-1][width + 1:], rows[-1][0]])
+    return [PageRow._make(row[:width + 1]) for row in rows], next_cursor
 
 
 _SEARCHED_TYPES = ("text", "textarea", "email", "phone", "autonumber", "select", "url")
