@@ -147,13 +147,20 @@ def build_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB (default 2): index pages stay
             cursor.close()
 
         return engine
-    # Sessions in UTC: timestamps arrive already in the time zone Loom keeps them in.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         connect_args={"options": "-c TimeZone=UTC"}, **json_options)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                           **json_options)
+
+    @event.listens_for(engine, "connect")
+    def _utc_session(dbapi_connection: Any, _record: Any) -> None:
+        # Timestamps then arrive in the zone Loom keeps them in (UTCDateTime still
+        # converts any other); a SET, not a startup option, which poolers may refuse.
+        dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()
+
+    return engine
 
 
 def for_claiming(session: Session, statement: Any) -> Any:

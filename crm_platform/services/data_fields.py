@@ -90,21 +90,19 @@ def _search_document(element: SearchDocument, compiler: Any, **kw: Any) -> str:
     return f"to_tsvector('simple'::regconfig, {text_})"
 
 
-def search_index_name(form_id: int) -> str:
-    return f"{RUNTIME_INDEX_PREFIX}{form_id}__search"
-
-
 # Indexes built at run time for indexed fields; not part of the migrated schema.
 RUNTIME_INDEX_PREFIX = "ix_records_f"
 
 
-def index_name(form_id: int, key: str) -> str:
-    name = f"{RUNTIME_INDEX_PREFIX}{form_id}_{key}"
-    if len(name) > 63:  # PostgreSQL's limit; keep names distinct
-        import hashlib
+def index_name(form_id: int, key: str, definition: str) -> str:
+    """The form's index on `key`, named after what it indexes too: an index whose
+    definition changes (a field's type, the fields searched) gets a new name, so it is
+    built anew and the old one dropped, never kept under the name it had."""
+    import hashlib
 
-        name = f"{name[:54]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"
-    return name
+    digest = hashlib.sha1(definition.encode()).hexdigest()[:8]
+    stem = f"{RUNTIME_INDEX_PREFIX}{form_id}_{key}"
+    return f"{stem[:54]}_{digest}"  # at most 63 characters: PostgreSQL's limit
 
 
 def is_runtime_index(name: str | None) -> bool:
@@ -131,15 +129,15 @@ def wanted_indexes(dialect: Any, form_id: int, fields: list[tuple[str, str]],
     wanted = []
     for key, kind in fields:
         field = str(data_field(key, kind).compile(dialect=dialect))
-        wanted.append((index_name(form_id, key), f"(({field}))"))
+        wanted.append((key, f"(({field}))"))
         if kind in _BLANK_SQL:
             for suffix, descending in (("__asc_id", False), ("__desc_id", True)):
                 order = str(sort_field(key, kind, descending).compile(dialect=dialect))
-                wanted.append((index_name(form_id, key + suffix), f"(({order}), id)"))
+                wanted.append((key + suffix, f"(({order}), id)"))
     if dialect.name == "postgresql" and searchable:
         document = str(SearchDocument(searchable).compile(dialect=dialect))
-        wanted.append((search_index_name(form_id), f"USING gin (({document}))"))
-    return wanted
+        wanted.append(("_search", f"USING gin (({document}))"))
+    return [(index_name(form_id, key, definition), definition) for key, definition in wanted]
 
 
 def build_indexes(engine: Engine, form_id: int, fields: list[tuple[str, str]],

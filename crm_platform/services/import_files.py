@@ -63,7 +63,7 @@ def read_sheet(content: bytes, filename: str = "") -> Sheet:
 
 
 _FORMULA_STARTS = frozenset("=@+-")
-_SUSPECT = re.compile(r"(?:^|\x00)[=@+-]")  # a cell of a \x00-joined row that may be a formula
+_SUSPECT = re.compile(r"(?:^|\x00)[=@+-]")  # a cell of a NUL-joined row may be a formula
 
 
 def _check_cell(text: str, row: int, column: int) -> None:
@@ -100,8 +100,8 @@ def _finish(headers: list[Any], rows: Iterator[list[Any]], format_: str,
                 raise ImportFileError("import_ragged_row", row=number, cells=len(cells),
                                       columns=width)
         suspect = True
-        if format_ == "csv":  # all text (no NUL: _decode refused it): one look at the row
-            joined = "\x00".join(cells)
+        if format_ == "csv":  # all text: one look at the row joined by NUL finds suspects
+            joined = "\x00".join(cells)  # (a NUL inside a cell only makes a needless check)
             suspect = len(joined) > MAX_CELL or _SUSPECT.search(joined) is not None
         for column, cell in enumerate(cells if suspect else (), start=1):
             # the two cheap tests inline (most cells pass both); _check_cell says why

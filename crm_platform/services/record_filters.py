@@ -25,6 +25,7 @@ from crm_platform.errors import invalid
 from crm_platform.models import Record
 from crm_platform.services.data_fields import data_field, sort_field
 from crm_platform.services.sql_plans import Binder, Plan
+from form_engine.coercion import parse_bool, parse_decimal, whole_number
 from form_engine.compiler import CompiledField, CompiledForm
 from form_engine.errors import CoercionError
 from form_engine.field_types import REFERENCE_TYPES
@@ -54,10 +55,6 @@ class Column:
     @property
     def ref(self) -> tuple[str, str]:
         return (self.key, self.kind)
-
-    @property
-    def expression(self) -> ColumnElement[Any]:
-        return expression(self.ref)
 
     def sortable(self, descending: bool) -> ColumnElement[Any]:
         return sortable(self.ref, descending)
@@ -122,7 +119,7 @@ def _value(col: Column, raw: Any, path: str) -> Any:
             raise invalid(path, "bad_filter_value", value=raw)
         return raw
     item = col.item
-    coerce = item.lenient if item.kind == "value" else (lambda value: value)
+    coerce = item.lenient if item.kind == "value" else _COMPUTED.get(col.kind, _as_is)
     try:
         value = coerce(raw)
     except CoercionError as exc:
@@ -132,6 +129,36 @@ def _value(col: Column, raw: Any, path: str) -> Any:
     if isinstance(value, date | time):
         return value.isoformat()
     return value
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _computed_number(value: Any) -> Decimal:
+    number = parse_decimal(value, lenient=True)
+    if not number.is_finite():
+        raise CoercionError("not_a_number", value=str(value))
+    return number
+
+
+def _computed_integer(value: Any) -> int:
+    value = whole_number(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CoercionError("not_an_integer")
+    return value
+
+
+def _computed_text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise CoercionError("wrong_type", expected="text")
+    return str(value)
+
+
+# Computed fields (formulas, rollups, autonumbers) take no input, so no coercer of their
+# own: a filter value is read as what they compute.
+_COMPUTED = {"number": _computed_number, "integer": _computed_integer,
+             "boolean": lambda value: parse_bool(value, lenient=True), "text": _computed_text}
 
 
 def _relative_range(op: str, raw: Any, now: datetime, path: str) -> tuple[date, date]:
@@ -157,7 +184,8 @@ def like_escape(text: str) -> str:
 
 
 # -- checking a filter into a plan ------------------------------------------------------
-# A condition's shape is (form, column ref, count of values); its values come in order.
+# A condition's shape is (its SQL form, the column's ref[, how many values]); its values
+# come in the order the SQL binds them.
 Shape = tuple[Any, ...]
 
 
@@ -174,6 +202,8 @@ def _condition(form: CompiledForm, node: dict[str, Any], path: str, now: datetim
                       allowed=", ".join(allowed))
     ref = col.ref
     raw = node.get("value")
+    if raw is None and op in ("eq", "ne"):  # equal to nothing: blank
+        op = "is_empty" if op == "eq" else "not_empty"
     if op in ("is_empty", "not_empty"):
         return (op, ref), []
     if op in _RELATIVE:
@@ -235,11 +265,6 @@ def plan_filter(form: CompiledForm, node: Any, now: datetime) -> Plan:
     values: list[Any] = []
     shape = _check(form, node, now, "filter", 0, [MAX_CONDITIONS], values)
     return Plan(render_filter, shape, tuple(values))
-
-
-def build_filter(form: CompiledForm, node: Any, now: datetime) -> ColumnElement[bool]:
-    """The filter as a SQLAlchemy condition, its values bound."""
-    return plan_filter(form, node, now).clause()
 
 
 # -- rendering a plan ---------------------------------------------------------------------

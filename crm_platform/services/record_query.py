@@ -5,9 +5,10 @@ Sorting (`sort=-amount,name`) pages by keyset, so page 1000 costs what page 1 do
 values sort last. Counts stop at a cap (exact up to it, "more than" beyond).
 
 A page is the hot path of the whole product, so its SQL is compiled once per *shape* —
-the form, the caller's kind of scope, the filter's and search's shapes, the sort — and
-later pages of any shape already seen only bind their values and run on the driver
-(`page`). Every value is bound; nothing a user sends is ever written into SQL.
+the tenant and form, the caller's kind of scope, the filter's and search's shapes, the
+sort, the page size — and later pages of a shape already seen only bind their values and
+run on the driver (`page`; the last 512 shapes are kept). Every value a user sends is
+bound; nothing is ever written into SQL from a request.
 """
 
 from __future__ import annotations
@@ -120,7 +121,10 @@ def _typed(col: Column, value: Any) -> Any:
     if col.kind == "number":
         return Decimal(str(value))
     if col.key in ("created_at", "updated_at") and col.kind == "system":
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:  # the cursors Loom writes carry their zone
+            raise ValueError("a cursor's time has no zone")
+        return moment
     return value
 
 
@@ -139,9 +143,9 @@ def _after(sort: list[tuple[str, bool, Column]], cursor: str) -> Plan:
 
 def _render_after(shape: tuple[Any, ...], values: Iterator[Any], bind: Binder
                   ) -> ColumnElement[bool]:
-    bound = [(sortable(ref, descending), descending) for ref, descending in shape]
+    keys = [(sortable(ref, descending), descending) for ref, descending in shape]
     bound = [(expression, descending, bind(next(values), expression.type))
-             for expression, descending in bound]
+             for expression, descending in keys]
     last_id = bind(next(values), Record.id.type)
     after = Record.id < last_id if _ties_descending(shape) else Record.id > last_id
     for expression, descending, value in reversed(bound):
@@ -204,24 +208,23 @@ _PAGES_KEPT = 512
 
 def _compiled_page(scope: TenantScope, dialect: Any, listing: Listing, plans: tuple[Plan, ...],
                    sort: list[tuple[str, bool, Column]], limit: int) -> _CompiledPage:
-    key = (dialect.name, listing.key, tuple(plan.key for plan in plans),
-           tuple((col.ref, descending) for _key, descending, col in sort), limit)
+    order = tuple((col.ref, descending) for _key, descending, col in sort)
+    key = (dialect.name, listing.key, tuple(plan.key for plan in plans), order, limit)
     with _PAGES_LOCK:
         found = _PAGES.get(key)
         if found is not None:
             _PAGES.move_to_end(key)
             return found
-    bind = Binder()
+    bind = Binder(named=True)
     statement = listing.select(scope, bind)
     for plan in plans:
         statement = statement.where(plan.clause(bind))
     ordering = [col.sortable(descending) for _key, descending, col in sort]
-    directions = [(col.ref, descending) for _key, descending, col in sort]
     statement = statement.with_only_columns(
         *_PAGE_COLUMNS, cast(Record.data, Text), *ordering).order_by(
         *(expression.desc() if descending else expression.asc()
           for expression, (_key, descending, _col) in zip(ordering, sort, strict=True)),
-        Record.id.desc() if _ties_descending(directions) else Record.id.asc()).limit(limit)
+        Record.id.desc() if _ties_descending(order) else Record.id.asc()).limit(limit)
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     ours = {f"q{index}" for index in range(bind.count)}
     fixed = {name: value for name, value in compiled.construct_params().items()

@@ -8,8 +8,8 @@ conditions, and on a later request with the same shapes only binds the new value
 their values bound, wherever a statement is composed further (counts, exports).
 
 A plan's `render(shape, values, bind)` takes its values from the iterator in order and
-binds each one through `bind` exactly once, so the statement's parameters are `q0, q1 …`
-= the plans' values in the order the statement renders them.
+binds each one through `bind` exactly once, so with a named Binder the statement's
+parameters are `q0, q1 …` = the plans' values in the order the statement renders them.
 """
 
 from __future__ import annotations
@@ -22,15 +22,20 @@ from sqlalchemy import BindParameter, ColumnElement, bindparam
 
 
 class Binder:
-    """Hands out the named parameters `q0, q1 …` of one statement, in order."""
+    """Hands out the parameters of one statement. Named (`q0, q1 …`, in order) for SQL
+    compiled once and bound again (record_query.page): one Binder renders the whole
+    statement. Otherwise anonymous, each unique, so clauses rendered apart can share a
+    statement without one value standing in for another."""
 
-    def __init__(self) -> None:
+    def __init__(self, named: bool = False) -> None:
+        self.named = named
         self.count = 0
 
     def __call__(self, value: Any, type_: Any = None) -> BindParameter[Any]:
-        name = f"q{self.count}"
         self.count += 1
-        return bindparam(name, value, type_=type_)
+        if not self.named:
+            return bindparam(None, value, type_=type_, unique=True)
+        return bindparam(f"q{self.count - 1}", value, type_=type_)
 
 
 Render = Callable[[Any, Iterator[Any], Binder], ColumnElement[bool]]
