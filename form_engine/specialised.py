@@ -121,8 +121,8 @@ class _Writer:
             add(depth, f"{self.rows_of(item)} = None")
         add(depth, f"v = {data}.get({key}, _MISSING)")
         if self.lenient:  # typed input: empty text, spaces and empty lists are blank too
-            add(depth, "if v is None or v == '' or v == [] or (isinstance(v, str) "
-                "and not v.strip()):")
+            add(depth, "if v is None or (not v.strip() if isinstance(v, str) "
+                "else (v == '' or v == [])):")
         else:
             add(depth, "if v is None:")
         add(depth, f"    {out}[{key}] = None", "elif v is not _MISSING:")

@@ -48,6 +48,14 @@ class Select(FieldType):
         values = constant(frozenset(option_values(field)))
         return [f"if v.__class__ is not str or v not in {values}: return None"]
 
+    def lenient_source(self, field: Mapping[str, Any], constant: Constant
+                       ) -> tuple[str, list[str]] | None:
+        if type(self).coercer is not Select.coercer:
+            return None
+        table = constant(resolver(field, lenient=True))  # values and labels -> values
+        return "v.__class__ is str", [f"v = {table}.get(v.strip())",
+                                      "if v is None: return None"]
+
     def json_schema(self, field: Mapping[str, Any]) -> dict[str, Any]:
         return {"type": "string", "enum": option_values(field)}
 
