@@ -49,7 +49,8 @@ class Plan:
 
     @property
     def key(self) -> tuple[Any, ...]:
-        return (self.render.__qualname__, self.shape)
+        """What the plan's SQL depends on: how it is rendered, and its shape."""
+        return (self.render, self.shape)
 
     def clause(self, bind: Binder | None = None) -> ColumnElement[bool]:
         values = iter(self.values)
