@@ -8,7 +8,10 @@ Rows carry every column they set; JSON columns hold Python values (decimals stay
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -18,27 +21,84 @@ from sqlalchemy.orm import Session
 from crm_platform.db import JSONType, dump_json
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert `rows` (dicts with the same keys) into `table`; ids are the table's default
-    unless the rows carry them. Each value is made ready by its column type's own bind
-    processor, as SQLAlchemy would, JSON by Loom's encoder — without SQLAlchemy's per-row
-    parameter handling, which costs more than the insert."""
-    if not rows:
-        return
+@dataclass
+class Prepared:
+    """Rows of one table made ready for the driver: what `write` sends."""
+
+    table: str
+    columns: list[str]
+    values: list[list[Any]]
+    payload: bytes | None = None   # PostgreSQL: the COPY text, if made already
+
+
+def prepare(dialect: Any, table: Table, rows: Sequence[dict[str, Any]]) -> Prepared:
+    """Each value made ready by its column type's own bind processor, as SQLAlchemy would,
+    JSON by Loom's encoder — without SQLAlchemy's per-row parameter handling, which costs
+    more than the insert."""
     columns = list(rows[0])
-    dialect = session.get_bind().dialect
     ready = [(lambda value: dump_json(value)) if isinstance(table.c[name].type, type(JSONType))
              else table.c[name].type.bind_processor(dialect) for name in columns]
-    values = _prepared(rows, columns, ready)
-    raw = session.connection().connection.driver_connection  # the session's transaction
-    if dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(
-                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
+    return Prepared(table.name, columns, _prepared(rows, columns, ready))
+
+
+def copy_text(rows: Prepared) -> bytes:
+    """The rows in COPY's text format: one line a row, tab between values, `\\N` for
+    NULL, backslash escapes for backslash, tab, newline and return."""
+    lines = []
+    for row in rows.values:
+        cells = []
+        for value in row:
+            if value is None:
+                cells.append("\\N")
+            elif value is True or value is False:
+                cells.append("t" if value else "f")
+            elif isinstance(value, str):
+                cells.append(value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value)
+                             else value)
+            elif isinstance(value, datetime):
+                cells.append(value.isoformat())
+            else:
+                cells.append(str(value))
+        lines.append("\t".join(cells))
+    lines.append("")
+    return "\n".join(lines).encode()
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+
+
+def write(driver_connection: Any, dialect_name: str, rows: Prepared) -> None:
+    """Send prepared rows on a DB-API connection (in its current transaction). PostgreSQL
+    gets them as one block of COPY text — one call into the driver, not one a row, so a
+    thread sending them hardly needs the interpreter (imports send from a thread)."""
+    names = ", ".join(rows.columns)
+    if dialect_name == "postgresql":
+        payload = rows.payload if rows.payload is not None else copy_text(rows)
+        with driver_connection.cursor() as cursor, cursor.copy(
+                f"COPY {rows.table} ({names}) FROM STDIN") as copy:
+            copy.write(payload)
     else:
-        raw.executemany(f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                        f"VALUES ({', '.join('?' * len(columns))})", values)
+        driver_connection.executemany(
+            f"INSERT INTO {rows.table} ({names}) "
+            f"VALUES ({', '.join('?' * len(rows.columns))})", rows.values)
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts with the same keys) into `table`; ids are the table's default
+    unless the rows carry them."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    raw = session.connection().connection.driver_connection  # the session's transaction
+    write(raw, dialect.name, prepare(dialect, table, rows))
+
+
+def draw_ids(session: Session, table: Table, count: int) -> list[int]:
+    """PostgreSQL: `count` new ids from the table's sequence, in order."""
+    return list(session.scalars(text(
+        f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+        "FROM generate_series(1, :count)"), {"count": count}))
 
 
 def _prepared(rows: Sequence[dict[str, Any]], columns: list[str],
@@ -73,9 +133,7 @@ def insert_with_ids(session: Session, table: Table, rows: list[dict[str, Any]]) 
     if not rows:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        ids = list(session.scalars(text(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-            "FROM generate_series(1, :count)"), {"count": len(rows)}))
+        ids = draw_ids(session, table, len(rows))
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
         insert_rows(session, table, rows)

@@ -9,7 +9,11 @@
    duplicate, `skip_duplicates` skips it, `upsert` updates the record it matches (blank
    cells leave its values alone).
 4. **Write** — unless it is a dry run, or `all_or_nothing` and any row failed: new records
-   in bulk (with their history), updates one by one through the record service.
+   in bulk (with their history), updates one by one through the record service. On
+   PostgreSQL, when checking a row needs nothing from the database, new records are sent
+   chunk by chunk from a thread (inside a savepoint, undone if the import ends up writing
+   nothing) while the next chunks are checked, existing records being looked up on a
+   second connection: the database inserts while Python checks.
 
 Small files run inside the request; larger ones (over `SYNC_ROWS` rows) run as a job and
 report progress. Permissions are the record service's: create (and update, for upsert,
@@ -20,13 +24,16 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from queue import Queue
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from crm_platform.auth.login import principal_for
 from crm_platform.auth.principal import Principal
@@ -37,13 +44,22 @@ from crm_platform.i18n import render_error
 from crm_platform.models import Form, Import, Record, RecordHistory, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services import records as record_service
-from crm_platform.services.bulk_insert import insert_rows, insert_with_ids
+from crm_platform.services.bulk_insert import (
+    Prepared,
+    copy_text,
+    draw_ids,
+    insert_rows,
+    insert_with_ids,
+    prepare,
+    write,
+)
 from crm_platform.services.duplicates import match_keys
 from crm_platform.services.import_files import ImportFileError, Sheet, read_sheet
 from crm_platform.services.record_access import Access, access_for, in_scope
 from form_engine.compiler import CompiledField, CompiledForm
 from form_engine.context import ValidationContext
 from form_engine.errors import CoercionError
+from form_engine.field_types import REFERENCE_TYPES
 from form_engine.validation import input_values, validate
 
 MODES = ("insert", "upsert", "skip_duplicates")
@@ -251,26 +267,45 @@ class _Importer:
         self.create_context: ValidationContext | None = None
         self.seen_by_keys: dict[tuple[str, ...], dict[tuple[Any, ...], int]] = {}
         self.created_ids: list[int] = []
+        self.lookups = scope  # where existing records are looked up (see _run)
+        self._written: tuple[int, int | None, int | None, Any] | None = None
 
     def run(self) -> None:
         with fewer_collections():  # millions of short-lived rows and values, few cycles
             self._run()
 
     def _run(self) -> None:
-        outcomes: list[tuple[int, Outcome]] = []
+        job = self.job
         rows = self.sheet.rows
         numbers = self.sheet.numbers or list(range(2, len(rows) + 2))
-        for start in range(0, len(rows), CHUNK):
-            chunk = list(zip(numbers[start:start + CHUNK], rows[start:start + CHUNK],
-                             strict=True))
-            outcomes.extend(self.check(chunk))
-            done = min(start + CHUNK, len(rows))
-            if self.progress is not None and (done % _PROGRESS_EVERY < CHUNK
-                                              or done == len(rows)):
-                self.progress(done)
-        job = self.job
+        copier = self._copier()
+        savepoint = None
+        if copier is not None:  # what the copier sends stays only if the import writes
+            savepoint = self.scope.session.begin_nested()
+            self.scope.session.connection()  # SAVEPOINT now, before the first row is sent
+        try:
+            if copier is None:
+                outcomes = self._check_all(rows, numbers, None)
+            else:
+                # Existing records are looked up on a connection of their own while this
+                # one writes: they are the committed ones — all there are, as nothing of
+                # this import's is committed (its own rows are matched in memory).
+                with Session(bind=self.scope.session.get_bind()) as lookups:
+                    self.lookups = TenantScope(lookups, self.scope.tenant_id)
+                    outcomes = self._check_all(rows, numbers, copier)
+                self.lookups = self.scope
+        except BaseException:
+            if copier is not None:
+                copier.stop()  # the connection is free again for the rollback
+            raise
         job.processed_rows = len(rows)
         write = not job.dry_run and not (job.on_error == "all_or_nothing" and self.error_count)
+        if savepoint is not None:
+            if write:
+                savepoint.commit()
+            else:
+                savepoint.rollback()
+                self.created_ids = []
         counts = {"create": 0, "update": 0, "skip": 0}
         creates = [(number, o) for number, o in outcomes if o.action == "create"]
         for number, outcome in outcomes:
@@ -278,7 +313,8 @@ class _Importer:
                 continue
             counts[outcome.action] = counts.get(outcome.action, 0) + 1
         if write and creates:
-            self.insert(creates)
+            if copier is None:
+                self.insert(creates)
             self.run_automations()
         job.created_count = counts["create"] if write or job.dry_run else 0
         job.updated_count = counts["update"] if write or job.dry_run else 0
@@ -287,6 +323,50 @@ class _Importer:
         job.row_errors = self.errors
         job.status = "done"
         job.finished_at = utcnow()
+
+    def _check_all(self, rows: list[list[Any]], numbers: list[int],
+                   copier: _BackgroundCopy | None) -> list[tuple[int, Outcome]]:
+        """Every row checked, chunk by chunk; with a copier, each chunk's new records are
+        handed to it and written while the next chunks are checked (all_or_nothing
+        stops handing them over at the first problem; the savepoint is rolled back)."""
+        job = self.job
+        outcomes: list[tuple[int, Outcome]] = []
+        for start in range(0, len(rows), CHUNK):
+            chunk = list(zip(numbers[start:start + CHUNK], rows[start:start + CHUNK],
+                             strict=True))
+            prepared, keys, existing = self.matched(chunk)
+            checked, typed = self.checked(prepared, keys, existing)
+            checked = list(self.constraints(checked, typed))
+            outcomes.extend(checked)
+            if copier is not None and not (job.on_error == "all_or_nothing"
+                                           and self.error_count):
+                creates = [(number, outcome) for number, outcome in checked
+                           if outcome.action == "create"]
+                if creates:
+                    copier.put(self.streamed(creates))
+            done = min(start + CHUNK, len(rows))
+            if self.progress is not None and (done % _PROGRESS_EVERY < CHUNK
+                                              or done == len(rows)):
+                self.progress(done)
+        if copier is not None:
+            copier.finish()
+        return outcomes
+
+    def _copier(self) -> _BackgroundCopy | None:
+        """On PostgreSQL, new records are written chunk by chunk while the next chunk is
+        checked — when checking a row needs nothing from the database (no references,
+        related rollups or auto-numbers), so the connection is the writer's alone."""
+        session = self.scope.session
+        if (self.job.dry_run or self.job.mode == "upsert"  # an update reads its record
+                or session.get_bind().dialect.name != "postgresql"):
+            return None
+        if self.compiled.autonumbers or any(
+                item.type in REFERENCE_TYPES or item.spec.get("related")
+                for item in _all_fields(self.compiled)):
+            return None
+        self.context()  # made now: from here on the connection is the copier's alone
+        self.written()
+        return _BackgroundCopy(session.connection().connection.driver_connection)
 
     # -- checking ------------------------------------------------------------------------
     def context(self, **options: Any) -> ValidationContext:
@@ -320,11 +400,19 @@ class _Importer:
             values.append(record_service.json_ready(value))
         return tuple(values) if values else None
 
-    def check(self, chunk: list[tuple[int, list[Any]]]) -> Iterator[tuple[int, Outcome]]:
+    def matched(self, chunk: list[tuple[int, list[Any]]]
+                ) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, Any], dict[Any, int]]:
+        """The chunk's rows as data, their match keys, and the records those match."""
         prepared = [(number, self.row_data(cells)) for number, cells in chunk]
         keys = {number: self.match_value(data) for number, data in prepared}
-        existing = match_keys(self.scope, self.form, self.match_on,
+        existing = match_keys(self.lookups, self.form, self.match_on,
                               {key for key in keys.values() if key is not None})
+        return prepared, keys, existing
+
+    def checked(self, prepared: list[tuple[int, dict[str, Any]]], keys: dict[int, Any],
+                existing: dict[Any, int]
+                ) -> tuple[list[tuple[int, Outcome]], dict[int, dict[str, Any]]]:
+        """Each row checked against the form and its match: what to do with it."""
         outcomes: list[tuple[int, Outcome]] = []
         typed: dict[int, dict[str, Any]] = {}
         for number, data in prepared:
@@ -352,7 +440,7 @@ class _Importer:
                 if key is not None:
                     self.seen.setdefault(key, number)
                 outcomes.append((number, outcome))
-        yield from self.constraints(outcomes, typed)
+        return outcomes, typed
 
     def constraints(self, outcomes: list[tuple[int, Outcome]],
                     typed: dict[int, dict[str, Any]]) -> Iterator[tuple[int, Outcome]]:
@@ -374,7 +462,7 @@ class _Importer:
                 if all(value is not None and not isinstance(value, list | dict)
                        for value in values):
                     wanted[number] = values
-            existing = match_keys(self.scope, self.form, keys, set(wanted.values()))
+            existing = match_keys(self.lookups, self.form, keys, set(wanted.values()))
             seen = self.seen_by_keys.setdefault(tuple(keys), {})
             skip = code == "import_existing_record" and self.job.mode == "skip_duplicates"
             actions = dict(outcomes)
@@ -449,44 +537,74 @@ class _Importer:
 
     # -- writing -------------------------------------------------------------------------
     def insert(self, creates: list[tuple[int, Outcome]]) -> None:
-        version, _ = record_service.current_version(self.scope, self.form)
-        actor_id = self.actor.acting_user_id
-        department = record_service.department_of(self.scope, self.actor)
-        autonumbers = bool(self.compiled.autonumbers)
-        now = utcnow()
         for start in range(0, len(creates), 1000):
             batch = creates[start:start + 1000]
-            rows = []
-            for number, outcome in batch:
-                data = outcome.data
-                if autonumbers:  # numbers are drawn only now, for rows really written
-                    numbered = validate(self.compiled, input_values(self.compiled, data),
-                                        record_service.validation_context(
-                                            self.scope, self.actor, self.form,
-                                            assign_numbers=True))
-                    if not numbered.ok:  # it passed the same checks moments ago
-                        raise Conflict("import_write_failed", row=number,
-                                       detail=numbered.errors[0].message(self.actor.locale))
-                    data = record_service.json_ready(numbered.data)
-                    outcome.data = data
-                rows.append({"tenant_id": self.scope.tenant_id, "form_id": self.form.id,
-                             "form_version": version.version, "data": data,
-                             "owner_id": actor_id, "department_id": department,
-                             "created_by_id": actor_id, "updated_by_id": actor_id,
-                             "version": 1, "locked": False, "created_at": now,
-                             "updated_at": now})
-            session = self.scope.session
-            ids = insert_with_ids(session, Record.__table__, rows)
+            rows = self.record_rows(batch)
+            ids = insert_with_ids(self.scope.session, Record.__table__, rows)
             self.created_ids.extend(ids)
-            comment = f"import {self.job.id}"
-            insert_rows(session, RecordHistory.__table__, [
-                {"tenant_id": self.scope.tenant_id, "record_id": record_id, "action": "create",
-                 "version": 1, "form_version": version.version, "actor_id": actor_id,
+            insert_rows(self.scope.session, RecordHistory.__table__,
+                        self.history_rows(ids, batch))
+
+    def streamed(self, creates: list[tuple[int, Outcome]]) -> list[Prepared]:
+        """New records and their history, ready for the copier; their ids are drawn on
+        the lookups connection (a sequence is not transactional)."""
+        dialect = self.scope.session.get_bind().dialect
+        ready = []
+        for start in range(0, len(creates), 1000):
+            batch = creates[start:start + 1000]
+            rows = self.record_rows(batch)
+            ids = draw_ids(self.lookups.session, Record.__table__, len(rows))
+            for row, new_id in zip(rows, ids, strict=True):
+                row["id"] = new_id
+            self.created_ids.extend(ids)
+            ready += [prepare(dialect, Record.__table__, rows),
+                      prepare(dialect, RecordHistory.__table__, self.history_rows(ids, batch))]
+        for rows_of_table in ready:  # the COPY text made here, so the sender only sends
+            rows_of_table.payload = copy_text(rows_of_table)
+        return ready
+
+    def written(self) -> tuple[int, int | None, int | None, Any]:
+        """The form version, writer, department and time new records are written with."""
+        if self._written is None:
+            version, _ = record_service.current_version(self.scope, self.form)
+            self._written = (version.version, self.actor.acting_user_id,
+                             record_service.department_of(self.scope, self.actor), utcnow())
+        return self._written
+
+    def record_rows(self, batch: list[tuple[int, Outcome]]) -> list[dict[str, Any]]:
+        form_version, actor_id, department, now = self.written()
+        rows = []
+        for number, outcome in batch:
+            data = outcome.data
+            if self.compiled.autonumbers:  # numbers are drawn only now, for rows written
+                numbered = validate(self.compiled, input_values(self.compiled, data),
+                                    record_service.validation_context(
+                                        self.scope, self.actor, self.form,
+                                        assign_numbers=True))
+                if not numbered.ok:  # it passed the same checks moments ago
+                    raise Conflict("import_write_failed", row=number,
+                                   detail=numbered.errors[0].message(self.actor.locale))
+                data = record_service.json_ready(numbered.data)
+                outcome.data = data
+            rows.append({"tenant_id": self.scope.tenant_id, "form_id": self.form.id,
+                         "form_version": form_version, "data": data,
+                         "owner_id": actor_id, "department_id": department,
+                         "created_by_id": actor_id, "updated_by_id": actor_id,
+                         "version": 1, "locked": False, "created_at": now,
+                         "updated_at": now})
+        return rows
+
+    def history_rows(self, ids: list[int], batch: list[tuple[int, Outcome]]
+                     ) -> list[dict[str, Any]]:
+        form_version, actor_id, _department, now = self.written()
+        comment = f"import {self.job.id}"
+        return [{"tenant_id": self.scope.tenant_id, "record_id": record_id, "action": "create",
+                 "version": 1, "form_version": form_version, "actor_id": actor_id,
                  # what changes_between({}, data) gives: every value that is set
                  "changes": {key: [None, value] for key, value in outcome.data.items()
                              if value is not None},
                  "comment": comment, "at": now}
-                for record_id, (_n, outcome) in zip(ids, batch, strict=True)])
+                for record_id, (_n, outcome) in zip(ids, batch, strict=True)]
 
     def run_automations(self) -> None:
         """The form's `created` rules, for each imported record — as for one created
@@ -522,6 +640,54 @@ class _Importer:
             body = render_error(error, self.actor.locale)
             self.row_error(number, "", error.code, {"text": body["message"]})
             return False
+
+
+class _BackgroundCopy:
+    """Sends prepared rows on the import's own connection (its transaction) from a
+    thread, so that PostgreSQL inserts while Python checks the next rows. Batches queue
+    up (a few at most: memory stays bounded); `finish` waits for all of them and raises
+    what sending raised; `stop` only waits (an error is already on its way)."""
+
+    def __init__(self, driver_connection: Any) -> None:
+        self.connection = driver_connection
+        self.batches: Queue[list[Prepared] | None] = Queue(maxsize=4)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._send, name="loom-import-copy",
+                                       daemon=True)
+        self.thread.start()
+
+    def _send(self) -> None:
+        while (batch := self.batches.get()) is not None:
+            if self.error is not None:
+                continue  # after a failure: take the rest off the queue, send nothing
+            try:
+                for rows in batch:
+                    write(self.connection, "postgresql", rows)
+            except BaseException as error:  # handed to the importer by finish()
+                self.error = error
+
+    def put(self, batch: list[Prepared]) -> None:
+        if self.error is not None:
+            self.finish()
+        self.batches.put(batch)
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.batches.put(None)
+            self.thread.join()
+
+    def finish(self) -> None:
+        self.stop()
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+
+def _all_fields(form: CompiledForm) -> Iterator[CompiledField]:
+    for item in form.fields:
+        yield item
+        if item.rows is not None:
+            yield from item.rows.fields
 
 
 # -- reading back ----------------------------------------------------------------------

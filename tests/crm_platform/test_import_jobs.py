@@ -248,7 +248,9 @@ def test_a_worker_killed_mid_import_writes_nothing_and_the_retry_writes_once(
                     backend = _waiting_history_insert(observer)
                 running = status(client, headers, queued["id"])
                 assert running["status"] == "running"
-                assert running["processed_rows"] == rows   # every row checked
+                # on PostgreSQL the first chunk's records are written (in the job's
+                # transaction) while later rows are still being checked
+                assert running["processed_rows"] <= rows
                 horses = _children(worker.pid)
                 assert horses, "the worker has no work horse"
                 # The worker first, so it cannot see its horse die and report the job failed;

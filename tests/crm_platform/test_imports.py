@@ -782,3 +782,53 @@ def test_row_numbers_are_the_sheets_row_numbers_after_a_blank_row(client, custom
     content = sheet(rows) if kind == "csv" else xlsx(rows)
     body = imported(client, customers, content, filename=f"c.{kind}", dry_run=True)
     assert [e["row"] for e in body["row_errors"]] == [4]
+
+
+def many(rows: int, bad_row: int | None = None) -> bytes:
+    """`rows` customers (more than a chunk: on PostgreSQL the first chunks are written
+    while later ones are checked); the row numbered `bad_row` has a bad amount."""
+    lines = [["name", "phone", "amount"]]
+    for index in range(rows):
+        amount = "lots" if index + 2 == bad_row else f"{index:,}.50"
+        lines.append([f"C{index}", f"139{index:08d}", amount])
+    return sheet(lines)
+
+
+def test_a_late_bad_row_undoes_an_all_or_nothing_import_written_so_far(
+        client, customers, monkeypatch) -> None:
+    from crm_platform.services import imports
+
+    monkeypatch.setattr(imports, "SYNC_ROWS", 5_000)  # in the request, whatever its size
+    body = imported(client, customers, many(1_300, bad_row=1_250))
+    assert (body["written"], body["created"], body["failed_rows"]) == (False, 0, 1)
+    assert count(client, customers) == 0
+    body = imported(client, customers, many(1_300, bad_row=1_250), on_error="valid_only")
+    assert (body["written"], body["created"], body["failed_rows"]) == (True, 1_299, 1)
+    assert count(client, customers) == 1_299
+
+
+def test_every_imported_record_has_its_history(client, customers, db, monkeypatch) -> None:
+    from sqlalchemy import text
+
+    from crm_platform.services import imports
+
+    monkeypatch.setattr(imports, "SYNC_ROWS", 5_000)
+    body = imported(client, customers, many(1_100))
+    assert body["created"] == 1_100
+    with db.engine.connect() as connection:
+        missing = connection.execute(text(
+            "SELECT count(*) FROM records r WHERE NOT EXISTS (SELECT 1 FROM record_history h "
+            "WHERE h.record_id = r.id AND h.action = 'create')")).scalar()
+        names = connection.execute(text(
+            "SELECT count(DISTINCT r.id) FROM records r")).scalar()
+    assert (missing, names) == (0, 1_100)
+    first = client.get(f"{RECORDS}?sort=id&limit=1", headers=customers).get_json()["items"][0]
+    history = client.get(f"{RECORDS}/{first['id']}/history", headers=customers).get_json()
+    assert history["items"][0]["changes"]["name"] == [None, "C0"]
+
+
+def test_tabs_newlines_and_backslashes_arrive_as_typed(client, customers) -> None:
+    typed = "line 1\tcol\\x\r\nline 2 \\N"
+    body = imported(client, customers, sheet([["name", "remarks"], ["A", typed]]))
+    assert body["created"] == 1, body["row_errors"]
+    assert stored(client, customers)[0]["remarks"] == typed.strip()
