@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -28,7 +29,7 @@ class Prepared:
     table: str
     columns: list[str]
     values: list[list[Any]]
-    payload: bytes | None = None   # PostgreSQL: the COPY text, if made already
+    payload: str | None = None   # PostgreSQL: the COPY text, if made already
 
 
 def prepare(dialect: Any, table: Table, rows: Sequence[dict[str, Any]]) -> Prepared:
@@ -41,9 +42,11 @@ def prepare(dialect: Any, table: Table, rows: Sequence[dict[str, Any]]) -> Prepa
     return Prepared(table.name, columns, _prepared(rows, columns, ready))
 
 
-def copy_text(rows: Prepared) -> bytes:
+def copy_text(rows: Prepared) -> str:
     """The rows in COPY's text format: one line a row, tab between values, `\\N` for
-    NULL, backslash escapes for backslash, tab, newline and return."""
+    NULL, backslash escapes for backslash, tab, newline and return. Values are what
+    `prepare` makes of Loom's columns (text and JSON text, whole numbers, booleans, aware
+    timestamps, decimals); anything else is refused rather than guessed at."""
     lines = []
     for row in rows.values:
         cells = []
@@ -55,13 +58,15 @@ def copy_text(rows: Prepared) -> bytes:
             elif isinstance(value, str):
                 cells.append(value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value)
                              else value)
-            elif isinstance(value, datetime):
+            elif isinstance(value, datetime) and value.tzinfo is not None:
                 cells.append(value.isoformat())
-            else:
+            elif isinstance(value, int | Decimal):
                 cells.append(str(value))
+            else:
+                raise TypeError(f"no COPY text for {type(value).__name__} in {rows.table}")
         lines.append("\t".join(cells))
     lines.append("")
-    return "\n".join(lines).encode()
+    return "\n".join(lines)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -71,7 +76,8 @@ _NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 def write(driver_connection: Any, dialect_name: str, rows: Prepared) -> None:
     """Send prepared rows on a DB-API connection (in its current transaction). PostgreSQL
     gets them as one block of COPY text — one call into the driver, not one a row, so a
-    thread sending them hardly needs the interpreter (imports send from a thread)."""
+    thread sending them hardly needs the interpreter (imports send from a thread); the
+    driver encodes it in the connection's encoding."""
     names = ", ".join(rows.columns)
     if dialect_name == "postgresql":
         payload = rows.payload if rows.payload is not None else copy_text(rows)

@@ -1,4 +1,4 @@
-"""Importing a sheet into a form: map the columns, check every row, then write — or not.
+"""Importing a sheet into a form: map the columns, check every row, write — or not.
 
 1. **Read** the file (`import_files`): a bad file is refused whole, before anything else.
 2. **Map** each column to a field by key or label, English or Chinese (`客户名称` finds the
@@ -278,46 +278,55 @@ class _Importer:
         job = self.job
         rows = self.sheet.rows
         numbers = self.sheet.numbers or list(range(2, len(rows) + 2))
-        copier = self._copier()
+        streams = self._streams()
         savepoint = None
-        if copier is not None:  # what the copier sends stays only if the import writes
+        if streams:  # what the copier sends stays only if the import writes
             savepoint = self.scope.session.begin_nested()
             self.scope.session.connection()  # SAVEPOINT now, before the first row is sent
-        try:
-            if copier is None:
-                outcomes = self._check_all(rows, numbers, None)
-            else:
-                # Existing records are looked up on a connection of their own while this
-                # one writes: they are the committed ones — all there are, as nothing of
-                # this import's is committed (its own rows are matched in memory).
-                with Session(bind=self.scope.session.get_bind()) as lookups:
-                    self.lookups = TenantScope(lookups, self.scope.tenant_id)
+        if not streams:
+            outcomes = self._check_all(rows, numbers, None)
+        else:
+            # Existing records are looked up on a connection of their own while this one
+            # writes: they are the committed ones — all there are, as nothing of this
+            # import's is committed (its own rows are matched in memory).
+            engine = self.scope.session.get_bind().engine
+            with Session(bind=engine) as lookups:
+                self.lookups = TenantScope(lookups, self.scope.tenant_id)
+                # checking rows resolves through the lookups connection, never this one
+                self.create_context = record_service.validation_context(
+                    self.lookups, self.actor, self.form, mode="input")
+                self.written()  # before the copier owns this connection
+                copier = _BackgroundCopy(self.scope.session.connection().connection
+                                         .driver_connection)
+                try:
                     outcomes = self._check_all(rows, numbers, copier)
-                self.lookups = self.scope
-        except BaseException:
-            if copier is not None:
-                copier.stop()  # the connection is free again for the rollback
-            raise
-        job.processed_rows = len(rows)
-        write = not job.dry_run and not (job.on_error == "all_or_nothing" and self.error_count)
-        if savepoint is not None:
-            if write:
+                except BaseException:
+                    copier.stop(cancel=True)  # the connection is free for the rollback
+                    raise
+                finally:
+                    self.lookups = self.scope
+        writes = not job.dry_run and not (job.on_error == "all_or_nothing"
+                                          and self.error_count)
+        if savepoint is not None:  # settled first: a rollback expires what changed since
+            if writes:
                 savepoint.commit()
             else:
                 savepoint.rollback()
                 self.created_ids = []
+        job.processed_rows = len(rows)
         counts = {"create": 0, "update": 0, "skip": 0}
         creates = [(number, o) for number, o in outcomes if o.action == "create"]
         for number, outcome in outcomes:
-            if outcome.action == "update" and write and not self.apply_update(number, outcome):
+            if outcome.action == "update" and writes and not self.apply_update(number,
+                                                                               outcome):
                 continue
             counts[outcome.action] = counts.get(outcome.action, 0) + 1
-        if write and creates:
-            if copier is None:
+        if writes and creates:
+            if not streams:
                 self.insert(creates)
             self.run_automations()
-        job.created_count = counts["create"] if write or job.dry_run else 0
-        job.updated_count = counts["update"] if write or job.dry_run else 0
+        job.created_count = counts["create"] if writes or job.dry_run else 0
+        job.updated_count = counts["update"] if writes or job.dry_run else 0
         job.skipped_count = counts["skip"]
         job.error_count = len(self.failed)
         job.row_errors = self.errors
@@ -335,12 +344,12 @@ class _Importer:
             chunk = list(zip(numbers[start:start + CHUNK], rows[start:start + CHUNK],
                              strict=True))
             prepared, keys, existing = self.matched(chunk)
-            checked, typed = self.checked(prepared, keys, existing)
-            checked = list(self.constraints(checked, typed))
-            outcomes.extend(checked)
+            found, typed = self.checked(prepared, keys, existing)
+            decided = list(self.constraints(found, typed))
+            outcomes.extend(decided)
             if copier is not None and not (job.on_error == "all_or_nothing"
                                            and self.error_count):
-                creates = [(number, outcome) for number, outcome in checked
+                creates = [(number, outcome) for number, outcome in decided
                            if outcome.action == "create"]
                 if creates:
                     copier.put(self.streamed(creates))
@@ -352,21 +361,17 @@ class _Importer:
             copier.finish()
         return outcomes
 
-    def _copier(self) -> _BackgroundCopy | None:
-        """On PostgreSQL, new records are written chunk by chunk while the next chunk is
-        checked — when checking a row needs nothing from the database (no references,
-        related rollups or auto-numbers), so the connection is the writer's alone."""
-        session = self.scope.session
-        if (self.job.dry_run or self.job.mode == "upsert"  # an update reads its record
-                or session.get_bind().dialect.name != "postgresql"):
-            return None
-        if self.compiled.autonumbers or any(
-                item.type in REFERENCE_TYPES or item.spec.get("related")
-                for item in _all_fields(self.compiled)):
-            return None
-        self.context()  # made now: from here on the connection is the copier's alone
-        self.written()
-        return _BackgroundCopy(session.connection().connection.driver_connection)
+    def _streams(self) -> bool:
+        """Whether new records are written while later rows are checked: on PostgreSQL,
+        for a file of more than one chunk, when checking a row needs nothing from the
+        database (no references, related rollups or auto-numbers; an update in `upsert`
+        reads its record), so the import's connection can be the writer's alone."""
+        if (self.job.dry_run or self.job.mode == "upsert" or len(self.sheet.rows) <= CHUNK
+                or self.scope.session.get_bind().dialect.name != "postgresql"):
+            return False
+        return not self.compiled.autonumbers and not any(
+            item.type in REFERENCE_TYPES or item.spec.get("related")
+            for item in _all_fields(self.compiled))
 
     # -- checking ------------------------------------------------------------------------
     def context(self, **options: Any) -> ValidationContext:
@@ -561,6 +566,7 @@ class _Importer:
                       prepare(dialect, RecordHistory.__table__, self.history_rows(ids, batch))]
         for rows_of_table in ready:  # the COPY text made here, so the sender only sends
             rows_of_table.payload = copy_text(rows_of_table)
+            rows_of_table.values = []
         return ready
 
     def written(self) -> tuple[int, int | None, int | None, Any]:
@@ -671,8 +677,12 @@ class _BackgroundCopy:
             self.finish()
         self.batches.put(batch)
 
-    def stop(self) -> None:
+    def stop(self, cancel: bool = False) -> None:
+        """Wait until nothing is being sent; `cancel`: interrupt a send under way (the
+        import is failing: its transaction will be rolled back)."""
         if self.thread.is_alive():
+            if cancel:
+                self.connection.cancel_safe()
             self.batches.put(None)
             self.thread.join()
 

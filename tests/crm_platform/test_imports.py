@@ -801,6 +801,7 @@ def test_a_late_bad_row_undoes_an_all_or_nothing_import_written_so_far(
     monkeypatch.setattr(imports, "SYNC_ROWS", 5_000)  # in the request, whatever its size
     body = imported(client, customers, many(1_300, bad_row=1_250))
     assert (body["written"], body["created"], body["failed_rows"]) == (False, 0, 1)
+    assert body["processed_rows"] == 1_300   # every row was checked
     assert count(client, customers) == 0
     body = imported(client, customers, many(1_300, bad_row=1_250), on_error="valid_only")
     assert (body["written"], body["created"], body["failed_rows"]) == (True, 1_299, 1)
