@@ -10,10 +10,10 @@
    cells leave its values alone).
 4. **Write** — unless it is a dry run, or `all_or_nothing` and any row failed: new records
    in bulk (with their history), updates one by one through the record service. On
-   PostgreSQL, when checking a row needs nothing from the database, new records are sent
-   chunk by chunk from a thread (inside a savepoint, undone if the import ends up writing
-   nothing) while the next chunks are checked, existing records being looked up on a
-   second connection: the database inserts while Python checks.
+   PostgreSQL, new records are sent chunk by chunk from a thread (inside a savepoint,
+   undone if the import ends up writing nothing) while the next chunks are checked,
+   existing and referenced records being looked up on a second connection: the database
+   inserts while Python checks (not with auto-numbers, nor in `upsert`).
 
 Small files run inside the request; larger ones (over `SYNC_ROWS` rows) run as a job and
 report progress. Permissions are the record service's: create (and update, for upsert,
@@ -59,7 +59,6 @@ from crm_platform.services.record_access import Access, access_for, in_scope
 from form_engine.compiler import CompiledField, CompiledForm
 from form_engine.context import ValidationContext
 from form_engine.errors import CoercionError
-from form_engine.field_types import REFERENCE_TYPES
 from form_engine.validation import input_values, validate
 
 MODES = ("insert", "upsert", "skip_duplicates")
@@ -363,15 +362,13 @@ class _Importer:
 
     def _streams(self) -> bool:
         """Whether new records are written while later rows are checked: on PostgreSQL,
-        for a file of more than one chunk, when checking a row needs nothing from the
-        database (no references, related rollups or auto-numbers; an update in `upsert`
-        reads its record), so the import's connection can be the writer's alone."""
-        if (self.job.dry_run or self.job.mode == "upsert" or len(self.sheet.rows) <= CHUNK
-                or self.scope.session.get_bind().dialect.name != "postgresql"):
-            return False
-        return not self.compiled.autonumbers and not any(
-            item.type in REFERENCE_TYPES or item.spec.get("related")
-            for item in _all_fields(self.compiled))
+        for a file of more than one chunk, when checking a row can do without the
+        import's own connection — references and related rollups are resolved on the
+        lookups connection, but auto-numbers are drawn in the import's transaction and an
+        update in `upsert` reads its record there."""
+        return not (self.job.dry_run or self.job.mode == "upsert" or self.compiled.autonumbers
+                    or len(self.sheet.rows) <= CHUNK
+                    or self.scope.session.get_bind().dialect.name != "postgresql")
 
     # -- checking ------------------------------------------------------------------------
     def context(self, **options: Any) -> ValidationContext:
@@ -691,13 +688,6 @@ class _BackgroundCopy:
         if self.error is not None:
             error, self.error = self.error, None
             raise error
-
-
-def _all_fields(form: CompiledForm) -> Iterator[CompiledField]:
-    for item in form.fields:
-        yield item
-        if item.rows is not None:
-            yield from item.rows.fields
 
 
 # -- reading back ----------------------------------------------------------------------

@@ -833,3 +833,29 @@ def test_tabs_newlines_and_backslashes_arrive_as_typed(client, customers) -> Non
     body = imported(client, customers, sheet([["name", "remarks"], ["A", typed]]))
     assert body["created"] == 1, body["row_errors"]
     assert stored(client, customers)[0]["remarks"] == typed.strip()
+
+
+def test_references_are_checked_in_a_large_import(client, customers, monkeypatch) -> None:
+    """Lookups over several chunks (on PostgreSQL checked on the lookups connection
+    while earlier chunks are written): a record that does not exist is that row's error."""
+    from crm_platform.services import imports
+
+    monkeypatch.setattr(imports, "SYNC_ROWS", 5_000)
+    order = {"key": "order", "fields": [
+        {"key": "title", "type": "text", "required": True},
+        {"key": "customer", "type": "lookup", "form": "customer"}]}
+    assert client.post("/api/v1/apps/crm/forms", json=order,
+                       headers=customers).status_code == 201
+    assert client.post("/api/v1/apps/crm/forms/order/publish", json={},
+                       headers=customers).status_code == 201
+    known = client.post(RECORDS, json={"data": {"name": "Acme"}},
+                        headers=customers).get_json()["id"]
+    lines = [["title", "customer"]] + [[f"O{index}", str(known)] for index in range(700)]
+    lines[650][1] = str(known + 1000)   # row 651: no such customer
+    url = "/api/v1/apps/crm/forms/order/imports"
+    body = imported(client, customers, sheet(lines), url=url, on_error="valid_only")
+    assert (body["created"], body["failed_rows"]) == (699, 1), body["row_errors"][:2]
+    assert [(e["row"], e["field"]) for e in body["row_errors"]] == [(651, "customer")]
+    body = imported(client, customers, sheet(lines), url=url)
+    assert (body["written"], body["created"]) == (False, 0)
+    assert count(client, customers, "/api/v1/apps/crm/forms/order/records") == 699
