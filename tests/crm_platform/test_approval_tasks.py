@@ -84,6 +84,14 @@ def act(client, person, task, action, body):
     return client.post(f"/api/v1/tasks/{task}/{action}", headers=person["headers"], json=body)
 
 
+def at_the_warehouse(client, shop):
+    """The manager approves; the order reaches Wes's handling node: his task, as he sees it."""
+    (manager_task,) = client.get("/api/v1/tasks",
+                                 headers=shop["max"]["headers"]).get_json()["items"]
+    act(client, shop["max"], manager_task["id"], "approve", {})
+    return only_task(client, shop["wes"]).get_json()
+
+
 def test_the_approver_sees_what_the_node_allows_and_edits_only_that(client, shop) -> None:
     view = only_task(client, shop["max"])
     assert view.status_code == 200, view.get_json()
@@ -114,10 +122,7 @@ def test_the_approver_sees_what_the_node_allows_and_edits_only_that(client, shop
 def test_someone_without_a_role_on_the_form_works_through_the_task(client, shop) -> None:
     wes = shop["wes"]
     assert client.get(f"{RECORDS}/{shop['order']}", headers=wes["headers"]).status_code == 404
-    (manager_task,) = client.get("/api/v1/tasks",
-                                 headers=shop["max"]["headers"]).get_json()["items"]
-    act(client, shop["max"], manager_task["id"], "approve", {})
-    body = only_task(client, wes).get_json()
+    body = at_the_warehouse(client, shop)
     # The node hides amount and margin and lets Wes edit the note and the delivery date.
     # Wes has no role on the form: the cost, which the sales role hides, stays hidden
     # from him too — nobody sees more for having less access.
@@ -137,10 +142,7 @@ def test_someone_without_a_role_on_the_form_works_through_the_task(client, shop)
 
 def test_a_handler_completes_after_filling_in_what_the_node_requires(client, shop) -> None:
     wes, ann = shop["wes"], shop["ann"]
-    (manager_task,) = client.get("/api/v1/tasks",
-                                 headers=shop["max"]["headers"]).get_json()["items"]
-    act(client, shop["max"], manager_task["id"], "approve", {})
-    task = only_task(client, wes).get_json()["task"]["id"]
+    task = at_the_warehouse(client, shop)["task"]["id"]
 
     wrong = act(client, wes, task, "approve", {})
     assert wrong.status_code == 422 and wrong.get_json()["error"]["code"] == "flow_wrong_action"
@@ -181,10 +183,7 @@ def test_a_task_is_nobody_elses_to_see(client, shop, tenant_a) -> None:
 
 def test_a_task_handed_on_no_longer_opens_the_record(client, shop) -> None:
     wes, zoe = shop["wes"], shop["zoe"]
-    (manager_task,) = client.get("/api/v1/tasks",
-                                 headers=shop["max"]["headers"]).get_json()["items"]
-    act(client, shop["max"], manager_task["id"], "approve", {})
-    task = only_task(client, wes).get_json()["task"]["id"]
+    task = at_the_warehouse(client, shop)["task"]["id"]
     moved = act(client, wes, task, "transfer", {"to": zoe["id"], "comment": "on leave"})
     assert moved.status_code == 200, moved.get_json()
     mine = client.get(f"/api/v1/tasks/{task}", headers=wes["headers"]).get_json()
