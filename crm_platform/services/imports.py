@@ -548,20 +548,18 @@ class _Importer:
                         self.history_rows(ids, batch))
 
     def streamed(self, creates: list[tuple[int, Outcome]]) -> list[Prepared]:
-        """New records and their history, ready for the copier; their ids are drawn on
-        the lookups connection (a sequence is not transactional)."""
+        """One chunk's new records and their history as COPY text, ready for the copier
+        (made here, so the sender only sends); their ids are drawn on the lookups
+        connection (a sequence is not transactional)."""
         dialect = self.scope.session.get_bind().dialect
-        ready = []
-        for start in range(0, len(creates), 1000):
-            batch = creates[start:start + 1000]
-            rows = self.record_rows(batch)
-            ids = draw_ids(self.lookups.session, Record.__table__, len(rows))
-            for row, new_id in zip(rows, ids, strict=True):
-                row["id"] = new_id
-            self.created_ids.extend(ids)
-            ready += [prepare(dialect, Record.__table__, rows),
-                      prepare(dialect, RecordHistory.__table__, self.history_rows(ids, batch))]
-        for rows_of_table in ready:  # the COPY text made here, so the sender only sends
+        rows = self.record_rows(creates)
+        ids = draw_ids(self.lookups.session, Record.__table__, len(rows))
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
+        self.created_ids.extend(ids)
+        ready = [prepare(dialect, Record.__table__, rows),
+                 prepare(dialect, RecordHistory.__table__, self.history_rows(ids, creates))]
+        for rows_of_table in ready:
             rows_of_table.payload = copy_text(rows_of_table)
             rows_of_table.values = []
         return ready
