@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam
+from sqlalchemy import ColumnElement, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm_platform.errors import Conflict, FieldError
 from crm_platform.models import Form, Record
@@ -41,17 +42,22 @@ def match_keys(scope: TenantScope, form: Form, keys: list[str],
     by_kind: dict[str, set[Any]] = {}
     for values in wanted:
         by_kind.setdefault(_kind(values[0]), set()).add(values[0])
+    postgres = scope.session.get_bind().dialect.name == "postgresql"
     for kind, firsts in by_kind.items():
         ordered = sorted(firsts, key=str)
+        field = data_field(keys[0], kind)
         for start in range(0, len(ordered), 500):
-            statement = scope.select(
-                Record, Record.form_id == bindparam(None, form.id, literal_execute=True),
-                Record.deleted_at.is_(None),
-                data_field(keys[0], kind).in_(ordered[start:start + 500])).order_by(Record.id)
-            for record in scope.session.scalars(statement):
-                values = tuple(record.data.get(key) for key in keys)
+            batch = ordered[start:start + 500]
+            # PostgreSQL: one array parameter, not 500 (each would be parsed and bound)
+            wanted_first = (field == any_(bindparam(None, batch, type_=ARRAY(field.type)))
+                            if postgres else field.in_(batch))
+            statement = scope.filter(select(Record.id, Record.data), Record).where(
+                Record.form_id == bindparam(None, form.id, literal_execute=True),
+                Record.deleted_at.is_(None), wanted_first).order_by(Record.id)
+            for record_id, data in scope.session.execute(statement):
+                values = tuple(data.get(key) for key in keys)
                 if values in wanted:
-                    found.setdefault(values, record.id)
+                    found.setdefault(values, record_id)
     return found
 
 

@@ -450,6 +450,23 @@ def test_upsert_matches_on_the_fields_given(client, customers) -> None:
     assert "tax" in refused(bad, 422, "import_bad_match_field")
 
 
+
+@pytest.mark.parametrize(("match_on", "typed"), [("amount", "1,500.00"), ("vip", "是"),
+                                                  ("signed_on", "2024年3月5日")])
+def test_upsert_matches_numbers_booleans_and_dates_as_stored(client, customers, match_on,
+                                                             typed) -> None:
+    old = new_record(client, customers, name="Acme", amount=1500, vip=True,
+                     signed_on="2024-03-05")
+    other = new_record(client, customers, name="Other", amount=7, vip=False,
+                       signed_on="2020-01-01")
+    labels = {"amount": "金额", "vip": "贵宾", "signed_on": "签约日期"}
+    body = imported(client, customers, sheet([[labels[match_on], "备注"], [typed, "matched"]]),
+                    mode="upsert", match_on=match_on)
+    assert (body["updated"], body["created"]) == (1, 0), body
+    notes = {item["id"]: item["data"].get("note") for item in client.get(
+        f"{RECORDS}?limit=10", headers=customers).get_json()["items"]}
+    assert notes == {old["id"]: "matched", other["id"]: None}
+
 UNIQUE = {"key": "product", "fields": [
     {"key": "title", "type": "text", "required": True},
     {"key": "sku", "type": "text", "unique": True},
