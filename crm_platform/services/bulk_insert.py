@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
-from crm_platform.db import JSONType, dump_json
+from crm_platform.db import JSONType, UTCDateTime, dump_json
 
 
 @dataclass
@@ -37,36 +37,60 @@ def prepare(dialect: Any, table: Table, rows: Sequence[dict[str, Any]]) -> Prepa
     JSON by Loom's encoder — without SQLAlchemy's per-row parameter handling, which costs
     more than the insert."""
     columns = list(rows[0])
-    ready = [(lambda value: dump_json(value)) if isinstance(table.c[name].type, type(JSONType))
-             else table.c[name].type.bind_processor(dialect) for name in columns]
+    ready = [_ready(dialect, table.c[name].type) for name in columns]
     return Prepared(table.name, columns, _prepared(rows, columns, ready))
+
+
+def _ready(dialect: Any, column_type: Any) -> Callable[[Any], Any] | None:
+    if isinstance(column_type, type(JSONType)):
+        return dump_json
+    process = column_type.bind_processor(dialect)
+    if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime):
+        # the text sqlite3's own adapter would make of it, for every row again
+        return lambda value: _sqlite_datetime(process(value) if process else value)
+    return process
+
+
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(" ")
 
 
 def copy_text(rows: Prepared) -> str:
     """The rows in COPY's text format: one line a row, tab between values, `\\N` for
     NULL, backslash escapes for backslash, tab, newline and return. Values are what
     `prepare` makes of Loom's columns (text and JSON text, whole numbers, booleans, aware
-    timestamps, decimals); anything else is refused rather than guessed at."""
+    timestamps, decimals); anything else is refused rather than guessed at. A value the
+    row before had in the same column (the same object: an import's tenant, writer and
+    timestamp) is written out once."""
+    width = len(rows.columns)
+    last: list[Any] = [_UNSET] * width
+    cells: list[str] = [""] * width
     lines = []
     for row in rows.values:
-        cells = []
-        for value in row:
-            if value is None:
-                cells.append("\\N")
-            elif value is True or value is False:
-                cells.append("t" if value else "f")
-            elif isinstance(value, str):
-                cells.append(value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value)
-                             else value)
-            elif isinstance(value, datetime) and value.tzinfo is not None:
-                cells.append(value.isoformat())
-            elif isinstance(value, int | Decimal):
-                cells.append(str(value))
-            else:
-                raise TypeError(f"no COPY text for {type(value).__name__} in {rows.table}")
+        for index, value in enumerate(row):
+            if value is not last[index]:
+                last[index] = value
+                cells[index] = _copy_cell(value, rows.table)
         lines.append("\t".join(cells))
     lines.append("")
     return "\n".join(lines)
+
+
+_UNSET = object()
+
+
+def _copy_cell(value: Any, table: str) -> str:
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.isoformat()
+    if isinstance(value, int | Decimal):
+        return str(value)
+    raise TypeError(f"no COPY text for {type(value).__name__} in {table}")
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
