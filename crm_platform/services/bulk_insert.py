@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
-from crm_platform.db import JSONType, UTCDateTime, dump_json
+from crm_platform.db import JSONType, dump_json
 
 
 @dataclass
@@ -44,15 +44,9 @@ def prepare(dialect: Any, table: Table, rows: Sequence[dict[str, Any]]) -> Prepa
 def _ready(dialect: Any, column_type: Any) -> Callable[[Any], Any] | None:
     if isinstance(column_type, type(JSONType)):
         return dump_json
-    process = column_type.bind_processor(dialect)
-    if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime):
-        # the text sqlite3's own adapter would make of it, for every row again
-        return lambda value: _sqlite_datetime(process(value) if process else value)
-    return process
-
-
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(" ")
+    # the dialect's own form of the type, as the ORM binds it: on SQLite a timestamp
+    # becomes the text SQLAlchemy stores (microseconds always written)
+    return column_type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def copy_text(rows: Prepared) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam, select
+from sqlalchemy import ColumnElement, Numeric, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm_platform.errors import Conflict, FieldError
@@ -48,8 +48,10 @@ def match_keys(scope: TenantScope, form: Form, keys: list[str],
         field = data_field(keys[0], kind)
         for start in range(0, len(ordered), 500):
             batch = ordered[start:start + 500]
-            # PostgreSQL: one array parameter, not 500 (each would be parsed and bound)
-            wanted_first = (field == any_(bindparam(None, batch, type_=ARRAY(field.type)))
+            # PostgreSQL: one array parameter, not 500 (each would be parsed and bound);
+            # numbers as plain NUMERIC, which holds every value a number field allows
+            element = Numeric() if kind == "number" else field.type
+            wanted_first = (field == any_(bindparam(None, batch, type_=ARRAY(element)))
                             if postgres else field.in_(batch))
             statement = scope.filter(select(Record.id, Record.data), Record).where(
                 Record.form_id == bindparam(None, form.id, literal_execute=True),

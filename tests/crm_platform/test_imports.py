@@ -467,6 +467,16 @@ def test_upsert_matches_numbers_booleans_and_dates_as_stored(client, customers, 
         f"{RECORDS}?limit=10", headers=customers).get_json()["items"]}
     assert notes == {old["id"]: "matched", other["id"]: None}
 
+
+def test_upsert_matches_the_largest_amount_a_number_field_takes(client, customers) -> None:
+    largest = 10**20   # the number fields' magnitude limit, inclusive
+    old = new_record(client, customers, name="Whale", amount=largest)
+    body = imported(client, customers, sheet([["金额", "备注"], [f"{largest:,}", "matched"]]),
+                    mode="upsert", match_on="amount")
+    assert (body["updated"], body["created"]) == (1, 0), body
+    shown = client.get(f"{RECORDS}/{old['id']}", headers=customers).get_json()
+    assert shown["data"]["note"] == "matched"
+
 UNIQUE = {"key": "product", "fields": [
     {"key": "title", "type": "text", "required": True},
     {"key": "sku", "type": "text", "unique": True},
@@ -844,6 +854,72 @@ def test_every_imported_record_has_its_history(client, customers, db, monkeypatc
     history = client.get(f"{RECORDS}/{first['id']}/history", headers=customers).get_json()
     assert history["items"][0]["changes"]["name"] == [None, "C0"]
 
+
+
+def test_each_record_of_a_many_batch_import_has_its_own_values_in_its_history(
+        client, customers, db, monkeypatch) -> None:
+    """Records are written in batches (on PostgreSQL while later rows are checked, with
+    ids drawn on another connection): each record's `create` entry holds that record's
+    values, not a neighbour's."""
+    from sqlalchemy import text
+
+    from crm_platform.db import load_json
+    from crm_platform.services import imports
+
+    monkeypatch.setattr(imports, "SYNC_ROWS", 5_000)
+    assert imported(client, customers, many(2_300))["created"] == 2_300
+    with db.engine.connect() as connection:
+        pairs = connection.execute(text(
+            "SELECT r.data, h.changes FROM records r JOIN record_history h "
+            "ON h.record_id = r.id AND h.action = 'create' ORDER BY r.id")).all()
+    assert len(pairs) == 2_300
+    for data, changes in pairs:
+        data, changes = (value if isinstance(value, dict) else load_json(value)
+                         for value in (data, changes))
+        assert {key: after for key, (_before, after) in changes.items()} == {
+            key: value for key, value in data.items() if value is not None}
+    names = [load_json(data)["name"] if not isinstance(data, dict) else data["name"]
+             for data, _changes in pairs]
+    assert names == [f"C{index}" for index in range(2_300)]
+
+
+def test_a_database_failure_in_a_later_batch_leaves_nothing_written(
+        app, client, customers, db, monkeypatch) -> None:
+    """The database refuses a history row of a later batch (a trigger stands in for a
+    full disk; on PostgreSQL it happens in the thread sending records while rows are
+    checked): the import fails as a whole — no record, no history."""
+    from sqlalchemy import text
+
+    monkeypatch.setattr("crm_platform.services.imports.SYNC_ROWS", 3)
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(
+                "CREATE FUNCTION refuse_c2100() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN IF NEW.changes -> 'name' ->> 1 = 'C2100' THEN "
+                "RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$"))
+            connection.execute(text(
+                "CREATE TRIGGER refuse_c2100 BEFORE INSERT ON record_history "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_c2100()"))
+        else:
+            connection.execute(text(
+                "CREATE TRIGGER refuse_c2100 BEFORE INSERT ON record_history "
+                "WHEN json_extract(NEW.changes, '$.name[1]') = 'C2100' "
+                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"))
+    try:
+        queued = imported(client, customers, many(2_300), status=202)
+        wait_for_jobs(app)
+        body = client.get(f"/api/v1/imports/{queued['id']}", headers=customers).get_json()
+        assert (body["status"], body["error"]["code"]) == ("failed", "import_failed"), body
+        assert count(client, customers) == 0
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM record_history")).scalar() == 0
+    finally:
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("DROP TRIGGER refuse_c2100 ON record_history"))
+                connection.execute(text("DROP FUNCTION refuse_c2100()"))
+            else:
+                connection.execute(text("DROP TRIGGER refuse_c2100"))
 
 def test_tabs_newlines_and_backslashes_arrive_as_typed(client, customers) -> None:
     typed = "line 1\tcol\\x\r\nline 2 \\N"
