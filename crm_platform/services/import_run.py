@@ -39,7 +39,6 @@ CHUNK = 500                # rows checked against the database at once
 _PROGRESS_EVERY = 2_000
 
 
-
 @dataclass
 class Outcome:
     """What a row will do: create, update (record id + patch), skip, or fail."""
@@ -55,12 +54,12 @@ class Importer:
 
     def __init__(self, scope: TenantScope, actor: Principal, form: Form,
                  compiled: CompiledForm, job: Import, sheet: Sheet, access: Access,
-                 columns: dict[int, str] | None = None, progress: Any = None) -> None:
+                 progress: Any = None) -> None:
         self.scope, self.actor, self.form, self.compiled = scope, actor, form, compiled
         self.job, self.sheet, self.access = job, sheet, access
-        self.columns = columns if columns is not None else {
-            index: key for index, key in enumerate(
-                job.options["columns"].get(header) for header in sheet.headers)
+        # column index -> field key, as mapped when the import started
+        self.columns = {index: key for index, key in enumerate(
+            job.options["columns"].get(header) for header in sheet.headers)
             if key is not None}
         self.headers = {key: sheet.headers[index] for index, key in self.columns.items()}
         self.match_on: list[str] = job.options.get("match_on") or []
@@ -101,7 +100,7 @@ class Importer:
                     self.lookups, self.actor, self.form, mode="input")
                 self.new.written()  # before the copier owns this connection
                 copier = BackgroundCopy(self.scope.session.connection().connection
-                                         .driver_connection)
+                                        .driver_connection)
                 try:
                     outcomes = self._check_all(rows, numbers, copier)
                 except BaseException:

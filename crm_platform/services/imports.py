@@ -105,12 +105,9 @@ def run_import_job(app: Flask, import_id: int) -> None:
             actor = _actor(scope, job)
             _, compiled = record_service.current_version(scope, form)
             sheet = read_sheet(job.content or b"", job.filename)
-            columns = {index: key for index, key in enumerate(
-                job.options["columns"].get(header) for header in sheet.headers)
-                if key is not None}
             importer = Importer(scope, actor, form, compiled, job, sheet,
-                                 access_for(scope, actor, form), columns=columns,
-                                 progress=lambda done: _progress(db, import_id, done))
+                                access_for(scope, actor, form),
+                                progress=lambda done: _progress(db, import_id, done))
             importer.run()
             job.content = None
     except LoomError as error:
