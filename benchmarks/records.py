@@ -169,7 +169,8 @@ def run_import(app: Any, tenant_id: int, user_id: int, form_id: int, content: by
         finally:
             imports.SYNC_ROWS = saved
         assert job.status == "done" and job.error_count == 0, job.row_errors[:3]
-        return job.created_count
+        created = job.created_count
+    return created
 
 
 # -- (a) import --------------------------------------------------------------------------
@@ -261,6 +262,9 @@ def bench_import(url: str, label: str, count: int) -> None:
     created = run_import(app, tenant_id, user_id, form_id, content)
     ours = time.perf_counter() - started
     assert created == count
+    from crm_platform.jobs import wait_for_jobs
+
+    wait_for_jobs(app)  # the statistics refreshed after the import, before the baselines
     app.extensions["loom.db"].dispose()
     raw = raw_insert(url, rows)
     into_records, with_history = raw_into_records(url, tenant_id, form_id, user_id)

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 HANDLERS = {
     "import": "crm_platform.services.imports:run_import_job",
     "build_indexes": "crm_platform.services.forms:build_indexes_job",
+    "refresh_statistics": "crm_platform.services.imports:refresh_statistics_job",
 }
 QUEUE = "default"
 _worker_app: Flask | None = None
@@ -48,6 +49,17 @@ def enqueue(app: Flask, name: str, *args: Any) -> None:
     future = pool.submit(_run_in_app, app, name, args)
     futures = app.extensions.setdefault("loom.job_futures", [])
     futures[:] = [f for f in futures if not f.done()] + [future]
+
+
+def enqueue_after_commit(session: Any, name: str, *args: Any) -> None:
+    """Enqueue the job once `session`'s transaction has committed (never for one rolled
+    back): a job reads committed rows, and may start at once."""
+    from flask import current_app
+    from sqlalchemy import event
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    event.listen(session, "after_commit", lambda _session: enqueue(app, name, *args),
+                 once=True)
 
 
 def _run_in_app(app: Flask, name: str, args: tuple[Any, ...]) -> None:

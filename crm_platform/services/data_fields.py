@@ -167,3 +167,16 @@ def build_indexes(engine: Engine, form_id: int, fields: list[tuple[str, str]],
                 except Exception:
                     log.exception("could not drop index %s", name)
     return built
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """PostgreSQL: ANALYZE the records table, so the planner knows what a large import
+    added. Until it does, a form that grew by a hundred thousand records can still look
+    nearly empty to it, and a look-up by an indexed field scans the whole form instead
+    of reading its index (measured: 58 ms instead of 0.1 ms at 100 000 records).
+    Autovacuum would analyze too, but only once a tenth of the whole table — every
+    tenant's records — has changed. SQLite keeps no statistics unless asked: nothing to do."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE records"))

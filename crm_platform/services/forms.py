@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, event
+from sqlalchemy import Select
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import (
@@ -160,7 +160,7 @@ def publish_form_version(scope: TenantScope, actor: Principal, form: Form,
                                 published_by_id=actor.acting_user_id))
     form.published_version = number
     scope.session.flush()
-    _build_indexes_after_commit(scope, form, row)
+    _build_indexes_after_commit(scope, form)
     return row
 
 
@@ -177,21 +177,13 @@ def indexed_fields(compiled: CompiledForm) -> list[tuple[str, str]]:
     return fields
 
 
-def _build_indexes_after_commit(scope: TenantScope, form: Form, row: FormVersion) -> None:
+def _build_indexes_after_commit(scope: TenantScope, form: Form) -> None:
     """Once the publish is committed, a job builds the version's indexes — outside any
     transaction, so PostgreSQL builds them CONCURRENTLY, never blocking writes, and the
     publish does not wait for them (on a million records that takes a while)."""
-    from flask import current_app
+    from crm_platform.jobs import enqueue_after_commit
 
-    from crm_platform.jobs import enqueue
-
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    form_id = form.id
-
-    def build(_session: Any) -> None:
-        enqueue(app, "build_indexes", form_id)
-
-    event.listen(scope.session, "after_commit", build, once=True)
+    enqueue_after_commit(scope.session, "build_indexes", form.id)
 
 
 def build_indexes_job(app: Any, form_id: int) -> None:

@@ -37,6 +37,9 @@ from form_engine.validation import input_values, validate
 MAX_ROW_ERRORS = 10_000    # kept for the report and the error CSV; all are counted
 CHUNK = 500                # rows checked against the database at once
 _PROGRESS_EVERY = 2_000
+# an import writing this many records has the planner's statistics refreshed after it
+# (`data_fields.refresh_statistics`)
+REFRESH_STATISTICS_ROWS = 10_000
 
 
 @dataclass
@@ -128,6 +131,10 @@ class Importer:
             if not streams:
                 self.new.insert(creates)
             self.run_automations()
+        if writes and counts["create"] + counts["update"] >= REFRESH_STATISTICS_ROWS:
+            from crm_platform.jobs import enqueue_after_commit
+
+            enqueue_after_commit(self.scope.session, "refresh_statistics")
         job.created_count = counts["create"] if writes or job.dry_run else 0
         job.updated_count = counts["update"] if writes or job.dry_run else 0
         job.skipped_count = counts["skip"]

@@ -31,6 +31,7 @@ from crm_platform.i18n import render_error
 from crm_platform.models import Form, Import, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services import records as record_service
+from crm_platform.services.data_fields import refresh_statistics
 from crm_platform.services.import_columns import map_columns, match_fields
 from crm_platform.services.import_files import read_sheet
 from crm_platform.services.import_run import Importer
@@ -116,6 +117,11 @@ def run_import_job(app: Flask, import_id: int) -> None:
         failure = render_error(LoomError("import_failed"), locale)
         _fail(db, import_id, {**failure, "detail": type(error).__name__})
         raise
+
+
+def refresh_statistics_job(app: Flask) -> None:
+    """The job after a large import: the planner learns what it added."""
+    refresh_statistics(database(app).engine)
 
 
 def _actor(scope: TenantScope, job: Import) -> Principal:

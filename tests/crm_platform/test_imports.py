@@ -921,6 +921,38 @@ def test_a_database_failure_in_a_later_batch_leaves_nothing_written(
             else:
                 connection.execute(text("DROP TRIGGER refuse_c2100"))
 
+
+def test_a_large_import_has_the_planner_statistics_refreshed(app, client, customers, db,
+                                                             monkeypatch) -> None:
+    """PostgreSQL: once an import has written many records (here 50 or more) the records
+    table is analyzed, so the planner knows the form grew and reads its indexes; a
+    smaller import leaves that to autovacuum."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps no planner statistics unless asked: nothing to refresh")
+    monkeypatch.setattr("crm_platform.services.import_run.REFRESH_STATISTICS_ROWS", 50)
+
+    def analyzed() -> Any:
+        with db.engine.connect() as connection:   # a new snapshot of the statistics
+            return connection.execute(text(
+                "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'records'"
+            )).scalar()
+
+    before = analyzed()
+    rows = [["name", "phone"], *[[f"n{index}", f"137{index:08d}"] for index in range(80)]]
+    assert imported(client, customers, sheet(rows[:50]))["created"] == 49
+    wait_for_jobs(app)
+    assert analyzed() == before
+    assert imported(client, customers, sheet([rows[0], *rows[50:]]))["created"] == 31
+    wait_for_jobs(app)
+    assert analyzed() == before
+    more = [["name", "phone"], *[[f"m{index}", f"136{index:08d}"] for index in range(50)]]
+    assert imported(client, customers, sheet(more))["created"] == 50
+    wait_for_jobs(app)
+    after = analyzed()
+    assert after is not None and (before is None or after > before)
+
 def test_tabs_newlines_and_backslashes_arrive_as_typed(client, customers) -> None:
     typed = "line 1\tcol\\x\r\nline 2 \\N"
     body = imported(client, customers, sheet([["name", "remarks"], ["A", typed]]))
