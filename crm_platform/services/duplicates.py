@@ -46,12 +46,12 @@ def match_keys(scope: TenantScope, form: Form, keys: list[str],
     for kind, firsts in by_kind.items():
         ordered = sorted(firsts, key=str)
         field = data_field(keys[0], kind)
+        # PostgreSQL: one array parameter, not 500 (each would be parsed and bound);
+        # numbers as plain NUMERIC, which holds every value a number field allows
+        array = ARRAY(Numeric() if kind == "number" else field.type)
         for start in range(0, len(ordered), 500):
             batch = ordered[start:start + 500]
-            # PostgreSQL: one array parameter, not 500 (each would be parsed and bound);
-            # numbers as plain NUMERIC, which holds every value a number field allows
-            element = Numeric() if kind == "number" else field.type
-            wanted_first = (field == any_(bindparam(None, batch, type_=ARRAY(element)))
+            wanted_first = (field == any_(bindparam(None, batch, type_=array))
                             if postgres else field.in_(batch))
             statement = scope.filter(select(Record.id, Record.data), Record).where(
                 Record.form_id == bindparam(None, form.id, literal_execute=True),
