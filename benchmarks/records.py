@@ -169,8 +169,7 @@ def run_import(app: Any, tenant_id: int, user_id: int, form_id: int, content: by
         finally:
             imports.SYNC_ROWS = saved
         assert job.status == "done" and job.error_count == 0, job.row_errors[:3]
-        created = job.created_count
-    return created
+        return job.created_count
 
 
 # -- (a) import --------------------------------------------------------------------------

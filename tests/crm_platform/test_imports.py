@@ -450,7 +450,6 @@ def test_upsert_matches_on_the_fields_given(client, customers) -> None:
     assert "tax" in refused(bad, 422, "import_bad_match_field")
 
 
-
 @pytest.mark.parametrize(("match_on", "typed"), [("amount", "1,500.00"), ("vip", "是"),
                                                   ("signed_on", "2024年3月5日")])
 def test_upsert_matches_numbers_booleans_and_dates_as_stored(client, customers, match_on,
@@ -476,6 +475,7 @@ def test_upsert_matches_the_largest_amount_a_number_field_takes(client, customer
     assert (body["updated"], body["created"]) == (1, 0), body
     shown = client.get(f"{RECORDS}/{old['id']}", headers=customers).get_json()
     assert shown["data"]["note"] == "matched"
+
 
 UNIQUE = {"key": "product", "fields": [
     {"key": "title", "type": "text", "required": True},
@@ -835,32 +835,11 @@ def test_a_late_bad_row_undoes_an_all_or_nothing_import_written_so_far(
     assert count(client, customers) == 1_299
 
 
-def test_every_imported_record_has_its_history(client, customers, db, monkeypatch) -> None:
-    from sqlalchemy import text
-
-    from crm_platform.services import imports
-
-    monkeypatch.setattr(imports, "SYNC_ROWS", 5_000)
-    body = imported(client, customers, many(1_100))
-    assert body["created"] == 1_100
-    with db.engine.connect() as connection:
-        missing = connection.execute(text(
-            "SELECT count(*) FROM records r WHERE NOT EXISTS (SELECT 1 FROM record_history h "
-            "WHERE h.record_id = r.id AND h.action = 'create')")).scalar()
-        names = connection.execute(text(
-            "SELECT count(DISTINCT r.id) FROM records r")).scalar()
-    assert (missing, names) == (0, 1_100)
-    first = client.get(f"{RECORDS}?sort=id&limit=1", headers=customers).get_json()["items"][0]
-    history = client.get(f"{RECORDS}/{first['id']}/history", headers=customers).get_json()
-    assert history["items"][0]["changes"]["name"] == [None, "C0"]
-
-
-
-def test_each_record_of_a_many_batch_import_has_its_own_values_in_its_history(
+def test_every_imported_record_has_its_own_values_in_its_history(
         client, customers, db, monkeypatch) -> None:
     """Records are written in batches (on PostgreSQL while later rows are checked, with
-    ids drawn on another connection): each record's `create` entry holds that record's
-    values, not a neighbour's."""
+    ids drawn on another connection): every record gets one `create` entry, holding
+    that record's values, not a neighbour's."""
     from sqlalchemy import text
 
     from crm_platform.db import load_json
@@ -869,18 +848,22 @@ def test_each_record_of_a_many_batch_import_has_its_own_values_in_its_history(
     monkeypatch.setattr(imports, "SYNC_ROWS", 5_000)
     assert imported(client, customers, many(2_300))["created"] == 2_300
     with db.engine.connect() as connection:
-        pairs = connection.execute(text(
-            "SELECT r.data, h.changes FROM records r JOIN record_history h "
-            "ON h.record_id = r.id AND h.action = 'create' ORDER BY r.id")).all()
-    assert len(pairs) == 2_300
+        missing = connection.execute(text(
+            "SELECT count(*) FROM records r WHERE NOT EXISTS (SELECT 1 FROM record_history h "
+            "WHERE h.record_id = r.id AND h.action = 'create')")).scalar()
+        pairs = [tuple(value if isinstance(value, dict) else load_json(value)
+                       for value in row)
+                 for row in connection.execute(text(
+                     "SELECT r.data, h.changes FROM records r JOIN record_history h "
+                     "ON h.record_id = r.id AND h.action = 'create' ORDER BY r.id"))]
+    assert (missing, len(pairs)) == (0, 2_300)
     for data, changes in pairs:
-        data, changes = (value if isinstance(value, dict) else load_json(value)
-                         for value in (data, changes))
         assert {key: after for key, (_before, after) in changes.items()} == {
             key: value for key, value in data.items() if value is not None}
-    names = [load_json(data)["name"] if not isinstance(data, dict) else data["name"]
-             for data, _changes in pairs]
-    assert names == [f"C{index}" for index in range(2_300)]
+    assert [data["name"] for data, _changes in pairs] == [f"C{i}" for i in range(2_300)]
+    first = client.get(f"{RECORDS}?sort=id&limit=1", headers=customers).get_json()["items"][0]
+    history = client.get(f"{RECORDS}/{first['id']}/history", headers=customers).get_json()
+    assert history["items"][0]["changes"]["name"] == [None, "C0"]
 
 
 def test_a_database_failure_in_a_later_batch_leaves_nothing_written(
@@ -952,6 +935,7 @@ def test_a_large_import_has_the_planner_statistics_refreshed(app, client, custom
     wait_for_jobs(app)
     after = analyzed()
     assert after is not None and (before is None or after > before)
+
 
 def test_tabs_newlines_and_backslashes_arrive_as_typed(client, customers) -> None:
     typed = "line 1\tcol\\x\r\nline 2 \\N"
