@@ -21,6 +21,7 @@ import copy
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 from form_engine.errors import ExpressionError
@@ -71,6 +72,17 @@ def condition_holds(source: str, values: Mapping[str, Any], evaluator: Evaluator
         return bool(evaluator.run(compile_expression(source), dict(values)))
     except ExpressionError:
         return False
+
+
+def exact(number: int | float | Decimal) -> Decimal:
+    """A definition's number as an exact Decimal: definitions read from JSON carry
+    `Decimal`s, hand-built ones may carry floats (0.6 stays 0.6, not 0.59999…)."""
+    return number if isinstance(number, Decimal) else Decimal(str(number))
+
+
+def hours(number: int | float | Decimal) -> timedelta:
+    """A time limit in hours (0.5, 1.25 …) as a timedelta, to the microsecond."""
+    return timedelta(microseconds=int(exact(number) * 3_600_000_000))
 
 
 def node_mode(node: Mapping[str, Any]) -> str:
@@ -291,7 +303,7 @@ class _Machine:
                   fields=node.get("fields", {}))
         limit = node.get("time_limit")
         if limit:
-            due = self.context.now + timedelta(hours=limit["hours"])
+            due = self.context.now + hours(limit["hours"])
             task["due"] = due.isoformat()
             self.emit("timer", task=task["id"], due=due.isoformat(),
                       on_timeout=limit["on_timeout"])
@@ -337,10 +349,10 @@ class _Machine:
             self.node_rejected(node, veto=mode == "veto")
             return
         if mode == "ratio":
-            needed = node["ratio"] * len(tasks)
-            if len(approved) >= needed - 1e-9:
+            needed = exact(node["ratio"]) * len(tasks)
+            if len(approved) >= needed:
                 self.pass_node(key)
-            elif len(approved) + len(open_) < needed - 1e-9:
+            elif len(approved) + len(open_) < needed:
                 self.node_rejected(node, veto=False)
             return
         # any (或签): one approval passes — not that of a signer added *before* someone,

@@ -41,6 +41,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "flow_required_not_editable": (
         "{field} must be filled in at this node, so it cannot be {access} here.",
         "{field} 是此节点必填的字段，不能设为 {access}。"),
+    "flow_no_such_user": ("There is no user {value} in this organisation.",
+                          "本组织中没有用户 {value}。"),
     "flow_not_a_user_field": ("{field} is not a user field of the form.",
                               "{field} 不是表单的成员字段。"),
     "flow_not_an_email_field": ("{field} is not an e-mail field of the form.",

@@ -19,7 +19,7 @@ from sqlalchemy import Select
 
 from crm_platform.auth.principal import Principal
 from crm_platform.db import utcnow
-from crm_platform.errors import Conflict, LoomError, NotFound, ValidationFailed
+from crm_platform.errors import Conflict, FieldError, LoomError, NotFound, ValidationFailed
 from crm_platform.models import (
     Flow,
     FlowInstance,
@@ -30,6 +30,7 @@ from crm_platform.models import (
     OutboxEntry,
     Record,
     RecordHistory,
+    User,
 )
 from crm_platform.scoping import TenantScope
 from crm_platform.services import flows as flow_service
@@ -202,6 +203,15 @@ def _locked_instance(scope: TenantScope, instance_id: int) -> FlowInstance:
     return instance
 
 
+def _colleague(scope: TenantScope, user_id: Any, path: str = "to") -> int:
+    """The user a task is handed to: an active user of the caller's tenant, or a 422
+    naming `path` (a user of another tenant is no different from none at all)."""
+    user = scope.reference(User, user_id, path, "user")
+    if not user.is_active:
+        raise ValidationFailed(fields=[FieldError(path, "user_inactive", {"value": user_id})])
+    return user.id
+
+
 def _assigned_task(scope: TenantScope, actor: Principal, task_id: int) -> FlowTask:
     """A task of the actor's (any task, for an administrator); to anyone else it does not
     exist."""
@@ -258,8 +268,10 @@ def task_action(scope: TenantScope, actor: Principal, task_id: int, action: str,
     instance = _locked_instance(scope, task.instance_id)
     record = scope.get(Record, instance.record_id, "record")
     command = {"type": action, "task": task.number,
-               **{key: body[key] for key in ("comment", "fields", "node", "to", "position")
+               **{key: body[key] for key in ("comment", "fields", "node", "position")
                   if key in body}}
+    if "to" in body:
+        command["to"] = _colleague(scope, body["to"])
     if action == "comment":
         command["node"] = task.node
     try:
@@ -281,8 +293,9 @@ def instance_action(scope: TenantScope, actor: Principal, instance_id: int, acti
             FlowTask, FlowTask.instance_id == instance.id, FlowTask.id == body.get("task"))
         ).first()
         if task is None:
-            raise NotFound("resource_not_found", resource="task", id=body.get("task"))
-        command.update(task=task.number, to=body.get("to"))
+            raise ValidationFailed(fields=[FieldError("task", "no_such_reference", {
+                "resource": "task", "value": body.get("task")})])
+        command.update(task=task.number, to=_colleague(scope, body.get("to")))
     _step(scope, actor, instance, record, command)
     return instance
 

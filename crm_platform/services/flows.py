@@ -18,8 +18,8 @@ from sqlalchemy import Select
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import FieldError, NotFound, ValidationFailed, invalid
-from crm_platform.models import App, Flow, FlowVersion, Form
-from crm_platform.scoping import TenantScope
+from crm_platform.models import App, Flow, FlowVersion, Form, User
+from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services import forms as form_service
 from crm_platform.services.forms import definition_failed
 from crm_platform.services.versions import next_version_number, numbered_version
@@ -74,7 +74,35 @@ def _check(scope: TenantScope, app: App, definition: Any, kind: str
         return None, [Problem("form", "missing", {"name": "form"})]
     form, fields = _form_fields(scope, app, definition["form"])
     problems = CHECKERS[kind](definition, fields)
-    return form, problems or list(_created_record_problems(scope, app, definition))
+    return form, problems or [*_created_record_problems(scope, app, definition),
+                              *_people_problems(scope, definition)]
+
+
+def _named_users(value: Any, path: str) -> list[tuple[str, Any]]:
+    """(path, id) of every user a definition names by id: parties `{"source": "users",
+    "users": [...]}` and `assign_owner` actions' `users`, wherever they sit."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(value, Mapping):
+        if (value.get("source") == "users" or value.get("type") == "assign_owner") and \
+                isinstance(value.get("users"), list):
+            found += [(f"{path}.users[{i}]".lstrip("."), user)
+                      for i, user in enumerate(value["users"])]
+        for key, item in value.items():
+            found += _named_users(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _named_users(item, f"{path}[{index}]")
+    return found
+
+
+def _people_problems(scope: TenantScope, definition: Mapping[str, Any]) -> list[Problem]:
+    """Users named by id are users of this tenant (another tenant's are no one here)."""
+    named = _named_users(definition, "")
+    ids = {user for _path, user in named if is_valid_id(user)}
+    known = set(scope.session.scalars(scope.select(User, User.id.in_(ids)).with_only_columns(
+        User.id))) if ids else set()
+    return [FlowProblem(path, "flow_no_such_user", {"value": user})
+            for path, user in named if user not in known]
 
 
 def _created_record_problems(scope: TenantScope, app: App, definition: Mapping[str, Any]

@@ -15,6 +15,7 @@ when the occurrence changes (a new follow-up date, a new stay in the state).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from croniter import croniter
@@ -86,7 +87,7 @@ def _run(scope: TenantScope, flow_id: int, form_id: int, definition: dict[str, A
     else:  # time_in_state
         value = trigger["value"]
         kind = ("boolean" if isinstance(value, bool) else "number"
-                if isinstance(value, int | float) else "text")
+                if isinstance(value, int | float | Decimal) else "text")
         records = scope.session.scalars(live.where(
             data_field(trigger["field"], kind) == value).order_by(Record.id).limit(BATCH))
         for record in records:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -193,6 +194,16 @@ def test_a_ratio_node_fails_once_the_ratio_is_out_of_reach() -> None:
     assert vote.status == "rejected"
 
 
+def test_a_ratio_read_from_json_as_a_decimal_counts_exactly() -> None:
+    vote = Instance(board_flow("ratio", ratio=Decimal("0.6")), {})
+    vote.do(ANN, "submit")
+    for member in BOARD[:2]:
+        vote.approve(member)
+    assert vote.status == "running"
+    vote.approve(BOARD[2])                    # 3 of 5 is exactly 0.6
+    assert vote.status == "approved"
+
+
 def test_one_veto_ends_the_whole_flow() -> None:
     vote = Instance(board_flow("veto", reject_to="submitter"), {})
     vote.do(ANN, "submit")
@@ -323,6 +334,15 @@ def test_a_two_hour_first_response_timeout_escalates_to_the_manager() -> None:
     assert "escalate" in quote.actions()
     quote.do(None, "timeout", task=timer["task"])         # a late duplicate: nothing
     assert quote.inbox(DORA)
+
+
+@pytest.mark.parametrize("hours", [Decimal("0.5"), 0.5])
+def test_a_fractional_time_limit_falls_due_to_the_minute(hours) -> None:
+    flow = copy.deepcopy(QUOTE)
+    flow["nodes"][1]["time_limit"] = {"hours": hours, "on_timeout": "remind"}
+    effects = Instance(flow, {"amount": 50_000, "discount": 15}).do(ANN, "submit")
+    (timer,) = [e for e in effects if e["type"] == "timer"]
+    assert timer["due"] == (NOW + timedelta(minutes=30)).isoformat()
 
 
 def test_a_timer_after_the_answer_does_nothing() -> None:
