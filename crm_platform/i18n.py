@@ -156,6 +156,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                             "zh": "只有提交人可以执行此操作。"},
     "flow_task_closed": {"en": "This task is already {status}.",
                          "zh": "该任务已处理（{status}）。"},
+    "flow_urged_recently": {
+        "en": "The approvers were reminded less than an hour ago; try again in "
+              "{retry_after} seconds.",
+        "zh": "一小时内已催办过审批人；请在 {retry_after} 秒后再试。"},
     "flow_unknown_command": {"en": "Unknown action {command}.", "zh": "未知操作 {command}。"},
     "flow_not_published": {"en": "Flow {flow} has no published version yet.",
                            "zh": "流程 {flow} 还没有已发布的版本。"},

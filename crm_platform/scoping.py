@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Update, func, select, update
 from sqlalchemy.orm import Session
 
 from crm_platform.errors import FieldError, NotFound, ValidationFailed
@@ -31,6 +31,11 @@ class TenantScope:
     def select(self, model: type[M], *criteria: Any) -> Select[tuple[M]]:
         """`SELECT model WHERE tenant_id = :tenant AND criteria`."""
         return select(model).where(model.tenant_id == self.tenant_id, *criteria)  # type: ignore[attr-defined]
+
+    def update(self, model: type, *criteria: Any) -> Update:
+        """`UPDATE model … WHERE tenant_id = :tenant AND criteria` (add `.values(…)`)."""
+        return update(model).where(model.tenant_id == self.tenant_id, *criteria  # type: ignore[attr-defined]
+                                   ).execution_options(synchronize_session=False)
 
     def filter(self, statement: Select[Any], model: type) -> Select[Any]:
         """Add this tenant's filter for `model` to an arbitrary statement (joins, counts)."""

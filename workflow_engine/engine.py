@@ -18,6 +18,7 @@ passed in is never modified.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +28,8 @@ from typing import Any, Protocol
 from form_engine.errors import ExpressionError
 from form_engine.expressions import EvaluationContext, Evaluator, compile_expression
 from form_engine.validation import is_blank
+
+URGE_INTERVAL = timedelta(hours=1)  # an instance's approvers are urged at most this often
 
 
 class FlowError(Exception):
@@ -558,6 +561,12 @@ def _urge(machine: _Machine, command: Mapping[str, Any]) -> None:
     machine.require_running()
     if machine.context.actor != machine.state["submitter"] and not machine.context.is_admin:
         raise FlowError("flow_submitter_only")
+    last = machine.state.get("urged_at")
+    if last is not None:
+        wait = datetime.fromisoformat(last) + URGE_INTERVAL - machine.context.now
+        if wait.total_seconds() > 0:
+            raise FlowError("flow_urged_recently", retry_after=math.ceil(wait.total_seconds()))
+    machine.state["urged_at"] = machine.context.now.isoformat()
     waiting = [t["assignee"] for t in machine.state["tasks"] if t["status"] == "pending"]
     machine.emit("notify", users=waiting, reason="urge")
     machine.history("urge", comment=command.get("comment"))

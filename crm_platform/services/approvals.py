@@ -32,7 +32,7 @@ from crm_platform.models import (
     RecordHistory,
     User,
 )
-from crm_platform.scoping import TenantScope
+from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services import flows as flow_service
 from crm_platform.services import records as record_service
 from crm_platform.services.directory import PlatformDirectory
@@ -43,11 +43,14 @@ from workflow_engine.engine import Context, FlowError, field_access, new_state, 
 # How the engine's refusals read over HTTP.
 _STATUS = {"flow_not_your_task": 403, "flow_admin_only": 403, "flow_submitter_only": 403,
            "flow_no_such_task": 404, "flow_task_closed": 409, "flow_not_running": 409,
-           "flow_already_running": 409}
+           "flow_already_running": 409, "flow_urged_recently": 429}
 
 
 def _engine_error(error: FlowError) -> LoomError:
-    return LoomError(error.code, **{k: str(v) for k, v in error.params.items()}
+    headers = ({"Retry-After": str(error.params["retry_after"])}
+               if "retry_after" in error.params else None)
+    return LoomError(error.code, headers=headers,
+                     **{k: str(v) for k, v in error.params.items()}
                      ).with_status(_STATUS.get(error.code, 422))
 
 
@@ -195,12 +198,29 @@ def submit(scope: TenantScope, actor: Principal, form: Form, record_id: int, flo
 
 
 def _locked_instance(scope: TenantScope, instance_id: int) -> FlowInstance:
-    instance = scope.session.scalars(scope.select(
-        FlowInstance, FlowInstance.id == instance_id).with_for_update()).first() if isinstance(
-        instance_id, int) else None
-    if instance is None:
+    """The instance, read after taking its row for this transaction.
+
+    The lock is a write (an UPDATE that changes nothing), not only `SELECT … FOR UPDATE`:
+    SQLite ignores FOR UPDATE and reads outside a transaction until the first write, so
+    two concurrent actions would both decide on the same stale state. After the write the
+    second waits for the first to commit and then reads what it left."""
+    if not is_valid_id(instance_id) or scope.session.execute(scope.update(
+            FlowInstance, FlowInstance.id == instance_id).values(
+            status=FlowInstance.status)).rowcount != 1:
         raise NotFound("resource_not_found", resource="instance", id=instance_id)
-    return instance
+    return scope.session.scalars(scope.select(FlowInstance, FlowInstance.id == instance_id)
+                                 .execution_options(populate_existing=True)).one()
+
+
+def _claim(scope: TenantScope, task: FlowTask) -> None:
+    """A task is decided once: only a pending task may be acted on (a conditional update,
+    one row or a 409), so of many concurrent approvals exactly one goes through."""
+    if scope.session.execute(scope.update(
+            FlowTask, FlowTask.id == task.id, FlowTask.status == "pending").values(
+            status=FlowTask.status)).rowcount != 1:
+        scope.session.refresh(task)
+        raise Conflict("flow_task_closed", status=task.status)
+    scope.session.refresh(task)
 
 
 def _colleague(scope: TenantScope, user_id: Any, path: str = "to") -> int:
@@ -266,6 +286,8 @@ def task_action(scope: TenantScope, actor: Principal, task_id: int, action: str,
     task. Only its assignee (or an administrator) may."""
     task = _assigned_task(scope, actor, task_id)
     instance = _locked_instance(scope, task.instance_id)
+    if action != "comment":
+        _claim(scope, task)
     record = scope.get(Record, instance.record_id, "record")
     command = {"type": action, "task": task.number,
                **{key: body[key] for key in ("comment", "fields", "node", "position")

@@ -4,10 +4,13 @@ urging that cannot flood an inbox, and a task decided once however many click at
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 
 import pytest
+from sqlalchemy import text
 
 from crm_platform.db import utcnow
 from tests.conftest import bearer, created
@@ -90,3 +93,52 @@ def test_a_half_hour_time_limit_falls_due_in_thirty_minutes(client, board) -> No
 
     due_at = datetime.fromisoformat(due.replace("Z", "+00:00"))
     assert timedelta(minutes=30) <= due_at - before < timedelta(minutes=31)
+
+
+def test_a_second_urge_within_the_hour_is_refused_with_retry_after(client, board,
+                                                                  tenant_a) -> None:
+    people = board()
+    urge = f"/api/v1/instances/{people['instance']['id']}/urge"
+    assert client.post(urge, json={}, headers=tenant_a.headers).status_code == 200
+    again = client.post(urge, json={}, headers=tenant_a.headers)
+    assert again.status_code == 429
+    assert again.get_json()["error"]["code"] == "flow_urged_recently"
+    assert 3590 <= int(again.headers["Retry-After"]) <= 3600
+    urged = [n for n in client.get("/api/v1/notifications", headers=people["m1"][
+        "headers"]).get_json()["items"] if n["kind"] == "urge"]
+    assert len(urged) == 1
+
+
+def concurrently(app, count: int, request) -> list[int]:
+    """`request(client)` from `count` threads at once, each with its own client."""
+    barrier = threading.Barrier(count)
+
+    def one(_):
+        client = app.test_client()
+        barrier.wait()
+        return request(client)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return sorted(pool.map(one, range(count)))
+
+
+def test_twenty_concurrent_approvals_of_one_task_decide_it_once(app, client, db, board,
+                                                                tenant_a) -> None:
+    people = board()          # mode sequential: m1's task first
+    task = task_of(client, people["m1"])["id"]
+    statuses = concurrently(app, 20, lambda c: c.post(
+        f"/api/v1/tasks/{task}/approve", json={}, headers=people["m1"]["headers"]).status_code)
+    assert statuses == [200] + [409] * 19
+    with db.engine.connect() as connection:
+        approvals = connection.execute(text(
+            "SELECT count(*) FROM record_history WHERE action = 'flow_approve'")).scalar()
+    assert approvals == 1
+    assert task_of(client, people["m2"])["status"] == "pending"   # the next in line
+
+
+def test_concurrent_urges_notify_once(app, client, board, tenant_a) -> None:
+    people = board()
+    urge = f"/api/v1/instances/{people['instance']['id']}/urge"
+    statuses = concurrently(app, 8, lambda c: c.post(urge, json={},
+                                                     headers=tenant_a.headers).status_code)
+    assert statuses == [200] + [429] * 7

@@ -312,6 +312,19 @@ def test_urge_reminds_whoever_has_the_task() -> None:
     assert {"type": "notify", "users": [MAX], "reason": "urge"} in quote.do(ANN, "urge")
 
 
+def test_urging_again_waits_an_hour() -> None:
+    quote = Instance(QUOTE, {"amount": 50_000, "discount": 15})
+    quote.do(ANN, "submit")
+    quote.do(ANN, "urge")
+    quote.now = NOW + timedelta(minutes=59)
+    with pytest.raises(FlowError) as refused:
+        quote.do(ANN, "urge")
+    assert refused.value.code == "flow_urged_recently"
+    assert refused.value.params["retry_after"] == 60
+    quote.now = NOW + timedelta(hours=1)
+    assert any(e["reason"] == "urge" for e in quote.do(ANN, "urge") if e["type"] == "notify")
+
+
 def test_the_approver_may_edit_the_discount_and_nothing_else() -> None:
     quote = Instance(QUOTE, {"amount": 50_000, "discount": 15})
     quote.do(ANN, "submit")
