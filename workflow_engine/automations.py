@@ -32,7 +32,14 @@ from form_engine.expressions import (
 from workflow_engine.definition import CheckContext, schema_problems
 from workflow_engine.engine import condition_holds
 from workflow_engine.messages import FlowProblem
-from workflow_engine.nodes import EXPRESSION, KEY, LABEL, PARTY, action_problems
+from workflow_engine.nodes import (
+    EXPRESSION,
+    KEY,
+    LABEL,
+    PARTY,
+    action_problems,
+    is_user_field,
+)
 
 TRIGGERS = ("created", "updated", "deleted", "state_entered")
 # Triggers the platform's ticker checks over time, not on a change.
@@ -165,7 +172,7 @@ def _assignment_problems(actions: list[Mapping[str, Any]], fields: Mapping[str, 
         if strategy is None:
             yield FlowProblem(f"{path}.strategy", "flow_missing_option", {"name": "strategy"})
         elif strategy == "by_field":
-            if fields.get(action.get("field", "")) != "user":
+            if not is_user_field(fields, action.get("field", "")):
                 yield FlowProblem(f"{path}.field", "flow_not_a_user_field",
                                   {"field": action.get("field", "")})
         elif "users" not in action and "role" not in action:

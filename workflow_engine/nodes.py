@@ -90,6 +90,17 @@ class NodeType:
         return iter(())
 
 
+# User fields every record has besides its form's own: whom a party `{"source":
+# "user_field", "field": "owner"}` may name (a form field of the same key comes first).
+RECORD_PEOPLE = ("owner", "created_by", "updated_by")
+
+
+def is_user_field(fields: Mapping[str, str], key: Any) -> bool:
+    """Whether `key` names a user: a user field of the form, or the record's owner,
+    creator or last updater."""
+    return fields.get(key) == "user" or (key in RECORD_PEOPLE and key not in fields)
+
+
 def _party_problems(parties: list[Any], path: str, context: Context) -> Iterator[Problem]:
     for index, party in enumerate(parties):
         if party.get("source") == "user_field":
@@ -97,7 +108,7 @@ def _party_problems(parties: list[Any], path: str, context: Context) -> Iterator
             where = f"{path}[{index}].field"
             if field is None:
                 yield FlowProblem(where, "flow_missing_option", {"name": "field"})
-            elif context.fields.get(field) != "user":
+            elif not is_user_field(context.fields, field):
                 yield FlowProblem(where, "flow_not_a_user_field", {"field": field})
         needs = {"users": "users", "roles": "roles"}.get(party.get("source", ""))
         if needs and needs not in party:
@@ -106,6 +117,8 @@ def _party_problems(parties: list[Any], path: str, context: Context) -> Iterator
 
 def action_problems(actions: list[Any], path: str, context: Context) -> Iterator[Problem]:
     for index, action in enumerate(actions):
+        if isinstance(action.get("to"), list):       # notify, send_email: their recipients
+            yield from _party_problems(action["to"], f"{path}[{index}].to", context)
         if action.get("type") == "set_fields":
             for key in action.get("values", {}):
                 if key not in context.fields:

@@ -93,7 +93,10 @@ class Sequence(Base):
 
 
 class IdempotencyKey(Base):
-    """A client's `Idempotency-Key` for a create: a retry returns the first result."""
+    """A client's `Idempotency-Key` for a create: a retry returns the first result.
+
+    Keys are the caller's own (`actor_id` is in the key; 0 for the system): another user
+    sending the same key and body creates their own record and never sees this one."""
 
     __tablename__ = "idempotency_keys"
 
@@ -101,6 +104,7 @@ class IdempotencyKey(Base):
                                            primary_key=True)
     form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"),
                                          primary_key=True)
+    actor_id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     record_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("records.id",

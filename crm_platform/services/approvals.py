@@ -35,6 +35,7 @@ from crm_platform.models import (
 from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services import flows as flow_service
 from crm_platform.services import records as record_service
+from crm_platform.services.automations import with_people
 from crm_platform.services.directory import PlatformDirectory
 from crm_platform.services.record_access import access_for, hidden_from_any_role
 from form_engine.validation import stored_values
@@ -65,7 +66,7 @@ def _step(scope: TenantScope, actor: Principal, instance: FlowInstance, record: 
     form = scope.get(Form, instance.form_id, "form")
     _row, compiled = record_service.current_version(scope, form)
     context = Context(now=now or utcnow(), actor=actor.acting_user_id,
-                      record=stored_values(compiled, record.data),
+                      record={**with_people(record), **stored_values(compiled, record.data)},
                       directory=PlatformDirectory(scope), is_admin=actor.is_tenant_admin)
     try:
         step = run(_definition(scope, instance), instance.state, command, context)

@@ -129,7 +129,7 @@ def _assign_owner(scope: TenantScope, actor: Principal, form: Form, record: Reco
     strategy = action["strategy"]
     owner: int | None
     if strategy == "by_field":
-        value = record.data.get(action["field"])
+        value = with_people(record).get(action["field"])
         owner = value if isinstance(value, int) else None
     else:
         people = _candidates(scope, action)
@@ -159,8 +159,16 @@ def _people(scope: TenantScope, actor: Principal, record: Record,
             action: Mapping[str, Any]) -> list[int]:
     """The users an action's `to` names; heads and managers are those of whoever made the
     change (nobody's, for a change the system made)."""
-    return resolve(action.get("to", []), PlatformDirectory(scope), record.data,
+    return resolve(action.get("to", []), PlatformDirectory(scope), with_people(record),
                    actor.acting_user_id)
+
+
+def with_people(record: Record) -> dict[str, Any]:
+    """The record's values plus its owner, creator and last updater (user fields every
+    record has; a form field of the same key wins), as parties of flows and rules see
+    them."""
+    return {"owner": record.owner_id, "created_by": record.created_by_id,
+            "updated_by": record.updated_by_id, **record.data}
 
 
 def _notify(scope: TenantScope, actor: Principal, form: Form, record: Record,

@@ -135,13 +135,14 @@ def create_record(scope: TenantScope, actor: Principal, form: Form,
         raise Forbidden("record_create_forbidden")
     _guard_fields(access, data, None, actor.locale)
     if idempotency_key is not None:
-        replayed = _claim_idempotency_key(scope, form, idempotency_key, data)
+        replayed = _claim_idempotency_key(scope, actor, form, idempotency_key, data)
         if replayed is not None:
             return replayed, False
     record = _create(scope, actor, form, data, confirm_duplicate)
     _automations(scope, actor, form, record, "created", None)
     if idempotency_key is not None:
-        claim = scope.session.get(IdempotencyKey, (scope.tenant_id, form.id, idempotency_key))
+        claim = scope.session.get(IdempotencyKey, (scope.tenant_id, form.id,
+                                                   actor.acting_user_id or 0, idempotency_key))
         assert claim is not None
         claim.record_id = record.id
     return record, True
@@ -164,25 +165,26 @@ def _request_hash(data: Mapping[str, Any]) -> str:
     return hashlib.sha256(stable_json(data).encode()).hexdigest()
 
 
-def _claim_idempotency_key(scope: TenantScope, form: Form, key: str,
+def _claim_idempotency_key(scope: TenantScope, actor: Principal, form: Form, key: str,
                            data: Mapping[str, Any]) -> Record | None:
     """Claim `key` for this create, or return the record a first request created with it.
 
-    The claim is a row with the key as primary key: a concurrent retry waits on it
-    (PostgreSQL) or is serialized (SQLite), then finds the first request's record.
+    The claim is a row with the caller and the key as primary key: a concurrent retry
+    waits on it (PostgreSQL) or is serialized (SQLite), then finds the first request's
+    record. Keys are per caller, so a replay only ever returns the caller's own create.
     """
     digest = _request_hash(data)
     session = scope.session
-    existing = session.get(IdempotencyKey, (scope.tenant_id, form.id, key))
+    ident = (scope.tenant_id, form.id, actor.acting_user_id or 0, key)
+    existing = session.get(IdempotencyKey, ident)
     if existing is None:
         try:
             with session.begin_nested():
                 session.add(IdempotencyKey(tenant_id=scope.tenant_id, form_id=form.id,
-                                           key=key, request_hash=digest))
+                                           actor_id=ident[2], key=key, request_hash=digest))
             return None
         except IntegrityError:
-            existing = session.get(IdempotencyKey, (scope.tenant_id, form.id, key),
-                                   populate_existing=True)
+            existing = session.get(IdempotencyKey, ident, populate_existing=True)
             assert existing is not None
     if existing.request_hash != digest:
         raise Conflict("idempotency_mismatch")

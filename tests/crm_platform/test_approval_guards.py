@@ -142,3 +142,18 @@ def test_concurrent_urges_notify_once(app, client, board, tenant_a) -> None:
     statuses = concurrently(app, 8, lambda c: c.post(urge, json={},
                                                      headers=tenant_a.headers).status_code)
     assert statuses == [200] + [429] * 7
+
+
+def test_the_records_owner_can_be_the_approver(client, board, tenant_a) -> None:
+    people = board()
+    post = partial(created, client, headers=tenant_a.headers)
+    flow = board_flow()
+    flow["key"], flow["nodes"][1]["approvers"] = "owner_ok", [
+        {"source": "user_field", "field": "owner"}]
+    post("/api/v1/apps/board/flows", flow)
+    post("/api/v1/apps/board/flows/owner_ok/publish", {})
+    motion = post(RECORDS, {"data": {"title": "Paint the boat"}})["id"]
+    assert client.post(f"{RECORDS}/{motion}/transfer", json={"owner": people["m5"]["id"]},
+                       headers=tenant_a.headers).status_code == 200
+    instance = post(f"{RECORDS}/{motion}/submit", {"flow": "owner_ok"})
+    assert [task["assignee"] for task in instance["tasks"]] == [people["m5"]["id"]]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import partial
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import bearer, created
 
@@ -394,3 +395,31 @@ def test_entering_a_state_fires_once_per_entry(client, tenant_a, reps) -> None:
     history = client.get(f"{RECORDS}/{started['id']}/history",
                          headers=tenant_a.headers).get_json()["items"]
     assert [h["action"] for h in history] == ["create", "automation"]
+
+
+@pytest.mark.parametrize("field", ["owner", "created_by", "updated_by"])
+def test_the_records_owner_creator_and_updater_can_be_notified(client, db, tenant_a, reps,
+                                                               field) -> None:
+    rule(client, tenant_a, {
+        "key": "tell", "form": "lead", "trigger": {"on": "updated", "fields": ["stage"]},
+        "condition": "stage == 'won'",
+        "actions": [{"type": "notify", "to": [{"source": "user_field", "field": field}],
+                     "message": "Won"}]})
+    record = lead(client, tenant_a, stage="new")
+    url = f"{RECORDS}/{record['id']}"
+    assert client.post(f"{url}/transfer", json={"owner": reps[1]},
+                       headers=tenant_a.headers).status_code == 200
+    assert client.patch(url, json={"data": {"stage": "won"}},
+                        headers=tenant_a.headers).status_code == 200
+    with db.engine.connect() as connection:
+        told = connection.execute(text(
+            "SELECT user_id FROM notifications WHERE kind = 'automation'")).scalars().all()
+    assert told == [reps[1] if field == "owner" else tenant_a.admin_id]
+
+
+def test_a_user_field_recipient_must_name_a_user(client, tenant_a, reps) -> None:
+    refused = client.post(URL, headers=tenant_a.headers, json={
+        "key": "tell", "form": "lead", "trigger": {"on": "created"},
+        "actions": [{"type": "notify", "to": [{"source": "user_field", "field": "region"}]}]})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"][0]["path"] == "actions[0].to[0].field"

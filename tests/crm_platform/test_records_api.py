@@ -274,6 +274,30 @@ def test_a_retried_create_with_the_same_idempotency_key_makes_one_record(
     assert other.get_json()["error"]["code"] == "idempotency_mismatch"
 
 
+def test_an_idempotency_key_is_the_callers_own(client, tenant_a, members) -> None:
+    """A salesperson who repeats an admin's key and body gets a record of their own, not a
+    replay of the admin's (which they may not read)."""
+    headers = tenant_a.headers
+    role = client.post("/api/v1/admin/roles", json={"key": "sales", "name": "Sales"},
+                       headers=headers).get_json()["id"]
+    rep = client.post("/api/v1/admin/users", json={"email": "rep@alpha.example",
+                                                   "roles": [role]}, headers=headers)
+    token = client.post("/api/v1/admin/tokens", json={"user_id": rep.get_json()["id"],
+                                                      "name": "rep"}, headers=headers)
+    assert client.put(f"{members}/permissions", headers=headers, json={"items": [
+        {"role": "sales", "can_create": True, "read": "own", "update": "own",
+         "delete": "none"}]}).status_code == 200
+    body = {"name": "Li Lei"}
+    admins = create(client, tenant_a, members, body, **{"Idempotency-Key": "k-1"})
+    rep_headers = bearer(token.get_json()["token"], **{"Idempotency-Key": "k-1"})
+    mine = client.post(f"{members}/records", json={"data": body}, headers=rep_headers)
+    assert mine.status_code == 201 and "Idempotent-Replayed" not in mine.headers
+    assert mine.get_json()["id"] != admins.get_json()["id"]
+    again = client.post(f"{members}/records", json={"data": body}, headers=rep_headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == mine.get_json()["id"]
+
+
 def test_concurrent_retries_of_one_create_make_one_record(app, client, tenant_a,
                                                           members) -> None:
     from concurrent.futures import ThreadPoolExecutor
