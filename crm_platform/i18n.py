@@ -227,6 +227,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "记录 {record} 的 {keys} 相同；请用 upsert 或 skip_duplicates 模式导入。"},
     "import_duplicate_row": {"en": "Same as row {row} of this file.",
                              "zh": "与本文件第 {row} 行重复。"},
+    "import_no_such_record": {
+        "en": "There is no record {record} of this form that you can see; clear the id "
+              "to add the row as a new record.",
+        "zh": "本表单中没有您可见的记录 {record}；清空编号即可将此行作为新记录导入。"},
     "import_update_forbidden": {"en": "You may not change record {record}, which this row "
                                       "matches.",
                                 "zh": "该行匹配的记录 {record} 您无权修改。"},

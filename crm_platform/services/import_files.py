@@ -9,8 +9,13 @@ before anything is written, with the row and column named:
 - a file that is none of those encodings, or binary;
 - ragged rows (more or fewer cells than the header has columns);
 - a cell over `MAX_CELL` characters (a 10 MB cell is an attack or an accident);
-- a cell that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `@SUM(...)`,
+- a CSV cell that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `@SUM(...)`,
   `+cmd|...`) — CSV injection; a signed number (`-5`, `+86 138 0013 8000`) is not one.
+
+A CSV cell guarded by Loom's own export (`'=HYPERLINK(...)`) is read back as the text it
+guarded (`cell_text.restore`), so export → edit → import is exact. XLSX text cells are
+string cells, which a spreadsheet never runs (formula cells are read as their value), so
+they are taken as they are.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from crm_platform.errors import LoomError
+from crm_platform.services.cell_text import restore
 
 MAX_CELL = 100_000           # characters: the longest text a field holds
 MAX_ROWS = 1_000_000
@@ -63,7 +69,7 @@ def read_sheet(content: bytes, filename: str = "") -> Sheet:
 
 
 _FORMULA_STARTS = frozenset("=@+-")
-_SUSPECT = re.compile(r"(?:^|\x00)[=@+-]")  # a cell of a NUL-joined row may be a formula
+_SUSPECT = re.compile(r"(?:^|\x00)['=@+-]")  # a cell of a NUL-joined row may be a formula
 
 
 def _check_cell(text: str, row: int, column: int) -> None:
@@ -99,14 +105,19 @@ def _finish(headers: list[Any], rows: Iterator[list[Any]], format_: str,
             else:
                 raise ImportFileError("import_ragged_row", row=number, cells=len(cells),
                                       columns=width)
-        suspect = True
         if format_ == "csv":  # all text: one look at the row joined by NUL finds suspects
             joined = "\x00".join(cells)  # (a NUL inside a cell only makes a needless check)
-            suspect = len(joined) > MAX_CELL or _SUSPECT.search(joined) is not None
-        for column, cell in enumerate(cells if suspect else (), start=1):
-            # the two cheap tests inline (most cells pass both); _check_cell says why
-            if isinstance(cell, str) and (len(cell) > MAX_CELL or cell[:1] in _FORMULA_STARTS):
-                _check_cell(cell, number, column)
+            if len(joined) > MAX_CELL or _SUSPECT.search(joined) is not None:
+                for column, cell in enumerate(cells, start=1):
+                    # the cheap tests inline (most cells pass); _check_cell says why
+                    if len(cell) > MAX_CELL or cell[:1] in _FORMULA_STARTS:
+                        _check_cell(cell, number, column)
+                    elif cell[:1] == "'":
+                        cells[column - 1] = restore(cell)
+        else:
+            for column, cell in enumerate(cells, start=1):
+                if isinstance(cell, str) and len(cell) > MAX_CELL:
+                    _check_cell(cell, number, column)
         kept.append(cells)
         numbers.append(number)
         if len(kept) > MAX_ROWS:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,9 +24,10 @@ from crm_platform.errors import Conflict, LoomError
 from crm_platform.gc_tuning import fewer_collections
 from crm_platform.i18n import render_error
 from crm_platform.models import Form, Import, Record
-from crm_platform.scoping import TenantScope
+from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services import records as record_service
 from crm_platform.services.duplicates import match_keys
+from crm_platform.services.import_columns import RECORD_ID
 from crm_platform.services.import_files import Sheet
 from crm_platform.services.import_writes import BackgroundCopy, NewRecords
 from crm_platform.services.record_access import Access, in_scope
@@ -40,6 +42,20 @@ _PROGRESS_EVERY = 2_000
 # an import writing this many records has the planner's statistics refreshed after it
 # (`data_fields.refresh_statistics`)
 REFRESH_STATISTICS_ROWS = 10_000
+
+
+def record_id_of(cell: Any) -> int | None:
+    """A record id as a sheet holds it (`12`, `"12"`, `12.0` from Excel); else None."""
+    if isinstance(cell, bool):
+        return None
+    if isinstance(cell, str):
+        cell = cell.strip()
+        if not cell.isdigit() or len(cell) > 19:
+            return None
+        cell = int(cell)
+    elif isinstance(cell, Decimal) and cell == cell.to_integral_value():
+        cell = int(cell)
+    return cell if is_valid_id(cell) else None
 
 
 @dataclass
@@ -193,6 +209,7 @@ class Importer:
                                                  mode="input", **options)
 
     def row_data(self, cells: list[Any]) -> dict[str, Any]:
+        """A row's cells by field key (and its record id under `RECORD_ID`, if any)."""
         data = {}
         for index, key in self.columns.items():
             cell = cells[index]
@@ -202,6 +219,9 @@ class Importer:
         return data
 
     def match_value(self, data: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        if self.match_on == [RECORD_ID]:
+            ident = record_id_of(data.get(RECORD_ID))
+            return (ident,) if ident is not None else None
         values = []
         for key in self.match_on:
             if key not in data:
@@ -218,9 +238,24 @@ class Importer:
         """The chunk's rows as data, their match keys, and the records those match."""
         prepared = [(number, self.row_data(cells)) for number, cells in chunk]
         keys = {number: self.match_value(data) for number, data in prepared}
-        existing = match_keys(self.lookups, self.form, self.match_on,
-                              {key for key in keys.values() if key is not None})
+        wanted = {key for key in keys.values() if key is not None}
+        if self.match_on == [RECORD_ID]:
+            return prepared, keys, self.records_named(wanted)
+        existing = match_keys(self.lookups, self.form, self.match_on, wanted)
         return prepared, keys, existing
+
+    def records_named(self, wanted: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
+        """Of the record ids a sheet's `id` column names, the live records of this form
+        the caller may read (any other id is "no such record", whatever it is)."""
+        ids = [ident for (ident,) in wanted]
+        found: dict[tuple[Any, ...], int] = {}
+        for start in range(0, len(ids), CHUNK):
+            for record in self.lookups.session.scalars(self.lookups.select(
+                    Record, Record.form_id == self.form.id, Record.deleted_at.is_(None),
+                    Record.id.in_(ids[start:start + CHUNK]))):
+                if in_scope(self.lookups, self.actor, self.access.read, record):
+                    found[(record.id,)] = record.id
+        return found
 
     def checked(self, prepared: list[tuple[int, dict[str, Any]]], keys: dict[int, Any],
                 existing: dict[Any, int]
@@ -229,8 +264,16 @@ class Importer:
         outcomes: list[tuple[int, Outcome]] = []
         typed: dict[int, dict[str, Any]] = {}
         for number, data in prepared:
+            ident = data.pop(RECORD_ID, None)
             typed[number] = data
             key = keys[number]
+            if ident is not None and self.match_on == [RECORD_ID] and (
+                    key is None or key not in existing):
+                # an id that names no record of this form the caller may read: never
+                # a new record in its place, and never a word on what it is
+                self.row_error(number, RECORD_ID, "import_no_such_record",
+                               {"record": ident}, {RECORD_ID: ident})
+                continue
             found = existing.get(key) if key is not None else None
             earlier = self.seen.get(key) if key is not None else None
             mode = self.job.mode

@@ -32,7 +32,7 @@ from crm_platform.models import Form, Import, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services import records as record_service
 from crm_platform.services.data_fields import refresh_statistics
-from crm_platform.services.import_columns import map_columns, match_fields
+from crm_platform.services.import_columns import RECORD_ID, map_columns, match_fields
 from crm_platform.services.import_files import read_sheet
 from crm_platform.services.import_run import Importer
 from crm_platform.services.record_access import access_for
@@ -56,7 +56,8 @@ def start_import(scope: TenantScope, actor: Principal, form: Form, content: byte
     _, compiled = record_service.current_version(scope, form)
     sheet = read_sheet(content, filename)
     columns = map_columns(compiled, sheet.headers, options.get("columns"), access)
-    match_on = match_fields(compiled, options.get("match_on"), mode)
+    match_on = match_fields(compiled, options.get("match_on"), mode,
+                            has_ids=RECORD_ID in columns.values())
     job = Import(form_id=form.id, created_by_id=actor.acting_user_id, status="queued",
                  dry_run=bool(options.get("dry_run")), mode=mode,
                  on_error=options.get("on_error", "all_or_nothing"), locale=actor.locale,
@@ -155,7 +156,7 @@ def get_import(scope: TenantScope, actor: Principal, import_id: int) -> Import:
 
 def errors_csv(job: Import) -> bytes:
     """The row errors as a CSV Excel opens (UTF-8 with BOM; formula-like text neutralised)."""
-    from crm_platform.services.record_export import neutralise as safe_cell
+    from crm_platform.services.cell_text import neutralise as safe_cell
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)

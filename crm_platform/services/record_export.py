@@ -14,18 +14,12 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from crm_platform.models import Record
+from crm_platform.services.cell_text import neutralise
 from crm_platform.services.record_access import Access
 from form_engine.compiler import CompiledField, CompiledForm
 from form_engine.messages import label_text
 
 BATCH = 1000
-# A cell starting with one of these is a formula to Excel / LibreOffice / Google Sheets.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """`=HYPERLINK(...)` → `'=HYPERLINK(...)`: shown as text, never run."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _columns(form: CompiledForm, access: Access) -> list[CompiledField]:
@@ -88,12 +82,28 @@ def csv_chunks(session: Session, statement: Select[Any], form: CompiledForm, acc
 
 def write_xlsx(target: Any, session: Session, statement: Select[Any], form: CompiledForm,
                access: Access, locale: str) -> None:
-    """An XLSX file written row by row (openpyxl's write-only mode keeps memory flat)."""
+    """An XLSX file written row by row (openpyxl's write-only mode keeps memory flat).
+
+    Every text — values, labels, the sheet's name — is a string cell (`t="inlineStr"`),
+    which Excel never evaluates, kept exactly: no apostrophe (that is CSV's guard), and a
+    label `=HYPERLINK(…)` is not a formula."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=(form.key or "records")[:31])
-    sheet.append(header(form, access, locale))
+
+    def cells(row: list[Any]) -> list[Any]:
+        out = []
+        for value in row:
+            if isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"   # openpyxl takes "=…" for a formula otherwise
+                value = cell
+            out.append(value)
+        return out
+
+    sheet.append(cells(header(form, access, locale)))
     for row in rows(session, statement, form, access, locale):
-        sheet.append([neutralise(cell) if isinstance(cell, str) else cell for cell in row])
+        sheet.append(cells(row))
     workbook.save(target)

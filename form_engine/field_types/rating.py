@@ -13,6 +13,8 @@ from form_engine.field_types.base import (
     reject,
 )
 
+STARS = frozenset("★☆")
+
 
 class Rating(FieldType):
     name = "rating"
@@ -24,6 +26,9 @@ class Rating(FieldType):
         top = field.get("max", 5)
 
         def coerce(value: Any) -> int:
+            if lenient and isinstance(value, str) and value.strip() and set(
+                    value.strip()) <= STARS:
+                value = value.count("★")  # as displayed and exported: ★★★★☆ is 4
             if lenient:
                 value = whole_number(value)
             if not isinstance(value, int) or isinstance(value, bool):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from urllib.parse import quote
 
 import pytest
@@ -98,5 +99,23 @@ def test_xlsx_export(client, tenant_a, contacts) -> None:
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][:3] == ("id", "Name", "Note")
-    assert values[1][1] == "王芳" and values[1][2].startswith("'=")
+    assert values[1][1] == "王芳" and values[1][2] == '=HYPERLINK("http://evil")'
     assert float(values[1][3]) == 1299.5
+    assert values[2][2] == "+1 call back" and values[3][1:3] == ("@mention", "-5 % discount")
+
+
+def test_xlsx_text_is_string_cells_never_formulas(client, tenant_a, contacts) -> None:
+    """Values and labels alike: `t="inlineStr"`, never `<f>`, the text exactly."""
+    client.put("/api/v1/apps/crm/forms/contact/draft", headers=tenant_a.headers, json={
+        **CONTACT, "fields": [{**CONTACT["fields"][0], "label": '=HYPERLINK("http://evil","x")'},
+                              *CONTACT["fields"][1:]]})
+    assert client.post("/api/v1/apps/crm/forms/contact/publish", json={},
+                       headers=tenant_a.headers).status_code == 201
+    response = client.get(f"{contacts}?format=xlsx", headers=tenant_a.headers)
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    cells = {cell.value: cell.data_type for row in sheet.iter_rows() for cell in row}
+    assert cells['=HYPERLINK("http://evil","x")'] == "s"
+    assert cells['=HYPERLINK("http://evil")'] == "s" and cells["-5 % discount"] == "s"
