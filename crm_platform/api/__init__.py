@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask
+from werkzeug.routing import IntegerConverter
 
 from crm_platform.auth.principal import Principal
 from crm_platform.db import request_session
 from crm_platform.models import Form
-from crm_platform.scoping import TenantScope
+from crm_platform.scoping import MAX_ID, TenantScope
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -26,7 +29,18 @@ def form_of(principal: Principal, app: str, form: str) -> tuple[TenantScope, For
     return scope, form_service.form_by_key(scope, app_service.app_by_key(scope, app), form)
 
 
+class BoundedInt(IntegerConverter):
+    """`<int:…>` in every route: 0 … 2^63 - 1 (BIGINT). A longer number names no row, so
+    the route does not match (404) and no number wider than its column reaches the
+    database."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedInt  # before any route is bound to the map
     from crm_platform.api import (  # noqa: F401  (modules register their routes)
         admin_departments,
         admin_outbox,

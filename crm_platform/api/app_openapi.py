@@ -53,7 +53,7 @@ def _form_paths(app: str, form: str, name: str, title: str) -> dict[str, Any]:
     patch = {"type": "object", "required": ["data"], "additionalProperties": False,
              "properties": {"data": {"type": "object"}}}
     record_id = {"name": "id", "in": "path", "required": True,
-                 "schema": {"type": "integer", "minimum": 1}}
+                 "schema": schemas.ID}
     return {
         base: {
             "get": {"operationId": f"list_{form}", "summary": f"Find {title} records",

@@ -38,7 +38,7 @@ PROBLEMS = schemas.obj({"ok": {"type": "boolean"}, "problems": {"type": "array",
                         schemas.obj({"path": {"type": "string"}, "code": {"type": "string"},
                                      "message": {"type": "string"}},
                                     ("path", "code", "message"))}}, ("ok", "problems"))
-ROLLBACK = schemas.obj({"version": {"type": "integer", "minimum": 1}}, ("version",))
+ROLLBACK = schemas.obj({"version": schemas.VERSION}, ("version",))
 
 
 def _render(scope: TenantScope, flow: Flow, app: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from form_engine.compiler import CompiledForm
 TAGS = ("Records",)
 RECORDS = "/apps/<app>/forms/<form>/records"
 ONE = RECORDS + "/<int:record_id>"
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
+_ETAG = re.compile(r'^\s*(?:W/)?"([1-9]\d{0,9})"\s*$')
 
 RECORD = schemas.obj({
     "id": schemas.ID, "form": schemas.KEY, "form_version": {"type": "integer"},
@@ -122,7 +122,10 @@ def _if_match() -> int | None:
     match = _ETAG.match(header)
     if match is None:
         raise BadRequest("bad_if_match")
-    return int(match.group(1))
+    version = int(match.group(1))
+    if version > schemas.VERSION["maximum"]:
+        raise BadRequest("bad_if_match")
+    return version
 
 
 @api.get(RECORDS)
@@ -170,7 +173,7 @@ def create_record(principal: Principal, app: str, form: str, body: dict[str, Any
 BATCH = schemas.obj({"items": {"type": "array", "minItems": 1, "maxItems": service.MAX_BATCH,
                                "items": schemas.obj({
                                    "id": schemas.ID, "data": {"type": "object"},
-                                   "version": {"type": "integer", "minimum": 1}}, ("data",))}},
+                                   "version": schemas.VERSION}, ("data",))}},
                     ("items",))
 BATCH_RESULT = schemas.obj({"items": {"type": "array", "items": schemas.obj({
     "index": {"type": "integer"}, "status": {"type": "integer"}, "id": schemas.ID,

@@ -26,7 +26,10 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "type": [kind, "null"]}
 
 
+# Every integer a request carries is bounded here, where it is parsed, so no number reaches
+# the database wider than its column: ids are BIGINT, versions INTEGER.
 ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+VERSION = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 TIMESTAMP = {"type": "string", "format": "date-time"}
 LOCALE = {"type": "string", "enum": ["en", "zh"]}
 EMAIL = text(254, 3)
@@ -186,8 +189,7 @@ PUBLISH_REQUEST = obj({"migrations": {"type": "object", "maxProperties": 500,
 PUBLISH_RESPONSE = obj({"version": {"type": "integer"}, "diff": {"type": "object"},
                         "impact": {"type": "object"}}, ("version", "diff", "impact"))
 VERSION_QUERY = {
-    "version": {"type": "integer", "minimum": 1,
-                "description": "A published version (default: current)."},
+    "version": {**VERSION, "description": "A published version (default: current)."},
     "draft": {"type": "boolean", "description": "Use the draft instead of a published version."},
 }
 SCHEMA_RESPONSE = obj({"version": {"anyOf": [{"type": "integer"}, {"const": "draft"}]},
@@ -197,7 +199,7 @@ EVALUATE_REQUEST = obj({"data": {"type": "object"},
                         "mode": {"enum": ["json", "input"], "description":
                                  "`input` reads values as people type them (2024/1/5, 1,234.50)."},
                         "draft": {"type": "boolean"},
-                        "version": {"type": "integer", "minimum": 1}}, ("data",))
+                        "version": VERSION}, ("data",))
 EVALUATE_RESPONSE = obj({"data": {"type": "object"}, "visible": {"type": "object"},
                          "required": {"type": "object"}, "read_only": {"type": "object"},
                          "errors": {"type": "array", "items": obj({

@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, and_, func, literal, not_, or_
 
 from crm_platform.errors import invalid
 from crm_platform.models import Record
+from crm_platform.scoping import MAX_ID
 from crm_platform.services.data_fields import data_field, sort_field
 from crm_platform.services.sql_plans import Binder, Plan
 from form_engine.coercion import parse_bool, parse_decimal, whole_number
@@ -115,8 +116,8 @@ def _value(col: Column, raw: Any, path: str) -> Any:
             except ValueError as exc:
                 raise invalid(path, "bad_filter_value", value=raw) from exc
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise invalid(path, "bad_filter_value", value=raw)
+        if isinstance(raw, bool) or not isinstance(raw, int) or not -MAX_ID <= raw <= MAX_ID:
+            raise invalid(path, "bad_filter_value", value=raw)  # ids are BIGINT
         return raw
     item = col.item
     coerce = item.lenient if item.kind == "value" else _COMPUTED.get(col.kind, _as_is)

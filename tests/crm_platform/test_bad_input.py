@@ -168,3 +168,70 @@ def test_a_failed_request_writes_nothing(client, tenant_a) -> None:
     assert response.status_code == 422
     users = client.get("/api/v1/admin/users", headers=tenant_a.headers).get_json()["items"]
     assert "half@alpha.example" not in [u["email"] for u in users]
+
+
+HUGE_ID = 2**63          # one past BIGINT
+HUGE_VERSION = 2**31     # one past INTEGER
+
+
+@pytest.fixture
+def crm_form(client, tenant_a) -> str:
+    headers = tenant_a.headers
+    for path, body in (("/api/v1/apps", {"key": "crm", "name": "CRM"}),
+                       ("/api/v1/apps/crm/forms", {"key": "lead", "fields": [
+                           {"key": "name", "type": "text"}]}),
+                       ("/api/v1/apps/crm/forms/lead/publish", {}),
+                       ("/api/v1/apps/crm/flows", {"key": "ok", "form": "lead", "nodes": [
+                           {"key": "start", "type": "start", "next": "end"},
+                           {"key": "end", "type": "end"}]}),
+                       ("/api/v1/apps/crm/automations", {
+                           "key": "tell", "form": "lead", "trigger": {"on": "deleted"},
+                           "actions": [{"type": "webhook", "url": "https://x.example/h"}]})):
+        assert client.post(path, json=body, headers=headers).status_code == 201
+    return "/api/v1/apps/crm/forms/lead"
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", f"/records/{HUGE_ID}", None),
+    ("PATCH", f"/records/{HUGE_ID}", {"data": {"name": "x"}}),
+    ("DELETE", f"/records/{HUGE_ID}", None),
+    ("GET", f"/records/{HUGE_ID}/history", None),
+    ("POST", f"/records/{HUGE_ID}/restore", {}),
+    ("GET", f"/records/{10**30}", None),
+    ("GET", '/records?filter={"field":"id","op":"eq","value":' + f"{HUGE_ID}}}", None),
+    ("GET", '/records?filter={"field":"owner","op":"in","value":' + f"[1,{HUGE_ID}]}}", None),
+    ("GET", f"/render?version={HUGE_VERSION}", None),
+    ("GET", f"/schema?version={HUGE_VERSION}", None),
+    ("GET", "/schema?version=99999999999999999999", None),
+    ("POST", "/evaluate", {"data": {}, "version": HUGE_VERSION}),
+    ("POST", "/records/batch", {"items": [{"id": 1, "data": {}, "version": HUGE_VERSION}]}),
+    ("POST", "/../../flows/ok/rollback", {"version": HUGE_VERSION}),
+    ("POST", "/../../automations/tell/rollback", {"version": HUGE_VERSION}),
+])
+def test_oversized_ids_and_versions_are_4xx(client, tenant_a, crm_form, method, path,
+                                            body) -> None:
+    url = crm_form + path if not path.startswith("/../../") else (
+        "/api/v1/apps/crm" + path[len("/../.."):])
+    response = client.open(url, method=method, json=body, headers=tenant_a.headers)
+    assert 400 <= response.status_code < 500, (url, response.get_data(as_text=True)[:300])
+    assert response.get_json()["error"]["code"]
+
+
+def test_an_if_match_beyond_any_version_is_a_bad_request(client, tenant_a, crm_form) -> None:
+    record = client.post(f"{crm_form}/records", json={"data": {"name": "x"}},
+                         headers=tenant_a.headers).get_json()
+    response = client.patch(f"{crm_form}/records/{record['id']}", json={"data": {}},
+                            headers={**tenant_a.headers, "If-Match": f'"{HUGE_VERSION}"'})
+    assert response.status_code == 400
+
+
+def test_the_openapi_documents_state_the_bounds(client, tenant_a, crm_form) -> None:
+    platform = client.get("/api/v1/openapi.json").get_json()
+    record = platform["paths"]["/api/v1/apps/{app}/forms/{form}/records/{record_id}"]
+    (parameter,) = [p for p in record["get"]["parameters"] if p["name"] == "record_id"]
+    assert parameter["schema"]["maximum"] == 2**63 - 1
+    app_doc = client.get("/api/v1/apps/crm/openapi.json", headers=tenant_a.headers).get_json()
+    parameters = [p for item in app_doc["paths"].values() for op in item.values()
+                  for p in (op if isinstance(op, list) else op.get("parameters", []))]
+    bounded = [p for p in parameters if p["in"] == "path"]
+    assert bounded and all(p["schema"]["maximum"] == 2**63 - 1 for p in bounded)
