@@ -386,6 +386,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{field} {value} 已被使用。",
     },
     "reserved": {"en": "{field} {value} is reserved.", "zh": "{field} {value} 为保留值。"},
+    "nul_character": {"en": "{field} holds a NUL character (\\u0000), which cannot be stored.",
+                      "zh": "{field} 含有无法保存的 NUL 字符（\\u0000）。"},
     "no_such_reference": {
         "en": "{field} refers to {resource} {value}, which does not exist.",
         "zh": "{field} 引用的{resource} {value} 不存在。",

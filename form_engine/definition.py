@@ -10,7 +10,6 @@ import re
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from form_engine.errors import (
@@ -23,9 +22,10 @@ from form_engine.errors import (
 )
 from form_engine.expressions import check_expression, compile_expression
 from form_engine.field_types import FIELD_TYPES, FieldType, TypeEnv
+from form_engine.json_schema import Validator
 from form_engine.metaschema import META_SCHEMA, field_options
 
-_VALIDATOR = Draft202012Validator(META_SCHEMA)
+_VALIDATOR = Validator(META_SCHEMA)
 FIELD_EXPRESSIONS = ("visible_if", "required_if", "readonly_if", "default_expression")
 _TITLE_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 

@@ -21,14 +21,13 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from form_engine.errors import Problem
 from form_engine.expressions import (
     EvaluationContext,
     Evaluator,
     check_expression,
 )
+from form_engine.json_schema import Validator
 from workflow_engine.definition import CheckContext, schema_problems
 from workflow_engine.engine import condition_holds
 from workflow_engine.messages import FlowProblem
@@ -93,7 +92,7 @@ META_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "$defs": {"party": PARTY},
 }
-_VALIDATOR = Draft202012Validator(META_SCHEMA)
+_VALIDATOR = Validator(META_SCHEMA)
 
 
 def check_automation(definition: Any, fields: Mapping[str, str]) -> list[Problem]:

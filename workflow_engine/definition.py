@@ -26,11 +26,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from form_engine.errors import Problem, join_path, json_path
 from form_engine.expressions import check_expression
+from form_engine.json_schema import Validator
 from workflow_engine.messages import FlowProblem
 from workflow_engine.nodes import (
     ACTION,
@@ -74,7 +74,7 @@ META_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "$defs": {"party": PARTY},
 }
-_VALIDATOR = Draft202012Validator(META_SCHEMA)
+_VALIDATOR = Validator(META_SCHEMA)
 
 
 class CheckContext:
@@ -89,7 +89,7 @@ class CheckContext:
             yield error.problem(path)
 
 
-def schema_problems(validator: Draft202012Validator, definition: Any) -> list[Problem]:
+def schema_problems(validator: Any, definition: Any) -> list[Problem]:
     """The meta-schema's errors as problems, each once."""
     problems: list[Problem] = []
     for error in validator.iter_errors(definition):

@@ -14,11 +14,11 @@ from functools import cache
 from typing import Any
 
 from flask import request
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from crm_platform.errors import BadRequest, FieldError, UnsupportedMediaType, ValidationFailed
 from form_engine.errors import join_path, json_path
+from form_engine.json_schema import Validator
 
 
 def _reject_constant(name: str) -> Any:
@@ -76,13 +76,13 @@ def read_json() -> Any:
 
 
 @cache
-def _validator(schema_json: str) -> Draft202012Validator:
+def _validator(schema_json: str) -> Any:
     schema = json.loads(schema_json)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    Validator.check_schema(schema)
+    return Validator(schema)
 
 
-def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+def validator_for(schema: dict[str, Any]) -> Any:
     """A checked, reused validator per distinct schema."""
     return _validator(json.dumps(schema, sort_keys=True))
 

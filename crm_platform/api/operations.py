@@ -49,7 +49,7 @@ def current_principal() -> Principal:
 def _coerce_query(schema: dict[str, Any], raw: str) -> Any:
     kind = schema.get("type")
     if kind == "integer":
-        if not _INTEGER.match(raw):
+        if not _INTEGER.fullmatch(raw):
             raise ValueError(raw)
         return int(raw)
     if kind == "boolean":
@@ -71,6 +71,9 @@ def read_query(query: dict[str, dict[str, Any]], source: Any = None) -> dict[str
         if name not in source:
             continue
         raw = source[name]
+        if "\x00" in raw:  # no database stores it (PostgreSQL refuses it in any text)
+            problems.append(FieldError(name, "nul_character"))
+            continue
         try:
             values[name] = _coerce_query(schema, raw)
         except ValueError:

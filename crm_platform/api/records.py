@@ -110,7 +110,7 @@ def _idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise BadRequest("bad_idempotency_key")
     return key
 
@@ -119,7 +119,7 @@ def _if_match() -> int | None:
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    match = _ETAG.match(header)
+    match = _ETAG.fullmatch(header)
     if match is None:
         raise BadRequest("bad_if_match")
     version = int(match.group(1))

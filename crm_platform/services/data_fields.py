@@ -30,7 +30,7 @@ class DataField(ColumnElement[Any]):
         ("key", InternalTraversal.dp_string), ("kind", InternalTraversal.dp_string)]
 
     def __init__(self, key: str, kind: str) -> None:
-        if not _KEY.match(key) or kind not in _TYPES:
+        if not _KEY.fullmatch(key) or kind not in _TYPES:
             raise ValueError(f"not a data field: {key!r} ({kind})")
         self.key = key
         self.kind = kind
@@ -78,7 +78,7 @@ class SearchDocument(ColumnElement[Any]):
         ("keys", InternalTraversal.dp_string_list)]
 
     def __init__(self, keys: tuple[str, ...]) -> None:
-        if not keys or not all(_KEY.match(key) for key in keys):
+        if not keys or not all(_KEY.fullmatch(key) for key in keys):
             raise ValueError(f"not data fields: {keys!r}")
         self.keys = list(keys)
 

@@ -305,6 +305,19 @@ def parse_filter(text: str | None) -> Any:
     if text is None:
         return None
     try:
-        return json.loads(text, parse_float=Decimal)
+        parsed = json.loads(text, parse_float=Decimal)
     except (ValueError, RecursionError) as exc:
         raise invalid("filter", "bad_filter", detail="not JSON") from exc
+    if _holds_nul(parsed):
+        raise invalid("filter", "nul_character")  # `"\u0000"`: no database stores it
+    return parsed
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False

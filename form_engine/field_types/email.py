@@ -27,7 +27,7 @@ _SPECIAL_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "te
 
 def check_email(text: str) -> str:
     """The normalised address (domain lower-cased) or CoercionError('bad_email')."""
-    if (len(text) <= 254 and _COMMON.match(text) and len(text.partition("@")[0]) <= 64
+    if (len(text) <= 254 and _COMMON.fullmatch(text) and len(text.partition("@")[0]) <= 64
             and text.rsplit(".", 1)[-1].lower() not in _SPECIAL_TLDS):
         local, _, domain = text.partition("@")
         return f"{local}@{domain.lower()}"

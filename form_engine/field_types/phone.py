@@ -46,7 +46,7 @@ def _plain_e164(text: str, country: int) -> str | None:
         candidate = f"+{country}{digits}"
     else:
         return None
-    return candidate if _E164.match(candidate) else None
+    return candidate if _E164.fullmatch(candidate) else None
 
 
 class Phone(StringType):
@@ -67,7 +67,7 @@ class Phone(StringType):
                 raise reject("wrong_type", expected="text")
             if len(value) > limit:
                 raise reject("too_long", limit=limit)
-            if not lenient and not _E164.match(value):
+            if not lenient and not _E164.fullmatch(value):
                 raise reject("bad_phone", region="E.164 (+8613812345678)")
             if not lenient:
                 verdict = fast_validity(value)  # canonical already: no parsing needed

@@ -235,3 +235,29 @@ def test_the_openapi_documents_state_the_bounds(client, tenant_a, crm_form) -> N
                   for p in (op if isinstance(op, list) else op.get("parameters", []))]
     bounded = [p for p in parameters if p["in"] == "path"]
     assert bounded and all(p["schema"]["maximum"] == 2**63 - 1 for p in bounded)
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/api/v1/admin/roles", {"key": "admin\n", "name": "Sneaky"}, "key"),
+    ("/api/v1/apps", {"key": "crm\n", "name": "CRM"}, "key"),
+    ("/api/v1/apps/crm/forms", {"key": "lead", "fields": [
+        {"key": "name\n", "type": "text", "indexed": True}]}, "fields[0].key"),
+    ("/api/v1/apps/crm/forms", {"key": "lead\n", "fields": [
+        {"key": "name", "type": "text"}]}, "key"),
+])
+def test_an_identifier_with_a_trailing_newline_is_refused(client, tenant_a, path, body,
+                                                          field) -> None:
+    if path != "/api/v1/apps":
+        client.post("/api/v1/apps", json={"key": "crm", "name": "CRM"},
+                    headers=tenant_a.headers)
+    response = client.post(path, json=body, headers=tenant_a.headers)
+    assert response.status_code == 422, response.get_json()
+    assert field in [f["path"] for f in response.get_json()["error"]["fields"]]
+
+
+def test_nul_in_a_search_or_a_filter_is_a_4xx_naming_it(client, tenant_a, crm_form) -> None:
+    for query, field in (("search=%00", "search"),
+                         ('filter={"field":"name","op":"eq","value":"a\\u0000b"}', "filter")):
+        response = client.get(f"{crm_form}/records?{query}", headers=tenant_a.headers)
+        assert response.status_code == 422, (query, response.get_json())
+        assert response.get_json()["error"]["fields"][0]["path"] == field

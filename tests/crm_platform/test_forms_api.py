@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from jsonschema import Draft202012Validator
 
+from form_engine.json_schema import Validator as Draft202012Validator
 from tests.conftest import bearer
 
 CUSTOMER = {

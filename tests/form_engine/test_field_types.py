@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import FormatChecker
 
 from form_engine.errors import CoercionError
 from form_engine.field_types import (
@@ -32,6 +32,7 @@ from form_engine.field_types import (
 )
 from form_engine.field_types.autonumber import format_number, period_key
 from form_engine.field_types.text import Text
+from form_engine.json_schema import Validator as Draft202012Validator
 
 CN = TypeEnv(region="CN")
 BEIJING = timezone(timedelta(hours=8))

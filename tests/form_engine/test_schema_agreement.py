@@ -17,10 +17,10 @@ from typing import Any
 import simplejson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator
 
 from form_engine.compiler import compile_form
 from form_engine.context import ValidationContext
+from form_engine.json_schema import Validator as Draft202012Validator
 from form_engine.schema_export import input_schema
 from form_engine.validation import validate
 
