@@ -2,37 +2,45 @@
 caused them (DESIGN §5, "nothing lost").
 
 `dispatch_due(app)` claims entries that are due — a lease: `sending` until a deadline, so
-a worker that dies mid-delivery leaves the entry to be retried, never lost — delivers each
-outside any transaction, then records the outcome: `done`, or another attempt later with
+a worker that dies mid-delivery leaves the entry to be retried, never lost — delivers them
+outside any transaction, then records each outcome: `done`, or another attempt later with
 backoff (30 s, 2 min, 10 min, 1 h, then every 6 h), or `failed` after `MAX_ATTEMPTS`,
 visible to administrators, who may retry it.
+
+One tenant's slow or dead endpoint delays only its own deliveries. Entries are delivered
+by up to `WORKERS` threads at once; due entries are taken round robin across tenants (each
+tenant's oldest first, then each tenant's second …); and no endpoint (scheme, host, port)
+has more than `PER_ENDPOINT` deliveries in flight in one dispatcher, the rest waiting their
+turn while other endpoints go ahead. A dispatcher keeps claiming as threads free up, so an
+entry that falls due while a slow endpoint is being waited on goes out at once.
 
 Webhooks are POSTed as JSON with `X-Loom-Delivery` (the entry's id: the same on every
 retry, so a receiver can drop duplicates) and `X-Loom-Signature: sha256=<hex>`, an HMAC
 of the body with the tenant's webhook key (derived from SECRET_KEY; shown to tenant
-administrators). Kinds this version cannot deliver yet fail at once, saying so.
+administrators), to the address that was checked, never following a redirect
+(`webhooks`). Kinds this version cannot deliver yet fail at once, saying so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
-import socket
-import urllib.error
 import urllib.parse
-import urllib.request
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, select, update
 
-from crm_platform.db import database, dump_json, for_claiming, utcnow
+from crm_platform.db import database, dump_json, utcnow
 from crm_platform.errors import Conflict, NotFound
 from crm_platform.models import OutboxEntry
 from crm_platform.scoping import TenantScope
+from crm_platform.services import webhooks
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -40,6 +48,10 @@ BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10),
            timedelta(hours=1), timedelta(hours=6))
 LEASE = timedelta(minutes=5)
 TIMEOUT_SECONDS = 10
+WORKERS = 8          # deliveries in flight at once, per dispatcher
+PER_ENDPOINT = 2     # of which to one endpoint
+_POLL_SECONDS = 0.2  # how often a busy dispatcher looks for newly due entries
+_DUE = ("pending", "sending")
 
 
 def webhook_key(app: Flask, tenant_id: int) -> bytes:
@@ -52,38 +64,73 @@ def signature(key: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
-def _claim(app: Flask, now: datetime) -> tuple[int, int, str, dict[str, Any]] | None:
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    tenant_id: int
+    kind: str
+    payload: dict[str, Any]
+
+    @property
+    def endpoint(self) -> str:
+        if self.kind == "webhook":
+            return webhooks.endpoint(str(self.payload.get("url", "")))
+        return self.kind   # e-mail: the one SMTP server
+
+
+def _claim(app: Flask, now: datetime, room: int, busy: Counter[str],
+           served: Counter[int]) -> list[_Claimed]:
+    """Up to `room` due entries, round robin across tenants (counting those this
+    dispatcher has `served` already), none to an endpoint that already has
+    `PER_ENDPOINT` in flight. Each is claimed by a conditional update (one row, or another
+    dispatcher took it first), so no entry is delivered twice at once."""
+    turn = func.row_number().over(partition_by=OutboxEntry.tenant_id, order_by=(
+        OutboxEntry.next_attempt_at, OutboxEntry.id)).label("turn")
+    due = select(OutboxEntry.id, OutboxEntry.tenant_id, OutboxEntry.kind,
+                 OutboxEntry.payload, turn).where(
+        OutboxEntry.status.in_(_DUE), OutboxEntry.next_attempt_at <= now).subquery()
+    window = room * (PER_ENDPOINT + 1) + sum(busy.values()) + 20
+    claimed: list[_Claimed] = []
+    taken = Counter(busy)
     with database(app).transaction() as session:
-        entry = session.scalars(for_claiming(session, select(OutboxEntry).where(
-            or_(OutboxEntry.status == "pending", OutboxEntry.status == "sending"),
-            OutboxEntry.next_attempt_at <= now).order_by(OutboxEntry.next_attempt_at,
-                                                         OutboxEntry.id).limit(1))).first()
-        if entry is None:
-            return None
-        entry.status, entry.next_attempt_at = "sending", now + LEASE
-        entry.attempts += 1
-        return entry.id, entry.tenant_id, entry.kind, dict(entry.payload)
+        rows = session.execute(select(due.c.id, due.c.tenant_id, due.c.kind, due.c.payload,
+                                      due.c.turn).order_by(due.c.turn, due.c.id)
+                               .limit(window)).all()
+        rows.sort(key=lambda row: (row.turn + served[row.tenant_id], row.turn, row.id))
+        for row in rows:
+            entry = _Claimed(row.id, row.tenant_id, row.kind, dict(row.payload))
+            if taken[entry.endpoint] >= PER_ENDPOINT:
+                continue    # its endpoint is busy: later, while others go ahead
+            won = session.execute(update(OutboxEntry).where(
+                OutboxEntry.id == entry.id, OutboxEntry.status.in_(_DUE),
+                OutboxEntry.next_attempt_at <= now).values(
+                status="sending", next_attempt_at=now + LEASE,
+                attempts=OutboxEntry.attempts + 1).execution_options(
+                synchronize_session=False)).rowcount
+            if won == 1:
+                claimed.append(entry)
+                taken[entry.endpoint] += 1
+                served[entry.tenant_id] += 1
+                if len(claimed) == room:
+                    break
+    return claimed
 
 
-def _deliver(app: Flask, entry_id: int, tenant_id: int, kind: str,
-             payload: dict[str, Any]) -> None:
+def _deliver(app: Flask, entry: _Claimed) -> None:
     """Raises on failure (the message is recorded)."""
-    if kind == "send_email":
-        _send_email(app, payload)
+    if entry.kind == "send_email":
+        _send_email(app, entry.payload)
         return
-    if kind != "webhook":
-        raise ValueError(f"{kind} effects are not delivered by this version yet")
-    if not app.config["LOOM_SETTINGS"].webhook_allow_private:
-        _refuse_private(payload["url"])
+    if entry.kind != "webhook":
+        raise ValueError(f"{entry.kind} effects are not delivered by this version yet")
+    payload = entry.payload
     body = dump_json({key: value for key, value in payload.items() if key != "url"}).encode()
-    request = urllib.request.Request(payload["url"], data=body, method="POST", headers={
+    webhooks.post(str(payload["url"]), body, {
         "Content-Type": "application/json", "User-Agent": "Loom-Webhook/1",
-        "X-Loom-Delivery": str(entry_id),
-        "X-Loom-Signature": signature(webhook_key(app, tenant_id), body)})
-    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-        if not 200 <= response.status < 300:
-            raise urllib.error.HTTPError(payload["url"], response.status, "not 2xx",
-                                         response.headers, None)
+        "X-Loom-Delivery": str(entry.id),
+        "X-Loom-Signature": signature(webhook_key(app, entry.tenant_id), body)},
+        allow_private=app.config["LOOM_SETTINGS"].webhook_allow_private,
+        timeout=TIMEOUT_SECONDS)
 
 
 def _send_email(app: Flask, payload: dict[str, Any]) -> None:
@@ -108,22 +155,6 @@ def _send_email(app: Flask, payload: dict[str, Any]) -> None:
         smtp.send_message(message)
 
 
-def _refuse_private(url: str) -> None:
-    """A tenant's webhook may not reach the servers Loom runs among (SSRF): loopback,
-    private, link-local and reserved addresses are refused (LOOM_WEBHOOK_ALLOW_PRIVATE
-    allows them, for an installation inside one company's network)."""
-    host = urllib.parse.urlsplit(url).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except OSError as exc:
-        raise urllib.error.URLError(f"cannot resolve {host}") from exc
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or (
-                ip.is_multicast or ip.is_unspecified):
-            raise ValueError(f"webhooks to {host} ({ip}) are not allowed")
-
-
 def _record(app: Flask, entry_id: int, error: str | None, now: datetime) -> None:
     with database(app).transaction() as session:
         entry = session.get(OutboxEntry, entry_id)
@@ -138,25 +169,41 @@ def _record(app: Flask, entry_id: int, error: str | None, now: datetime) -> None
             entry.next_attempt_at = now + BACKOFF[min(entry.attempts - 1, len(BACKOFF) - 1)]
 
 
+def _attempt(app: Flask, entry: _Claimed, now: datetime) -> None:
+    """One delivery and its outcome (run on a dispatcher thread)."""
+    try:
+        _deliver(app, entry)
+        error = None
+    except ValueError as exc:   # includes webhooks.WebhookRefused: retrying cannot help
+        error = f"unsupported: {exc}"
+    except OSError as exc:      # down, refused, timed out, not 2xx, a redirect
+        error = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:    # a bug must not leave the entry leased with no word
+        log.exception("outbox entry %s", entry.id)
+        error = f"{type(exc).__name__}: {exc}"
+    _record(app, entry.id, error, now)
+
+
 def dispatch_due(app: Flask, now: datetime | None = None, limit: int = 50) -> int:
-    """Deliver up to `limit` due entries; returns how many were attempted."""
-    now = now or utcnow()
+    """Deliver up to `limit` due entries, `WORKERS` at a time, fairly (see the module);
+    returns how many were attempted once all of them have finished."""
     attempted = 0
-    for _ in range(limit):
-        claimed = _claim(app, now)
-        if claimed is None:
-            break
-        entry_id, tenant_id, kind, payload = claimed
-        try:
-            _deliver(app, entry_id, tenant_id, kind, payload)
-            error = None
-        except ValueError as exc:
-            error = f"unsupported: {exc}"
-        except (OSError, urllib.error.URLError) as exc:  # down, refused, timed out, not 2xx
-            error = f"{type(exc).__name__}: {exc}"
-        _record(app, entry_id, error, now)
-        attempted += 1
-    return attempted
+    running: dict[Future[None], str] = {}
+    busy: Counter[str] = Counter()
+    served: Counter[int] = Counter()
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="loom-outbox") as pool:
+        while True:
+            moment = now or utcnow()
+            room = min(WORKERS - len(running), limit - attempted)
+            for entry in _claim(app, moment, room, busy, served) if room > 0 else ():
+                running[pool.submit(_attempt, app, entry, moment)] = entry.endpoint
+                busy[entry.endpoint] += 1
+                attempted += 1
+            if not running:
+                return attempted
+            finished, _ = wait(running, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in finished:
+                busy[running.pop(future)] -= 1
 
 
 # -- administration ----------------------------------------------------------------------
