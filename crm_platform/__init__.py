@@ -51,7 +51,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     app.extensions["loom.throttler"] = LoginThrottler(database, settings)
 
-    from crm_platform import api, health, http_errors, web
+    from crm_platform import api, health, http_errors, security_headers, web
     from crm_platform.auth import request as request_auth
 
     csrf = CSRFProtect(app)
@@ -59,6 +59,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     csrf.exempt(health.health)
     request_auth.init_app(app)
     http_errors.init_app(app)
+    security_headers.init_app(app)
     api.init_app(app)
     app.register_blueprint(health.health)
     web.init_app(app)

@@ -396,6 +396,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field} would make a cycle: {resource} cannot report to itself.",
         "zh": "{field} 会形成循环：{resource}不能隶属于自身。",
     },
+    "password_too_common": {
+        "en": "{field} is too easy to guess: it is, or is close to, a commonly used password. "
+              "A few unrelated words make a strong one.",
+        "zh": "{field} 太容易被猜到：它是或接近常用密码。几个不相关的词组合起来会更安全。",
+    },
     "password_too_weak": {
         "en": "{field} must have at least {limit} characters.",
         "zh": "{field} 至少需要 {limit} 个字符。",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -21,9 +22,21 @@ def normalize_email(value: str, path: str = "email") -> str:
     return result.normalized.lower()
 
 
-def check_password(value: str, path: str = "password") -> str:
+def check_password(value: str, path: str = "password", *known: str) -> str:
+    """At least `MIN_PASSWORD_LENGTH` characters, and not a common or easily guessed
+    password (`password`, `12345678`, `Passw0rd!`, a name and a year): zxcvbn's estimate,
+    which knows the lists of leaked passwords, common names and keyboard walks, must be
+    at least 2 of 4 ("safe from unthrottled online guessing"). `known`: words of the
+    account (its e-mail, name) that count as easy to guess too."""
     if len(value) < MIN_PASSWORD_LENGTH:
         raise invalid(path, "password_too_weak", limit=MIN_PASSWORD_LENGTH)
+    from zxcvbn import zxcvbn
+
+    words = {word.lower() for text in known if text
+             for word in (text, *re.split(r"[^\w]+", text), text.partition("@")[0]) if word}
+    # zxcvbn's time grows fast with length; its own front end scores the first 100
+    if zxcvbn(value[:100], user_inputs=sorted(words))["score"] < 2:
+        raise invalid(path, "password_too_common")
     return value
 
 

@@ -104,7 +104,7 @@ def create_platform_admin(session: Session, email: str, password: str,
     user = session.scalars(scope.select(User, User.email == email)).first()
     if user is None:
         user = scope.add(User(email=email, name=name or email.split("@")[0]))
-    user.password_hash = hash_password(check_password(password))
+    user.password_hash = hash_password(check_password(password, "password", email))
     user.is_platform_admin = True
     user.is_active = True
     session.flush()

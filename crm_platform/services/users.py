@@ -48,7 +48,8 @@ def _apply(scope: TenantScope, user: User, body: dict[str, Any]) -> None:
     if "locale" in body:
         user.locale = body["locale"]
     if "password" in body:
-        user.password_hash = hash_password(check_password(body["password"]))
+        user.password_hash = hash_password(check_password(
+            body["password"], "password", user.email or "", user.name or ""))
     if "department_id" in body:
         department_id = body["department_id"]
         user.department_id = (

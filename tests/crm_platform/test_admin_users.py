@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import bearer
 
 
@@ -125,3 +127,18 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, client, db,
 
     with db.transaction() as session:
         assert len(active_admin_ids(TenantScope(session, tenant_a.id))) >= 1
+
+
+@pytest.mark.parametrize("password", ["password", "12345678", "Passw0rd!", "qwertyuiop",
+                                      "iloveyou123", "zhang1988"])
+def test_common_and_easily_guessed_passwords_are_refused(client, tenant_a, password) -> None:
+    response = create_user(client, tenant_a, password=password)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"][0]["code"] == "password_too_common"
+
+
+def test_a_password_made_of_the_accounts_own_email_is_refused(client, tenant_a) -> None:
+    response = create_user(client, tenant_a, email="wang.fang@alpha.example",
+                           password="wang.fang2024")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"][0]["code"] == "password_too_common"

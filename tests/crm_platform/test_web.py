@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.conftest import PASSWORD
 
 
@@ -112,3 +114,14 @@ def test_suspended_tenant_cannot_use_the_web_ui(client, tenant_a, platform_token
     again = sign_in(client, "alpha", tenant_a.admin_email)
     assert again.status_code == 403
     assert "suspended" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/login", "/api/v1/openapi.json", "/healthz",
+                                  "/api/v1/no-such-thing"])
+def test_no_page_can_be_framed_or_run_inline_script(client, path) -> None:
+    headers = client.get(path).headers
+    policy = headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
