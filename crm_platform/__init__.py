@@ -42,6 +42,10 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         TESTING=settings.testing,
     )
 
+    from crm_platform.body_limit import ChunkedBodyLimit
+
+    app.wsgi_app = ChunkedBodyLimit(  # type: ignore[method-assign]
+        app.wsgi_app, max(settings.max_body_bytes, settings.max_import_bytes))
     if settings.trusted_proxies:
         # Client addresses (login throttling) and the scheme come from the proxies' headers.
         hops = settings.trusted_proxies
