@@ -371,6 +371,24 @@ def test_an_invalid_pattern_is_reported_with_the_reason() -> None:
     assert "missing )" in problem.message("en")
 
 
+def test_a_pattern_whose_program_is_too_large_is_refused() -> None:
+    """`(.*a){500}` is ten characters, but 5 500 instructions: 0.6 s per 100 000 characters."""
+    problem = only(check_definition(form(text("code", pattern="(.*a){500}"))))
+    assert (problem.path, problem.code) == ("fields[0].pattern", "pattern_too_complex")
+
+
+def test_a_pattern_bounds_how_long_its_text_may_be() -> None:
+    from form_engine.field_types.strings import PATTERN_BUDGET, compile_pattern
+
+    longest = PATTERN_BUDGET // compile_pattern("(.*a){60}").programsize
+    problem = only(check_definition(form({"key": "note", "type": "textarea",
+                                          "pattern": "(.*a){60}", "max_length": 100_000})))
+    assert (problem.path, problem.code) == ("fields[0].max_length", "pattern_text_too_long")
+    assert str(longest) in problem.message("en")
+    assert check_definition(form({"key": "note", "type": "textarea", "pattern": "(.*a){60}",
+                                  "max_length": longest})) == []
+
+
 def test_an_invalid_pattern_reason_reads_as_plain_text() -> None:
     problem = only(check_definition(form(text("code", pattern="(SN-[0-9]+"))))
     assert "b'" not in problem.message("en")

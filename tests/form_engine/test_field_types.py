@@ -11,11 +11,13 @@ A test marked `xfail(strict=True)` describes the correct behaviour of a known en
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from datetime import time as clock_time
 from decimal import Decimal
+from random import Random
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -207,6 +209,23 @@ def test_text_shorter_than_its_min_length_is_refused_with_the_limit() -> None:
 def test_text_must_match_the_designers_pattern() -> None:
     assert coerce("text", "SN-00042", pattern=r"^SN-\d{5}$") == "SN-00042"
     assert refusal("text", "SN-42", pattern=r"^SN-\d{5}$").code == "pattern_mismatch"
+
+
+def test_the_worst_pattern_a_form_may_hold_checks_its_longest_text_fast() -> None:
+    """At the limits the definition check allows — program size times the field's longest
+    text — a check stays well under a tenth of a second."""
+    from form_engine.field_types.strings import PATTERN_BUDGET, compile_pattern
+
+    pattern = "(.*a){90}"                        # just under MAX_PATTERN_PROGRAM
+    longest = PATTERN_BUDGET // compile_pattern(pattern).programsize
+    check = FIELD_TYPES["textarea"].coercer(spec("textarea", pattern=pattern,
+                                                 max_length=longest), False, CN)
+    random = Random(7)
+    text = "".join(random.choice("ab c") for _ in range(longest))
+    start = time.perf_counter()
+    with contextlib.suppress(CoercionError):
+        check(text)
+    assert time.perf_counter() - start < 0.1
 
 
 def test_a_catastrophic_user_pattern_finishes_in_milliseconds() -> None:
