@@ -177,6 +177,15 @@ MESSAGES: dict[str, dict[str, str]] = {
                        "zh": "第 {row} 行不是有效的 CSV（{detail}）；未导入任何数据。"},
     "import_bad_xlsx": {"en": "The file is not a readable XLSX workbook; nothing was imported.",
                         "zh": "文件不是可读取的 XLSX 工作簿；未导入任何数据。"},
+    "import_xlsx_too_large": {
+        "en": "The workbook unpacks to far more than its size ({detail}); nothing was "
+              "imported. Save it again from Excel, or split it.",
+        "zh": "该工作簿解压后远大于文件本身（{detail}）；未导入任何数据。"
+              "请用 Excel 重新保存或拆分。"},
+    "import_xlsx_unsafe": {
+        "en": "The workbook's part {part} declares a DOCTYPE (XML entities), which a "
+              "spreadsheet never needs; nothing was imported.",
+        "zh": "工作簿的 {part} 部分声明了 DOCTYPE（XML 实体），电子表格不需要它；未导入任何数据。"},
     "import_no_header": {"en": "The first row must name the columns; it is empty.",
                          "zh": "第一行应为列名，但它是空的。"},
     "import_too_many_columns": {"en": "The sheet has more than {limit} columns.",

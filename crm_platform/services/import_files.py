@@ -33,6 +33,7 @@ from typing import Any
 
 from crm_platform.errors import LoomError
 from crm_platform.services.cell_text import restore
+from crm_platform.services.xlsx_guard import XlsxRefused, check_xlsx
 
 MAX_CELL = 100_000           # characters: the longest text a field holds
 MAX_ROWS = 1_000_000
@@ -176,6 +177,22 @@ def _csv(content: bytes) -> Sheet:
 def _xlsx(content: bytes) -> Sheet:
     from openpyxl import load_workbook
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            check_xlsx(archive, MAX_ROWS, MAX_COLUMNS)
+    except XlsxRefused as refused:
+        raise ImportFileError(refused.code, **refused.params) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise ImportFileError("import_bad_xlsx", detail=type(exc).__name__) from None
+    try:
+        return _read_xlsx(load_workbook, content)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # openpyxl's and defusedxml's errors while reading rows
+        raise ImportFileError("import_bad_xlsx", detail=type(exc).__name__) from None
+
+
+def _read_xlsx(load_workbook: Any, content: bytes) -> Sheet:
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
