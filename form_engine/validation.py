@@ -381,6 +381,19 @@ def validate(form: CompiledForm, data: Any, context: ValidationContext | None = 
     return result
 
 
+def derived_values(form: CompiledForm, data: Mapping[str, Any],
+                   context: ValidationContext) -> dict[str, Any]:
+    """What a stored record of `form` computes to now: its inputs as they are, its formulas
+    and rollups worked out again (a related rollup through `context.resolver`, for
+    `context.record_id`). For a record whose related records changed; nothing is checked."""
+    run = _Run(form, context)
+    out = stored_values(form, data)
+    for item in form.inputs:
+        out.setdefault(item.key, None)
+    run.compute(out)
+    return out
+
+
 def _hydrate(fields: Any, data: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for item in fields:

@@ -26,6 +26,7 @@ from crm_platform.i18n import render_error
 from crm_platform.models import Form, Import, Record
 from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services import records as record_service
+from crm_platform.services.derived import refresh_related
 from crm_platform.services.duplicates import match_keys
 from crm_platform.services.import_columns import RECORD_ID
 from crm_platform.services.import_files import Sheet
@@ -146,6 +147,9 @@ class Importer:
         if writes and creates:
             if not streams:
                 self.new.insert(creates)
+            self.scope.session.flush()
+            refresh_related(self.scope, self.form, [(None, outcome.data)
+                                                    for _number, outcome in creates])
             self.run_automations()
         if writes and counts["create"] + counts["update"] >= REFRESH_STATISTICS_ROWS:
             from crm_platform.jobs import enqueue_after_commit

@@ -31,6 +31,7 @@ from crm_platform.errors import (
 from crm_platform.models import Form, FormVersion, IdempotencyKey, Record, RecordHistory, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services import forms as form_service
+from crm_platform.services.derived import refresh_related
 from crm_platform.services.duplicates import check_duplicates
 from crm_platform.services.record_access import Access, access_for, in_scope, scope_plan
 from crm_platform.services.record_query import Listing
@@ -211,6 +212,7 @@ def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str,
     record.data = json_ready(result.data)
     _history(scope, record, "create", actor, changes_between({}, record.data))
     scope.session.flush()
+    refresh_related(scope, form, [(None, record.data)])
     return record
 
 
@@ -297,6 +299,8 @@ def _store(scope: TenantScope, actor: Principal, form: Form, record: Record,
     record.updated_at = utcnow()
     _history(scope, record, "update", actor, changes)
     if changes:
+        scope.session.flush()
+        refresh_related(scope, form, [(before, new_data)])
         _automations(scope, actor, form, record, "updated", before)
 
 
@@ -361,6 +365,8 @@ def delete_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
     record.deleted_at = utcnow()
     record.version += 1
     _history(scope, record, "delete", actor, {})
+    scope.session.flush()
+    refresh_related(scope, form, [(record.data, None)])
     _automations(scope, actor, form, record, "deleted", record.data)
     return record
 
@@ -370,6 +376,8 @@ def restore_record(scope: TenantScope, actor: Principal, form: Form, record_id: 
     record.deleted_at = None
     record.version += 1
     _history(scope, record, "restore", actor, {})
+    scope.session.flush()
+    refresh_related(scope, form, [(None, record.data)])
     return record
 
 
