@@ -395,6 +395,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{field} {value} 已被使用。",
     },
     "reserved": {"en": "{field} {value} is reserved.", "zh": "{field} {value} 为保留值。"},
+    "too_many_terms": {"en": "{field} may hold at most {limit} words.",
+                       "zh": "{field} 最多 {limit} 个词。"},
     "nul_character": {"en": "{field} holds a NUL character (\\u0000), which cannot be stored.",
                       "zh": "{field} 含有无法保存的 NUL 字符（\\u0000）。"},
     "no_such_reference": {

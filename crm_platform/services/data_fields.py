@@ -67,10 +67,19 @@ def sort_field(key: str, kind: str, descending: bool) -> ColumnElement[Any]:
     return func.coalesce(data_field(key, kind), literal_column(blanks[1 if descending else 0]))
 
 
-class SearchDocument(ColumnElement[Any]):
-    """PostgreSQL: the form's text fields as one `tsvector` (the 'simple' configuration: no
-    stemming, so names and codes match as typed) — written the same way in the search
-    query and in the form's GIN index."""
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+
+
+def fold_case(text: str) -> str:
+    """What search compares: ASCII letters lower-cased, nothing else changed — the same
+    folding SQLite's lower() does, so both databases find the same records."""
+    return text.translate(str.maketrans(_UPPER, _LOWER))
+
+
+class SearchText(ColumnElement[Any]):
+    """The form's searched fields as one text, ASCII letters lower-cased (`fold_case`):
+    `field1 || ' ' || field2 …`. Written the same way in the search query and, on
+    PostgreSQL, in the form's trigram index (pg_trgm), which serves `LIKE '%term%'`."""
 
     inherit_cache = True
     type = String()
@@ -83,11 +92,19 @@ class SearchDocument(ColumnElement[Any]):
         self.keys = list(keys)
 
 
-@compiles(SearchDocument, "postgresql")
-def _search_document(element: SearchDocument, compiler: Any, **kw: Any) -> str:
-    # `||` and coalesce keep the expression IMMUTABLE (concat_ws is not), so it can be indexed
-    text_ = " || ' ' || ".join(f"coalesce(data ->> '{key}', '')" for key in element.keys)
-    return f"to_tsvector('simple'::regconfig, {text_})"
+@compiles(SearchText, "postgresql")
+def _search_text_postgresql(element: SearchText, compiler: Any, **kw: Any) -> str:
+    # `||` and coalesce keep the expression IMMUTABLE (concat_ws is not), so it can be
+    # indexed; translate() folds ASCII only, as SQLite's lower() does
+    joined = " || ' ' || ".join(f"coalesce(data ->> '{key}', '')" for key in element.keys)
+    return f"translate({joined}, '{_UPPER}', '{_LOWER}')"
+
+
+@compiles(SearchText)
+def _search_text_sqlite(element: SearchText, compiler: Any, **kw: Any) -> str:
+    joined = " || ' ' || ".join(f"coalesce(json_extract(data, '$.{key}'), '')"
+                                for key in element.keys)
+    return f"lower({joined})"
 
 
 # Indexes built at run time for indexed fields; not part of the migrated schema.
@@ -125,7 +142,7 @@ def wanted_indexes(dialect: Any, form_id: int, fields: list[tuple[str, str]],
     """(name, what follows `ON records`) of each index the form's fields need: the field
     itself, for filters; for text and numbers, the two orders a list sorts by it in, each
     followed by the record id (the tie-break), so a page is read from the index already in
-    order; on PostgreSQL, full text over the `searchable` text fields."""
+    order; on PostgreSQL, trigrams of the `searchable` text fields, for search."""
     wanted = []
     for key, kind in fields:
         field = str(data_field(key, kind).compile(dialect=dialect))
@@ -135,8 +152,8 @@ def wanted_indexes(dialect: Any, form_id: int, fields: list[tuple[str, str]],
                 order = str(sort_field(key, kind, descending).compile(dialect=dialect))
                 wanted.append((key + suffix, f"(({order}), id)"))
     if dialect.name == "postgresql" and searchable:
-        document = str(SearchDocument(searchable).compile(dialect=dialect))
-        wanted.append(("_search", f"USING gin (({document}))"))
+        document = str(SearchText(searchable).compile(dialect=dialect))
+        wanted.append(("_search", f"USING gin (({document}) gin_trgm_ops)"))
     return [(index_name(form_id, key, definition), definition) for key, definition in wanted]
 
 

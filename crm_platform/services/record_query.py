@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import threading
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterable, Iterator
@@ -35,7 +34,6 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    literal_column,
     or_,
     select,
 )
@@ -44,7 +42,7 @@ from crm_platform.db import load_json
 from crm_platform.errors import FieldError, ValidationFailed, invalid
 from crm_platform.models import Record
 from crm_platform.scoping import TenantScope
-from crm_platform.services.data_fields import SearchDocument, data_field
+from crm_platform.services.data_fields import SearchText, fold_case
 from crm_platform.services.record_filters import Column, column, like_escape, sortable
 from crm_platform.services.sql_plans import Binder, Plan
 from form_engine.compiler import CompiledForm
@@ -278,10 +276,7 @@ def page(scope: TenantScope, listing: Listing, sort: list[tuple[str, bool, Colum
 
 
 _SEARCHED_TYPES = ("text", "textarea", "email", "phone", "autonumber", "select", "url")
-# Words for PostgreSQL full-text search: letters and digits (Unicode), nothing tsquery reads
-# as syntax. Han, kana and hangul are not split into words by the parser: LIKE finds them.
-_WORD = re.compile(r"\w+")
-_NOT_SPLIT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+MAX_SEARCH_TERMS = 10
 
 
 def without(form: CompiledForm, hidden: Iterable[str]) -> CompiledForm:
@@ -300,33 +295,32 @@ def search_keys(form: CompiledForm) -> tuple[str, ...]:
 
 
 def search(form: CompiledForm, text: str, dialect: str = "sqlite") -> Plan:
-    """Records with `text` in their text fields. PostgreSQL: full text — every word of the
-    query starts a word of the record (`acm bei` finds "Acme, Beijing"), through the form's
-    GIN index; Chinese, and digits alone (part of a phone number), by substring. SQLite:
-    substring, case-insensitive."""
+    """Records whose text fields hold every term of `text` (split at spaces, Chinese and
+    full-width ones too), each anywhere — in any field, in any order, inside a word:
+    `acme bei` finds "Acme Ltd" in "Beijing", `北京 科技` finds "北京科技有限公司". ASCII
+    letters match in either case. The same on both databases: `LIKE '%term%'` over the
+    fields joined (`SearchText`), served on PostgreSQL by the form's trigram index."""
     if len(text) > 200:
         raise invalid("search", "too_long", limit=200)
     keys = search_keys(form)
+    terms = list(dict.fromkeys(fold_case(term) for term in text.split()))
+    if len(terms) > MAX_SEARCH_TERMS:
+        raise invalid("search", "too_many_terms", limit=MAX_SEARCH_TERMS)
     if not keys:
         return Plan(_render_search, ("nothing",))
-    words = [word.lower() for word in _WORD.findall(text)]
-    if dialect == "postgresql" and words and not _NOT_SPLIT.search(text) and not all(
-            word.isdigit() for word in words):
-        query = " & ".join(f"{word}:*" for word in words[:20])
-        return Plan(_render_search, ("words", keys), (query,))
-    return Plan(_render_search, ("substring", keys), (f"%{like_escape(text.lower())}%",))
+    if not terms:
+        return Plan(_render_search, ("everything",))
+    return Plan(_render_search, ("terms", keys, len(terms)),
+                tuple(f"%{like_escape(term)}%" for term in terms))
 
 
 def _render_search(shape: tuple[Any, ...], values: Iterator[Any], bind: Binder
                    ) -> ColumnElement[bool]:
-    if shape[0] == "nothing":
-        return literal(False)
-    value = bind(next(values), String())
-    if shape[0] == "words":
-        return SearchDocument(shape[1]).op("@@")(func.to_tsquery(literal_column(
-            "'simple'::regconfig"), value))
-    return or_(*(func.lower(data_field(key, "text")).like(value, escape="\\")
-                 for key in shape[1]))
+    if shape[0] in ("nothing", "everything"):
+        return literal(shape[0] == "everything")
+    document = SearchText(shape[1])
+    return and_(*(document.like(bind(next(values), String()), escape="\\")
+                  for _ in range(shape[2])))
 
 
 def count(session: Any, statement: Select[Any]) -> tuple[int, bool]:
