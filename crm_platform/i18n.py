@@ -110,6 +110,27 @@ MESSAGES: dict[str, dict[str, str]] = {
               "Reload it and try again.",
         "zh": "该记录在此期间已被他人修改，本次未写入。请刷新后重试。",
     },
+    "duplicate_record_unseen": {
+        "en": "A record you cannot see already has this value in a field that must be "
+              "unique.",
+        "zh": "一条您无权查看的记录的唯一字段已是该值。",
+    },
+    "not_unique_unseen": {
+        "en": "{field} must be unique; a record you cannot see already has this value — "
+              "ask {owner}.",
+        "zh": "{field} 必须唯一，一条您无权查看的记录已使用该值，请联系{owner}。",
+    },
+    "possible_duplicate_unseen": {
+        "en": "A record you cannot see looks like the same one (same {keys}). Ask whoever "
+              "is named below, or confirm this is a different one with "
+              "confirm_duplicate=true.",
+        "zh": "一条您无权查看的记录似乎是同一条（{keys} 相同）。请联系下方所列人员，或以 "
+              "confirm_duplicate=true 确认这是另一条。",
+    },
+    "duplicate_of_unseen": {
+        "en": "{field} is the same as in a record you cannot see — ask {owner}.",
+        "zh": "{field} 与一条您无权查看的记录相同，请联系{owner}。",
+    },
     "duplicate_record": {
         "en": "Record {record} already has this value in a field that must be unique.",
         "zh": "记录 {record} 的唯一字段已是该值。",
@@ -230,6 +251,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Mode {mode} needs fields that identify a record: give match_on, or add a dedup "
               "key or a unique field to the form.",
         "zh": "{mode} 模式需要识别记录的字段：请提供 match_on，或为表单设置查重字段或唯一字段。"},
+    "import_existing_record_unseen": {
+        "en": "A record you cannot see already has these {keys} — ask {owner}.",
+        "zh": "一条您无权查看的记录已有相同的 {keys}，请联系{owner}。",
+    },
     "import_existing_record": {
         "en": "Record {record} has the same {keys}; import with mode upsert or "
               "skip_duplicates.",
@@ -431,7 +456,10 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 # Words used inside messages: JSON types and resource names.
+# Whom to ask about a record one cannot see, when the tenant keeps owners private.
+ADMINISTRATOR = "~administrator"
 WORDS: dict[str, dict[str, str]] = {
+    ADMINISTRATOR: {"en": "an administrator", "zh": "管理员"},
     "string": {"en": "text", "zh": "文本"},
     "integer": {"en": "a whole number", "zh": "整数"},
     "number": {"en": "a number", "zh": "数字"},
@@ -475,7 +503,7 @@ def translate(code: str, locale: str, **params: Any) -> str:
 
 
 # Params whose values are vocabulary (types, resource names) and get translated too.
-_WORD_PARAMS = ("expected", "resource", "format")
+_WORD_PARAMS = ("expected", "resource", "format", "owner")
 
 
 def _message(code: str, locale: str, params: dict[str, Any], path: str | None = None) -> str:

@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         admin_departments,
         admin_outbox,
         admin_roles,
+        admin_settings,
         admin_tenants,
         admin_tokens,
         admin_users,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_platform.db import Base, IdType, IntPK, Timestamp, tenant_fk, utcnow
@@ -28,6 +28,10 @@ class Tenant(Base):
     default_region: Mapped[str] = mapped_column(String(2), default="CN")
     # IANA zone for "today", date-relative automations and naive date-times in imports.
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # A duplicate the caller may not read names its owner (whom to ask), or only "an
+    # administrator" when the company keeps owners private.
+    show_duplicate_owner: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                       server_default=true())
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
 

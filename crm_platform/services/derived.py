@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import bindparam
 
-from crm_platform.models import Form, Record
+from crm_platform.models import Form, FormVersion, Record
 from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services import forms as form_service
 from form_engine.context import ValidationContext
@@ -34,13 +34,17 @@ _DEPENDANTS: dict[tuple[Any, ...], dict[str, list[tuple[int, str]]]] = {}
 
 def _dependants(scope: TenantScope, form: Form) -> list[tuple[int, str]]:
     """(form id, link field) of the forms of the app with a rollup over `form`'s records."""
-    published = tuple(scope.session.execute(scope.select(
-        Form, Form.app_id == form.app_id, Form.published_version.is_not(None))
-        .with_only_columns(Form.id, Form.published_version).order_by(Form.id)))
+    # the current versions, by more than their numbers (ids of a restored database may
+    # repeat; a version published anew has a new time), as the compile cache keys them
+    published = tuple(tuple(row) for row in scope.session.execute(scope.filter(scope.select(
+        Form, Form.app_id == form.app_id).join(
+        FormVersion, (FormVersion.form_id == Form.id)
+        & (FormVersion.version == Form.published_version)).with_only_columns(
+        Form.id, FormVersion.id, FormVersion.published_at).order_by(Form.id), FormVersion)))
     key = (scope.tenant_id, form.app_id, published)
     if key not in _DEPENDANTS:
         found: dict[str, list[tuple[int, str]]] = {}
-        for form_id, _version in published:
+        for form_id, _version, _at in published:
             parent = scope.session.get(Form, form_id)
             compiled = form_service.compiled(scope, form_service.version_row(scope, parent))
             links = {item.spec["related"]["link_field"]: item.spec["related"]["form"]

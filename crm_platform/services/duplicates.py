@@ -1,19 +1,28 @@
 """Duplicate checks on write: `unique` fields (hard) and the form's dedup keys (soft, the
-caller may confirm), e.g. "same phone = same customer"."""
+caller may confirm), e.g. "same phone = same customer".
+
+A duplicate is always caught — the company does not want two customers with one phone —
+but the caller learns of the other record only what they may read: one they can read is
+named by its id; of one they cannot, they are told only that it exists and whom to ask —
+its owner by name when the tenant shows owners (`show_duplicate_owner`), else an
+administrator — never its id or its values."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Numeric, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from crm_platform.auth.principal import Principal
 from crm_platform.errors import Conflict, FieldError
-from crm_platform.models import Form, Record
+from crm_platform.i18n import ADMINISTRATOR
+from crm_platform.models import Form, Record, Tenant, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services.data_fields import data_field
+from crm_platform.services.record_access import access_for, scope_condition
 from form_engine.compiler import CompiledForm
 
 
@@ -78,27 +87,61 @@ def _match(scope: TenantScope, form: Form, data: Mapping[str, Any], keys: list[s
     return scope.session.scalars(statement.order_by(Record.id).limit(1)).first()
 
 
-def check_duplicates(scope: TenantScope, form: Form, compiled: CompiledForm,
-                     data: Mapping[str, Any], exclude: int | None, confirmed: bool) -> None:
+def who_to_ask(scope: TenantScope, owner_id: int | None) -> str:
+    """Whom a caller may ask about a record they cannot see: its owner's name if the
+    tenant shows it, else `ADMINISTRATOR` (the messages then say: an administrator)."""
+    tenant = scope.session.get(Tenant, scope.tenant_id)
+    if tenant is None or not tenant.show_duplicate_owner or owner_id is None:
+        return ADMINISTRATOR
+    owner = scope.find(User, owner_id)
+    return owner.name if owner is not None and owner.name else ADMINISTRATOR
+
+
+def readable_ids(scope: TenantScope, actor: Principal, form: Form,
+                 ids: Collection[int]) -> set[int]:
+    """Those of `ids` (records of `form`) that `actor` may read."""
+    kind = access_for(scope, actor, form).read
+    if kind == "all" or not ids:
+        return set(ids) if kind == "all" else set()
+    if kind == "none":
+        return set()
+    return set(scope.session.scalars(scope.select(
+        Record, Record.id.in_(list(ids)), scope_condition(scope, actor, kind))
+        .with_only_columns(Record.id)))
+
+
+def check_duplicates(scope: TenantScope, actor: Principal, form: Form,
+                     compiled: CompiledForm, data: Mapping[str, Any], exclude: int | None,
+                     confirmed: bool) -> None:
     """409 naming the existing record: always for a `unique` field, for a dedup key unless
-    the caller confirmed that the new record is not the same one."""
-    fields: list[FieldError] = []
-    existing_id = None
-    for item in compiled.fields:
-        if item.spec.get("unique"):
-            found = _match(scope, form, data, [item.key], exclude)
-            if found is not None:
-                existing_id = existing_id or found.id
-                fields.append(FieldError(f"data.{item.key}", "not_unique",
-                                         {"record": found.id, "field": item.key}))
-    if fields:
-        raise Conflict("duplicate_record", fields=fields, record=existing_id)
+    the caller confirmed that the new record is not the same one. A record the caller may
+    not read is not named (see the module)."""
+    found_unique = [(item.key, _match(scope, form, data, [item.key], exclude))
+                    for item in compiled.fields if item.spec.get("unique")]
+    found_unique = [(key, found) for key, found in found_unique if found is not None]
+    if found_unique:
+        seen = readable_ids(scope, actor, form, {found.id for _key, found in found_unique})
+        fields = [FieldError(f"data.{key}", "not_unique",
+                             {"record": found.id, "field": key}) if found.id in seen else
+                  FieldError(f"data.{key}", "not_unique_unseen",
+                             {"field": key, "owner": who_to_ask(scope, found.owner_id)})
+                  for key, found in found_unique]
+        first = next((found.id for _key, found in found_unique if found.id in seen), None)
+        if first is None:
+            raise Conflict("duplicate_record_unseen", fields=fields)
+        raise Conflict("duplicate_record", fields=fields, record=first)
     if confirmed:
         return
     for keys in compiled.definition.get("dedup", []):
         found = _match(scope, form, data, list(keys), exclude)
-        if found is not None:
+        if found is None:
+            continue
+        if found.id in readable_ids(scope, actor, form, {found.id}):
             raise Conflict("possible_duplicate", record=found.id, keys=", ".join(keys),
                            fields=[FieldError(f"data.{key}", "duplicate_of",
                                               {"record": found.id, "field": key})
                                    for key in keys])
+        owner = who_to_ask(scope, found.owner_id)
+        raise Conflict("possible_duplicate_unseen", keys=", ".join(keys), fields=[
+            FieldError(f"data.{key}", "duplicate_of_unseen", {"field": key, "owner": owner})
+            for key in keys])

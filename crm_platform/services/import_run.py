@@ -27,7 +27,7 @@ from crm_platform.models import Form, Import, Record
 from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services import records as record_service
 from crm_platform.services.derived import refresh_related
-from crm_platform.services.duplicates import match_keys
+from crm_platform.services.duplicates import match_keys, readable_ids, who_to_ask
 from crm_platform.services.import_columns import RECORD_ID
 from crm_platform.services.import_files import Sheet
 from crm_platform.services.import_writes import BackgroundCopy, NewRecords
@@ -267,6 +267,7 @@ class Importer:
         """Each row checked against the form and its match: what to do with it."""
         outcomes: list[tuple[int, Outcome]] = []
         typed: dict[int, dict[str, Any]] = {}
+        visible = readable_ids(self.lookups, self.actor, self.form, set(existing.values()))
         for number, data in prepared:
             ident = data.pop(RECORD_ID, None)
             typed[number] = data
@@ -285,8 +286,8 @@ class Importer:
                 outcomes.append((number, Outcome("skip", record_id=found)))
                 continue
             if mode == "insert" and found is not None:
-                self.row_error(number, self.match_on[0], "import_existing_record",
-                               {"record": found, "keys": ", ".join(self.match_on)}, data)
+                self.duplicate_error(number, self.match_on, "import_existing_record", found,
+                                     found in visible, data)
                 continue
             if mode != "skip_duplicates" and earlier is not None:
                 self.row_error(number, self.match_on[0], "import_duplicate_row",
@@ -323,6 +324,8 @@ class Importer:
                        for value in values):
                     wanted[number] = values
             existing = match_keys(self.lookups, self.form, keys, set(wanted.values()))
+            visible = readable_ids(self.lookups, self.actor, self.form,
+                                   set(existing.values()))
             seen = self.seen_by_keys.setdefault(tuple(keys), {})
             skip = code == "import_existing_record" and self.job.mode == "skip_duplicates"
             actions = dict(outcomes)
@@ -332,9 +335,8 @@ class Importer:
                     if skip:
                         refused[number] = "skip"
                         continue
-                    params = ({"record": found, "field": keys[0]} if code == "not_unique"
-                              else {"record": found, "keys": ", ".join(keys)})
-                    self.row_error(number, keys[0], code, params, typed[number])
+                    self.duplicate_error(number, keys, code, found, found in visible,
+                                         typed[number])
                     refused[number] = "error"
                 elif values in seen and seen[values] != number:
                     if skip:
@@ -364,7 +366,11 @@ class Importer:
     def check_update(self, number: int, data: dict[str, Any], record_id: int
                      ) -> Outcome | None:
         record = self.scope.find(Record, record_id)
-        if record is None or not in_scope(self.scope, self.actor, self.access.update, record):
+        if record is None or not in_scope(self.scope, self.actor, self.access.read, record):
+            self.duplicate_error(number, self.match_on, "import_existing_record", record_id,
+                                 False, data)
+            return None
+        if not in_scope(self.scope, self.actor, self.access.update, record):
             self.row_error(number, self.match_on[0], "import_update_forbidden",
                            {"record": record_id}, data)
             return None
@@ -380,6 +386,20 @@ class Importer:
             return None
         normalized = record_service.json_ready(result.data)
         return Outcome("update", {key: normalized[key] for key in data}, record_id)
+
+    def duplicate_error(self, number: int, keys: list[str], code: str, found: int,
+                        readable: bool, data: Mapping[str, Any]) -> None:
+        """A row matching an existing record it may not be written over: the record named
+        if the importer may read it; otherwise only that it exists, and whom to ask."""
+        if readable:
+            params = ({"record": found, "field": keys[0]} if code == "not_unique"
+                      else {"record": found, "keys": ", ".join(keys)})
+            self.row_error(number, keys[0], code, params, data)
+            return
+        record = self.lookups.find(Record, found)
+        self.row_error(number, keys[0], f"{code}_unseen", {
+            "field": keys[0], "keys": ", ".join(keys),
+            "owner": who_to_ask(self.lookups, record.owner_id if record else None)}, data)
 
     def row_error(self, number: int, path: str, code: str, params: dict[str, Any],
                   data: Mapping[str, Any] | None = None) -> None:

@@ -207,7 +207,7 @@ def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str,
                                                assign_numbers=True))
     if not result.ok:
         raise _fail(result, actor.locale)
-    check_duplicates(scope, form, compiled, json_ready(result.data), record.id,
+    check_duplicates(scope, actor, form, compiled, json_ready(result.data), record.id,
                      confirm_duplicate)
     record.data = json_ready(result.data)
     _history(scope, record, "create", actor, changes_between({}, record.data))
@@ -280,7 +280,7 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
         raise Conflict("record_locked")  # pending approval: only the flow may change it
     _guard_fields(access_for(scope, actor, form), patch, record.data, actor.locale)
     version, compiled, new_data = _patched(scope, actor, form, record, patch)
-    check_duplicates(scope, form, compiled, new_data, record.id, confirm_duplicate)
+    check_duplicates(scope, actor, form, compiled, new_data, record.id, confirm_duplicate)
     changes = changes_between(record.data, new_data)
     if changes or record.form_version != version.version:
         _store(scope, actor, form, record, version.version, new_data, changes)

@@ -78,6 +78,24 @@ def update_tenant(session: Session, actor: Principal, tenant_id: int,
     return tenant
 
 
+def own_settings(scope: TenantScope, actor: Principal) -> Tenant:
+    """The caller's own tenant, for its administrators to read and change."""
+    actor.require_tenant_admin()
+    tenant = scope.session.get(Tenant, scope.tenant_id)
+    assert tenant is not None
+    return tenant
+
+
+def update_own_settings(scope: TenantScope, actor: Principal, body: dict[str, Any]) -> Tenant:
+    tenant = own_settings(scope, actor)
+    if "timezone" in body:
+        tenant.timezone = check_timezone(body["timezone"])
+    for name in ("default_locale", "default_region", "show_duplicate_owner"):
+        if name in body:
+            setattr(tenant, name, body[name])
+    return tenant
+
+
 def tenants_query(actor: Principal):
     actor.require_platform_admin()
     return select(Tenant).where(Tenant.is_platform.is_(False))
