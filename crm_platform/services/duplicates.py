@@ -9,11 +9,12 @@ administrator — never its id or its values."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, any_, bindparam, select
+from sqlalchemy import ColumnElement, Numeric, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm_platform.auth.principal import Principal
@@ -87,6 +88,44 @@ def _match(scope: TenantScope, form: Form, data: Mapping[str, Any], keys: list[s
     return scope.session.scalars(statement.order_by(Record.id).limit(1)).first()
 
 
+def _lock_key(*parts: Any) -> int:
+    """A signed 64-bit advisory-lock key for `parts` (PostgreSQL's lock ids are bigint)."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def lock_unique_values(scope: TenantScope, form: Form, compiled: CompiledForm,
+                       data: Mapping[str, Any]) -> None:
+    """Serialize writers of the same value of a `unique` field (PostgreSQL).
+
+    Two concurrent creates with one phone would each find no other record and both
+    commit. Each writer therefore takes, before it looks, a transaction lock on the value
+    (and a shared one on the field, which a whole import takes exclusively): the second
+    waits for the first to commit, then finds its record — the same 409 as ever. SQLite
+    lets one writer in at a time, and a record is written before it is checked."""
+    if scope.session.get_bind().dialect.name != "postgresql":
+        return
+    for item in compiled.fields:
+        value = data.get(item.key)
+        if not item.spec.get("unique") or value is None or isinstance(value, list | dict):
+            continue
+        field = _lock_key(scope.tenant_id, form.id, item.key)
+        scope.session.execute(select(func.pg_advisory_xact_lock_shared(field)))
+        scope.session.execute(select(func.pg_advisory_xact_lock(
+            _lock_key(scope.tenant_id, form.id, item.key, _kind(value), str(value)))))
+
+
+def lock_unique_fields(scope: TenantScope, form: Form, compiled: CompiledForm) -> None:
+    """An import's lock: every `unique` field of the form, exclusively, for the whole
+    import — no other writer adds a value while its rows are checked and written."""
+    if scope.session.get_bind().dialect.name != "postgresql":
+        return
+    for item in compiled.fields:
+        if item.spec.get("unique"):
+            scope.session.execute(select(func.pg_advisory_xact_lock(
+                _lock_key(scope.tenant_id, form.id, item.key))))
+
+
 def who_to_ask(scope: TenantScope, owner_id: int | None) -> str:
     """Whom a caller may ask about a record they cannot see: its owner's name if the
     tenant shows it, else `ADMINISTRATOR` (the messages then say: an administrator)."""
@@ -116,6 +155,7 @@ def check_duplicates(scope: TenantScope, actor: Principal, form: Form,
     """409 naming the existing record: always for a `unique` field, for a dedup key unless
     the caller confirmed that the new record is not the same one. A record the caller may
     not read is not named (see the module)."""
+    lock_unique_values(scope, form, compiled, data)
     found_unique = [(item.key, _match(scope, form, data, [item.key], exclude))
                     for item in compiled.fields if item.spec.get("unique")]
     found_unique = [(key, found) for key, found in found_unique if found is not None]

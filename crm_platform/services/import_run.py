@@ -27,7 +27,12 @@ from crm_platform.models import Form, Import, Record
 from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services import records as record_service
 from crm_platform.services.derived import refresh_related
-from crm_platform.services.duplicates import match_keys, readable_ids, who_to_ask
+from crm_platform.services.duplicates import (
+    lock_unique_fields,
+    match_keys,
+    readable_ids,
+    who_to_ask,
+)
 from crm_platform.services.import_columns import RECORD_ID
 from crm_platform.services.import_files import Sheet
 from crm_platform.services.import_writes import BackgroundCopy, NewRecords
@@ -102,6 +107,9 @@ class Importer:
         rows = self.sheet.rows
         numbers = self.sheet.numbers or list(range(2, len(rows) + 2))
         streams = self._streams()
+        # unique values are checked against what is committed: no other writer of this
+        # form's unique fields may commit until this import has (PostgreSQL)
+        lock_unique_fields(self.scope, self.form, self.compiled)
         savepoint = None
         if streams:  # what the copier sends stays only if the import writes
             savepoint = self.scope.session.begin_nested()
