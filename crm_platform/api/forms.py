@@ -65,7 +65,9 @@ def create_form(principal: Principal, app: str, body: Any):
 def get_form(principal: Principal, app: str, form: str):
     scope, row = form_of(principal, app, form)
     published = service.version_row(scope, row) if row.published_version else None
-    return render.form(row, app, published)
+    pending = service.pending_indexes(scope, row) if published else []
+    return {**render.form(row, app, published),
+            "indexes": {"ready": not pending, "pending": pending}}
 
 
 @api.put(FORM_PATH + "/draft")

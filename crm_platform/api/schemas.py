@@ -176,6 +176,10 @@ FORM = obj({
     "published": {"anyOf": [obj({"version": {"type": "integer"}, "definition": {"type": "object"},
                                  "published_at": TIMESTAMP}), {"type": "null"}]},
     "has_unpublished_changes": {"type": "boolean"},
+    "indexes": obj({"ready": {"type": "boolean"}, "pending": {
+        "type": "array", "items": {"type": "string"},
+        "description": "Indexes of the published version still being built (or failed and "
+                       "waiting for another try)"}}, ("ready", "pending")),
 }, ("key", "app", "draft", "published_version", "published", "has_unpublished_changes"))
 FORM_SUMMARY = obj({"key": KEY, "label": {}, "published_version": nullable({"type": "integer"}),
                     "has_unpublished_changes": {"type": "boolean"}},

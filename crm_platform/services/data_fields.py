@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Boolean, Engine, Numeric, String, func, literal_column, text
@@ -157,33 +158,107 @@ def wanted_indexes(dialect: Any, form_id: int, fields: list[tuple[str, str]],
     return [(index_name(form_id, key, definition), definition) for key, definition in wanted]
 
 
+# One index build at a time per database (PostgreSQL): two CREATE INDEX CONCURRENTLY on
+# one table wait for each other's snapshots and one dies with a deadlock.
+_BUILD_LOCK = 0x4C4F4F4D_49445831  # "LOOMIDX1"
+BUILD_ATTEMPTS = 4
+
+
+def _index_states(connection: Any, names: list[str]) -> dict[str, bool]:
+    """name -> usable, for those of `names` that exist (PostgreSQL: an index a failed
+    CONCURRENTLY build left behind exists but is not valid)."""
+    if not names:
+        return {}
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(text(
+            "SELECT c.relname, i.indisvalid AND i.indisready FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = ANY(:names)"),
+            {"names": names})
+        return {name: bool(valid) for name, valid in rows}
+    existing = set(runtime_indexes(connection))
+    return {name: True for name in names if name in existing}
+
+
+def index_status(engine: Engine, form_id: int, fields: list[tuple[str, str]],
+                 searchable: tuple[str, ...] = ()) -> list[str]:
+    """The form's indexes that are not (yet) usable: being built, or failed."""
+    wanted = [name for name, _definition in wanted_indexes(engine.dialect, form_id, fields,
+                                                           searchable)]
+    with engine.connect() as connection:
+        states = _index_states(connection, wanted)
+    return [name for name in wanted if not states.get(name)]
+
+
 def build_indexes(engine: Engine, form_id: int, fields: list[tuple[str, str]],
-                  searchable: tuple[str, ...] = ()) -> list[str]:
+                  searchable: tuple[str, ...] = (), pause: float = 0.5) -> list[str]:
     """Build the indexes the form's fields need (partial: this form's records only) and
     drop the form's runtime indexes no field needs any more — a field no longer marked
     `indexed` stops costing every write. On PostgreSQL both are done CONCURRENTLY, so
-    writes never wait. Returns the names of the indexes the form has."""
+    writes never wait, one build at a time; an index a failed build left invalid is
+    dropped and built again, and a failing build is tried `BUILD_ATTEMPTS` times. Returns
+    the names of the indexes the form has; raises `IndexBuildFailed` naming those it
+    could not build (the job is then retried, see `jobs`)."""
     postgres = engine.dialect.name == "postgresql"
     concurrently = "CONCURRENTLY " if postgres else ""
     wanted = wanted_indexes(engine.dialect, form_id, fields, searchable)
-    built = []
+    built, failed = [], []
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for name, definition in wanted:
-            try:
-                connection.execute(text(
-                    f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON records "
-                    f"{definition} WHERE form_id = {int(form_id)}"))
-                built.append(name)
-            except Exception:  # an index is an optimisation: log, never fail the publish
-                log.exception("could not build index %s", name)
-        names = {name for name, _definition in wanted}
-        for name in runtime_indexes(connection, form_id):
-            if name not in names:
-                try:
-                    connection.execute(text(f"DROP INDEX {concurrently}IF EXISTS {name}"))
-                except Exception:
-                    log.exception("could not drop index %s", name)
+        if postgres:
+            _take_build_lock(connection)
+        try:
+            for name, definition in wanted:
+                if _build_one(connection, name, definition, form_id, concurrently, pause):
+                    built.append(name)
+                else:
+                    failed.append(name)
+            names = {name for name, _definition in wanted}
+            for name in runtime_indexes(connection, form_id):
+                if name not in names:
+                    try:
+                        connection.execute(text(f"DROP INDEX {concurrently}IF EXISTS {name}"))
+                    except Exception:
+                        log.exception("could not drop index %s", name)
+        finally:
+            if postgres:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                   {"key": _BUILD_LOCK})
+    if failed:
+        raise IndexBuildFailed(failed)
     return built
+
+
+def _take_build_lock(connection: Any) -> None:
+    """Wait for the build lock by polling, never in a blocking statement: a CONCURRENTLY
+    build waits for every running transaction, and a blocked lock call is one — the two
+    would wait for each other."""
+    while not connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                 {"key": _BUILD_LOCK}).scalar():
+        time.sleep(0.05)
+
+
+class IndexBuildFailed(RuntimeError):
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(f"could not build {', '.join(names)}")
+        self.names = names
+
+
+def _build_one(connection: Any, name: str, definition: str, form_id: int,
+               concurrently: str, pause: float) -> bool:
+    for attempt in range(BUILD_ATTEMPTS):
+        try:
+            if _index_states(connection, [name]).get(name) is False:  # a failed build's
+                connection.execute(text(f"DROP INDEX {concurrently}IF EXISTS {name}"))
+            connection.execute(text(
+                f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON records "
+                f"{definition} WHERE form_id = {int(form_id)}"))
+            if _index_states(connection, [name]).get(name):
+                return True
+        except Exception:  # a deadlock, a cancelled build: drop what it left, try again
+            log.warning("building index %s failed (attempt %d)", name, attempt + 1,
+                        exc_info=True)
+        time.sleep(pause * 2 ** attempt)
+    log.error("could not build index %s", name)
+    return False
 
 
 def refresh_statistics(engine: Engine) -> None:

@@ -23,7 +23,7 @@ from crm_platform.errors import (
 )
 from crm_platform.models import App, Form, FormVersion, Tenant
 from crm_platform.scoping import TenantScope
-from crm_platform.services.data_fields import build_indexes
+from crm_platform.services.data_fields import build_indexes, index_status
 from crm_platform.services.record_stats import FormRecordStats
 from crm_platform.services.resolver import PlatformResolver
 from crm_platform.services.versions import next_version_number, numbered_version
@@ -184,6 +184,15 @@ def _build_indexes_after_commit(scope: TenantScope, form: Form) -> None:
     from crm_platform.jobs import enqueue_after_commit
 
     enqueue_after_commit(scope.session, "build_indexes", form.id)
+
+
+def pending_indexes(scope: TenantScope, form: Form) -> list[str]:
+    """The published version's indexes that are not usable yet (being built, or failed)."""
+    from crm_platform.services.record_query import search_keys
+
+    published = compiled(scope, version_row(scope, form))
+    return index_status(scope.session.get_bind().engine, form.id, indexed_fields(published),
+                        search_keys(published))
 
 
 def build_indexes_job(app: Any, form_id: int) -> None:

@@ -47,8 +47,9 @@ def codes(client, headers) -> list[str]:
 def test_twenty_concurrent_creates_of_one_value_make_one_record(app, client,
                                                                 products) -> None:
     for round_ in range(3):
-        answers = at_once(app, 20, lambda c, i: c.post(RECORDS, headers=products, json={
-            "data": {"code": f"SKU-{round_}", "name": f"try {i}"}}))
+        code = f"SKU-{round_}"
+        answers = at_once(app, 20, lambda c, i, code=code: c.post(
+            RECORDS, headers=products, json={"data": {"code": code, "name": f"try {i}"}}))
         statuses = sorted(answer.status_code for answer in answers)
         assert statuses.count(201) == 1, statuses
         refused = [a.get_json() for a in answers if a.status_code == 409]
