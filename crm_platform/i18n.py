@@ -196,6 +196,11 @@ MESSAGES: dict[str, dict[str, str]] = {
               "请另存为 CSV UTF-8 或 XLSX；未导入任何数据。"},
     "import_bad_csv": {"en": "Line {row} is not valid CSV ({detail}); nothing was imported.",
                        "zh": "第 {row} 行不是有效的 CSV（{detail}）；未导入任何数据。"},
+    "import_job_lost": {
+        "en": "The import could not be run: the worker running it stopped each time it was "
+              "tried. Nothing was written; start it again.",
+        "zh": "导入未能运行：每次尝试时执行它的后台进程都中断了。"
+              "未写入任何数据，请重新发起导入。"},
     "import_bad_xlsx": {"en": "The file is not a readable XLSX workbook; nothing was imported.",
                         "zh": "文件不是可读取的 XLSX 工作簿；未导入任何数据。"},
     "import_xlsx_too_large": {

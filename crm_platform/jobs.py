@@ -1,21 +1,37 @@
 """Background jobs (DESIGN §5): on rq when `REDIS_URL` is set — `loom worker` runs them —
 otherwise on a small thread pool inside the serving process.
 
-A job is a name from `HANDLERS` and JSON-simple arguments; the handler reads everything
-else from the database, so a job may run anywhere, twice, or after a restart. Enqueue only
-what is committed: the job may start before the caller's transaction would have.
+A job is a row (`models.Job`): a name from `HANDLERS` and JSON-simple arguments; the
+handler reads everything else from the database, so a job may run anywhere, twice, or
+after a restart. The row is written in the transaction that needs the job, and the job is
+handed to the queue only after that transaction commits — the queue is a messenger, the
+database the record: with Redis down, flushed or a worker killed, nothing is lost.
+
+- **Claimed once**: a worker claims a job with a conditional update; a duplicate delivery
+  finds it taken or done and does nothing.
+- **Leased**: a running job is leased for `LEASE` and the lease renewed while its handler
+  works; a job whose worker died is taken back when the lease runs out.
+- **Retried**: a failed attempt is tried again after a back-off; after `MAX_ATTEMPTS` the
+  job is `failed`, its reason kept, and the handler's failure hook tells the user (an
+  import says why it did not run).
+- **Swept**: `sweep_jobs` (every tick of `loom serve` and `loom worker`) hands over again
+  the jobs still queued a while after they were handed over (the queue lost them), and
+  takes back those whose lease ran out.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta
 from importlib import import_module
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import or_, select, update
 
 log = logging.getLogger(__name__)
 
@@ -25,49 +41,210 @@ HANDLERS = {
     "build_indexes": "crm_platform.services.forms:build_indexes_job",
     "refresh_statistics": "crm_platform.services.imports:refresh_statistics_job",
 }
+# name -> "module:function" called as (app, reason, *args) when a job has failed for good
+FAILURE_HOOKS = {
+    "import": "crm_platform.services.imports:import_job_failed",
+}
 QUEUE = "default"
+MAX_ATTEMPTS = 3
+BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2))
+LEASE = timedelta(minutes=10)
+REDISPATCH = timedelta(minutes=5)   # still queued this long after the hand-over: lost
 _worker_app: Flask | None = None
 
 
-def _handler(name: str) -> Callable[..., Any]:
-    module, _, function = HANDLERS[name].partition(":")
+def _function(spec: str) -> Callable[..., Any]:
+    module, _, function = spec.partition(":")
     return getattr(import_module(module), function)  # type: ignore[no-any-return]
 
 
-def enqueue(app: Flask, name: str, *args: Any) -> None:
-    settings = app.config["LOOM_SETTINGS"]
-    if settings.redis_url:
-        from redis import Redis
-        from rq import Queue, Retry
+def _now() -> datetime:
+    from crm_platform.db import utcnow
 
-        queue = Queue(QUEUE, connection=Redis.from_url(settings.redis_url))
-        queue.enqueue(perform, name, *args, retry=Retry(max=3, interval=[5, 30, 120]),
-                      job_timeout=3600, description=f"{name} {args}")
-        return
-    pool: ThreadPoolExecutor = app.extensions.setdefault(
-        "loom.jobs", ThreadPoolExecutor(max_workers=2, thread_name_prefix="loom-job"))
-    future = pool.submit(_run_in_app, app, name, args)
-    futures = app.extensions.setdefault("loom.job_futures", [])
-    futures[:] = [f for f in futures if not f.done()] + [future]
+    return utcnow()
 
 
-def enqueue_after_commit(session: Any, name: str, *args: Any) -> None:
-    """Enqueue the job once `session`'s transaction has committed (never for one rolled
-    back): a job reads committed rows, and may start at once."""
+def add_job(session: Any, name: str, *args: Any, tenant_id: int | None = None) -> Any:
+    """The job's row, added to `session` (it runs only if the transaction commits)."""
+    from crm_platform.models import Job
+
+    if name not in HANDLERS:
+        raise ValueError(f"no job handler named {name}")
+    job = Job(tenant_id=tenant_id, name=name, args=list(args), status="queued", attempts=0,
+              not_before=_now(), dispatched_at=_now())
+    session.add(job)
+    session.flush()
+    return job
+
+
+def enqueue_after_commit(session: Any, name: str, *args: Any,
+                         tenant_id: int | None = None) -> None:
+    """The job, written in `session`'s transaction and handed to the queue once that has
+    committed (never for one rolled back): a job reads committed rows."""
     from flask import current_app
     from sqlalchemy import event
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    event.listen(session, "after_commit", lambda _session: enqueue(app, name, *args),
-                 once=True)
+    job = add_job(session, name, *args, tenant_id=tenant_id)
+    job_id = job.id
+    event.listen(session, "after_commit", lambda _session: dispatch(app, job_id), once=True)
 
 
-def _run_in_app(app: Flask, name: str, args: tuple[Any, ...]) -> None:
+def enqueue(app: Flask, name: str, *args: Any, tenant_id: int | None = None) -> int:
+    """The job, in a transaction of its own, handed to the queue at once. Its id."""
+    from crm_platform.db import database
+
+    with database(app).transaction() as session:
+        job_id = add_job(session, name, *args, tenant_id=tenant_id).id
+    dispatch(app, job_id)
+    return job_id
+
+
+def dispatch(app: Flask, job_id: int) -> None:
+    """Hand a job to the queue (rq) or the in-process pool. Best effort: if Redis cannot
+    be reached the job stays queued in the database and the sweeper hands it over later —
+    the request that made it has succeeded either way."""
+    settings = app.config["LOOM_SETTINGS"]
+    if settings.redis_url:
+        try:
+            from redis import Redis
+            from rq import Queue
+
+            queue = Queue(QUEUE, connection=Redis.from_url(settings.redis_url,
+                                                            socket_connect_timeout=2))
+            queue.enqueue(perform, job_id, job_timeout=int(LEASE.total_seconds() * 6),
+                          description=f"loom job {job_id}")
+        except Exception:  # Redis down: the sweeper hands it over once it is back
+            log.warning("job %s stays queued: the queue is unreachable", job_id,
+                        exc_info=True)
+        return
+    pool: ThreadPoolExecutor = app.extensions.setdefault(
+        "loom.jobs", ThreadPoolExecutor(max_workers=2, thread_name_prefix="loom-job"))
+    future = pool.submit(_run_in_app, app, job_id)
+    futures = app.extensions.setdefault("loom.job_futures", [])
+    futures[:] = [f for f in futures if not f.done()] + [future]
+
+
+def _run_in_app(app: Flask, job_id: int) -> None:
     with app.app_context():
         try:
-            _handler(name)(app, *args)
-        except Exception:  # the handler records its own failure; this is the last resort
-            log.exception("job %s%r failed", name, args)
+            run_job(app, job_id)
+        except Exception:  # recorded on the job; this is the last resort
+            log.exception("job %s failed", job_id)
+
+
+def _claim(app: Flask, job_id: int, now: datetime) -> tuple[str, list[Any]] | None:
+    """Take the job if it is due and nobody holds it; its name and arguments."""
+    from crm_platform.db import database
+    from crm_platform.models import Job
+
+    with database(app).transaction() as session:
+        taken = session.execute(update(Job).where(
+            Job.id == job_id, or_(Job.status == "queued", Job.status == "running"),
+            or_(Job.status == "queued", Job.lease_until < now)).values(
+            status="running", attempts=Job.attempts + 1, lease_until=now + LEASE)
+            .execution_options(synchronize_session=False)).rowcount
+        if taken != 1:
+            return None
+        job = session.get(Job, job_id)
+        return job.name, list(job.args)
+
+
+def run_job(app: Flask, job_id: int) -> None:
+    """Run one job, once: claim, renew the lease while working, record the outcome."""
+    from crm_platform.db import database
+    from crm_platform.models import Job
+
+    claimed = _claim(app, job_id, _now())
+    if claimed is None:
+        return  # done, failed, or another worker has it
+    name, args = claimed
+    working = threading.Event()
+    renewer = threading.Thread(target=_renew_lease, args=(app, job_id, working), daemon=True)
+    renewer.start()
+    try:
+        _function(HANDLERS[name])(app, *args)
+    except Exception as error:
+        working.set()
+        renewer.join()
+        reason = f"{type(error).__name__}: {error}"[:500]
+        log.warning("job %s (%s) failed: %s\n%s", job_id, name, reason,
+                    traceback.format_exc())
+        _attempt_failed(app, job_id, reason)
+        return
+    working.set()
+    renewer.join()
+    with database(app).transaction() as session:
+        session.execute(update(Job).where(Job.id == job_id).values(
+            status="done", lease_until=None, last_error=None))
+
+
+def _renew_lease(app: Flask, job_id: int, done: threading.Event) -> None:
+    from crm_platform.db import database
+    from crm_platform.models import Job
+
+    while not done.wait(LEASE.total_seconds() / 3):
+        with database(app).transaction() as session:
+            session.execute(update(Job).where(Job.id == job_id, Job.status == "running")
+                            .values(lease_until=_now() + LEASE))
+
+
+def _attempt_failed(app: Flask, job_id: int, reason: str) -> None:
+    """Another try after a back-off, or — the last attempt spent — failed for good."""
+    from crm_platform.db import database
+    from crm_platform.models import Job
+
+    with database(app).transaction() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return
+        job.last_error, job.lease_until = reason, None
+        if job.attempts < MAX_ATTEMPTS:
+            job.status = "queued"
+            job.not_before = _now() + BACKOFF[min(job.attempts, len(BACKOFF)) - 1]
+            job.dispatched_at = None  # the sweeper hands it over when it is due
+            return
+        job.status = "failed"
+        name, args = job.name, list(job.args)
+    hook = FAILURE_HOOKS.get(name)
+    if hook is not None:
+        _function(hook)(app, reason, *args)
+
+
+def sweep_jobs(app: Flask, now: datetime | None = None) -> int:
+    """Take back jobs whose worker died (lease run out) and hand over again those the queue
+    lost or that are due for another try. Returns how many were handed over."""
+    from crm_platform.db import database
+    from crm_platform.models import Job
+
+    now = now or _now()
+    with database(app).transaction() as session:
+        lost = session.scalars(select(Job).where(Job.status == "running",
+                                                 Job.lease_until < now)).all()
+        for job in lost:
+            job.last_error = "the worker running it stopped (its lease ran out)"
+            job.status, job.lease_until, job.dispatched_at = "queued", None, None
+            job.not_before = now
+        given_up = [(job.id, job.name, list(job.args)) for job in lost
+                    if job.attempts >= MAX_ATTEMPTS]
+        for job in lost:
+            if job.attempts >= MAX_ATTEMPTS:
+                job.status = "failed"
+        due = session.scalars(select(Job).where(
+            Job.status == "queued", Job.not_before <= now,
+            or_(Job.dispatched_at.is_(None), Job.dispatched_at < now - REDISPATCH))
+            .order_by(Job.id).limit(200)).all()
+        for job in due:
+            job.dispatched_at = now
+        handed = [job.id for job in due]
+    for _job_id, name, args in given_up:
+        hook = FAILURE_HOOKS.get(name)
+        if hook is not None:
+            _function(hook)(app, "the worker running it stopped, every time it was tried",
+                            *args)
+    for job_id in handed:
+        dispatch(app, job_id)
+    return len(handed)
 
 
 def tick(app: Flask) -> None:
@@ -77,7 +254,7 @@ def tick(app: Flask) -> None:
     from crm_platform.services.schedules import run_scheduled_rules
     from crm_platform.services.timers import fire_due_timers
 
-    for work in (fire_due_timers, run_scheduled_rules, dispatch_due):
+    for work in (sweep_jobs, fire_due_timers, run_scheduled_rules, dispatch_due):
         try:
             work(app)
         except Exception:  # a bad tick must not stop the ticker; the rows stay due
@@ -122,8 +299,8 @@ def worker_app() -> Flask:
     return _worker_app
 
 
-def perform(name: str, *args: Any) -> None:
-    """What an rq worker runs: the handler, in an app built from the worker's environment."""
+def perform(job_id: int) -> None:
+    """What an rq worker runs: the job, in an app built from the worker's environment."""
     app = worker_app()
     with app.app_context():
-        _handler(name)(app, *args)
+        run_job(app, job_id)

@@ -12,6 +12,7 @@ from crm_platform.models.flows import (
     OutboxEntry,
 )
 from crm_platform.models.imports import Import
+from crm_platform.models.jobs import Job
 from crm_platform.models.records import (
     FormPermission,
     IdempotencyKey,
@@ -37,6 +38,7 @@ __all__ = [
     "FormVersion",
     "IdempotencyKey",
     "Import",
+    "Job",
     "LoginThrottle",
     "Notification",
     "OutboxEntry",

@@ -183,7 +183,7 @@ def _build_indexes_after_commit(scope: TenantScope, form: Form) -> None:
     publish does not wait for them (on a million records that takes a while)."""
     from crm_platform.jobs import enqueue_after_commit
 
-    enqueue_after_commit(scope.session, "build_indexes", form.id)
+    enqueue_after_commit(scope.session, "build_indexes", form.id, tenant_id=scope.tenant_id)
 
 
 def pending_indexes(scope: TenantScope, form: Form) -> list[str]:

@@ -77,15 +77,15 @@ def start_import(scope: TenantScope, actor: Principal, form: Form, content: byte
 
 def queue(app: Flask, scope: TenantScope, job: Import) -> Import:
     """Store a queued import in its own committed transaction, then hand it to a worker."""
+    from crm_platform.jobs import add_job, dispatch
+
     db = database(app)
-    with db.transaction() as session:
+    with db.transaction() as session:  # the import and its job: both, or neither
         job.tenant_id = scope.tenant_id
         session.add(job)
         session.flush()
-        job_id = job.id
-    from crm_platform.jobs import enqueue
-
-    enqueue(app, "import", job_id)
+        background = add_job(session, "import", job.id, tenant_id=scope.tenant_id).id
+    dispatch(app, background)
     return job
 
 
@@ -118,6 +118,20 @@ def run_import_job(app: Flask, import_id: int) -> None:
         failure = render_error(LoomError("import_failed"), locale)
         _fail(db, import_id, {**failure, "detail": type(error).__name__})
         raise
+
+
+def import_job_failed(app: Flask, reason: str, import_id: int) -> None:
+    """The job of an import could not run, every time it was tried (its worker died, the
+    database was gone): the import says so, in its importer's language, instead of
+    waiting for ever."""
+    db = database(app)
+    with db.transaction() as session:
+        job = session.get(Import, import_id)
+        if job is None or job.status not in ("queued", "running"):
+            return
+        locale = job.locale
+    _fail(db, import_id, {**render_error(LoomError("import_job_lost"), locale),
+                          "detail": reason[:200]})
 
 
 def refresh_statistics_job(app: Flask) -> None:

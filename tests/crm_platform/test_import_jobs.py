@@ -5,6 +5,7 @@ worker is killed in the middle of writing and the job runs again."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,10 +21,10 @@ from typing import Any
 import pytest
 from redis import Redis
 from rq import Queue
-from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import create_engine, text
 
-from crm_platform.jobs import QUEUE, enqueue
+from crm_platform.db import utcnow
+from crm_platform.jobs import LEASE, MAX_ATTEMPTS, QUEUE, REDISPATCH, enqueue, sweep_jobs
 from tests.conftest import bearer
 from tests.services import redis_url_or_skip
 
@@ -84,6 +86,30 @@ def run_worker(database_url: str, redis_url: str) -> str:
     return result.stdout + result.stderr
 
 
+def jobs(database_url: str, name: str = "import") -> list[tuple[str, list, str]]:
+    """(name, arguments, status) of every job row of that name, oldest first."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT name, args, status FROM jobs WHERE name = :name ORDER BY id"),
+                {"name": name}).all()
+    finally:
+        engine.dispose()
+    return [(name, args if isinstance(args, list) else json.loads(args), status)
+            for name, args, status in rows]
+
+
+def job_ids(database_url: str, name: str = "import") -> list[int]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(
+                "SELECT id FROM jobs WHERE name = :name ORDER BY id"), {"name": name}).scalars())
+    finally:
+        engine.dispose()
+
+
 def sheet(rows: int, start: int = 0) -> bytes:
     lines = ["姓名,电话,预算"] + [f"客户{i},{10_000 + i},\"{i % 999 + 1},000.50\""
                                 for i in range(start, start + rows)]
@@ -117,8 +143,8 @@ def test_a_queued_import_is_run_by_a_real_worker(world, database_url, redis_url)
     queued = start(client, headers, sheet(12))
     # On rq, not in this process: nothing happens until a worker takes it.
     waiting = Queue(QUEUE, connection=Redis.from_url(redis_url)).jobs
-    assert [job.args for job in waiting if job.args[:1] == ("import",)] == [
-        ("import", queued["id"])]
+    assert jobs(database_url) == [("import", [queued["id"]], "queued")]
+    assert (job_ids(database_url)[0],) in [job.args for job in waiting]
     assert status(client, headers, queued["id"])["status"] == "queued"
     assert names(client, headers) == []
     run_worker(database_url, redis_url)
@@ -280,13 +306,10 @@ def test_a_worker_killed_mid_import_writes_nothing_and_the_retry_writes_once(
     stuck = status(client, headers, queued["id"])
     assert stuck["status"] == "running" and stuck["created"] == 0
 
-    # rq finds the abandoned job (its time is up) and retries it: the job runs again.
-    connection = Redis.from_url(redis_url)
-    StartedJobRegistry(QUEUE, connection=connection).cleanup(timestamp=time.time() + 10**6)
-    scheduled = ScheduledJobRegistry(QUEUE, connection=connection)
-    (job_id,) = scheduled.get_job_ids()
-    while scheduled.get_scheduled_time(job_id).timestamp() > time.time():
-        time.sleep(0.2)
+    # The job's lease runs out (its worker no longer renews it): the sweeper takes it back
+    # and hands it over again, and the next worker runs it.
+    assert jobs(database_url) == [("import", [queued["id"]], "running")]
+    assert sweep_jobs(queued_app, now=utcnow() + LEASE + timedelta(seconds=1)) == 1
     run_worker(database_url, redis_url)
     done = status(client, headers, queued["id"])
     assert done["status"] == "done", done
@@ -300,3 +323,62 @@ def test_a_worker_killed_mid_import_writes_nothing_and_the_retry_writes_once(
     again = client.get(f"{FORM}/records?count=true&limit=1", headers=headers).get_json()
     assert again["count"] == rows
     assert status(client, headers, queued["id"])["created"] == rows
+
+
+# -- the queue loses a job; Redis is down; a worker dies every time -------------------
+def test_a_job_redis_lost_is_handed_over_again_by_the_sweeper(queued_app, world,
+                                                              database_url,
+                                                              redis_url) -> None:
+    client, headers, _admin = world
+    queued = start(client, headers, sheet(12))
+    Redis.from_url(redis_url).flushdb()           # the queue forgets everything
+    assert sweep_jobs(queued_app) == 0            # handed over a moment ago: not lost yet
+    assert sweep_jobs(queued_app, now=utcnow() + REDISPATCH + timedelta(seconds=1)) >= 1
+    run_worker(database_url, redis_url)
+    assert status(client, headers, queued["id"])["status"] == "done"
+    assert len(names(client, headers)) == 12
+
+
+def test_with_redis_down_publish_and_import_succeed_and_run_later(
+        make_app, make_tenant, database_url, redis_url, monkeypatch) -> None:
+    monkeypatch.setattr("crm_platform.services.imports.SYNC_ROWS", 5)
+    down = make_app(redis_url="redis://127.0.0.1:1/0")     # nobody listens there
+    tenant = make_tenant("alpha")
+    client = down.test_client()
+    assert client.post("/api/v1/apps", json={"key": "crm", "name": "CRM"},
+                       headers=tenant.headers).status_code == 201
+    assert client.post("/api/v1/apps/crm/forms", headers=tenant.headers, json={
+        **LEAD, "fields": [{**LEAD["fields"][1], "indexed": True}, *LEAD["fields"][::2]]}
+                       ).status_code == 201
+    assert client.post(f"{FORM}/publish", json={}, headers=tenant.headers).status_code == 201
+    queued = start(client, tenant.headers, sheet(12))
+    assert {name for name, _args, state in jobs(database_url, "import")
+            + jobs(database_url, "build_indexes")} == {"import", "build_indexes"}
+    # Redis is back (another process of the same installation sees it): the sweeper
+    # hands both jobs over, and a worker runs them.
+    up = make_app(redis_url=redis_url)
+    assert sweep_jobs(up, now=utcnow() + REDISPATCH + timedelta(seconds=1)) == 2
+    run_worker(database_url, redis_url)
+    assert status(client, tenant.headers, queued["id"])["status"] == "done"
+    form = client.get(FORM, headers=tenant.headers).get_json()
+    assert form["indexes"]["ready"] is True
+
+
+def test_a_job_whose_worker_dies_every_time_fails_saying_why(queued_app, world,
+                                                            database_url) -> None:
+    client, headers, _admin = world
+    queued = start(client, headers, sheet(12))
+    (job_id,) = job_ids(database_url)
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:   # as a worker leaves it when it dies mid-job,
+            connection.execute(text(          # on its last attempt
+                "UPDATE jobs SET status = 'running', attempts = :n, lease_until = :t "
+                "WHERE id = :id"), {"n": MAX_ATTEMPTS, "t": utcnow(), "id": job_id})
+    finally:
+        engine.dispose()
+    sweep_jobs(queued_app, now=utcnow() + timedelta(seconds=1))
+    body = status(client, headers, queued["id"])
+    assert body["status"] == "failed" and body["error"]["code"] == "import_job_lost"
+    assert "start it again" in body["error"]["message"]
+    assert jobs(database_url)[0][2] == "failed"
