@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
         admin_roles,
         admin_settings,
         admin_tenants,
+        admin_timers,
         admin_tokens,
         admin_users,
         app_openapi,

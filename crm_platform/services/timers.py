@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from crm_platform.auth.principal import Principal
 from crm_platform.db import database, for_claiming, utcnow
-from crm_platform.models import FlowInstance, FlowTimer, Record
+from crm_platform.models import Flow, FlowInstance, FlowTask, FlowTimer, Form, Record
 from crm_platform.scoping import TenantScope
+from crm_platform.services import flows as flow_service
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +48,27 @@ def fire_due_timers(app: Flask, now: datetime | None = None, limit: int = 100) -
                             timer.task_number, now)
             fired += 1
     return fired
+
+
+def upcoming_query(scope: TenantScope, actor: Principal) -> Select[tuple[FlowTimer]]:
+    """The tenant's timers still to fire (tenant administrators)."""
+    actor.require_tenant_admin()
+    return scope.select(FlowTimer, FlowTimer.fired_at.is_(None))
+
+
+def describe(scope: TenantScope, timer: FlowTimer) -> dict[str, Any]:
+    """A timer as an operator reads it: when, on which record and task, doing what."""
+    instance = scope.get(FlowInstance, timer.instance_id, "instance")
+    flow = scope.get(Flow, instance.flow_id, "flow")
+    task = scope.session.scalars(scope.select(
+        FlowTask, FlowTask.instance_id == instance.id,
+        FlowTask.number == timer.task_number)).first()
+    node_key = task.node if task is not None else ""
+    definition = flow_service.version_row(scope, flow, instance.flow_version).definition
+    node = next((n for n in definition.get("nodes", []) if n.get("key") == node_key), {})
+    return {"id": timer.id, "due_at": timer.due_at, "overdue": timer.due_at <= utcnow(),
+            "instance": instance.id, "record": instance.record_id,
+            "form": scope.get(Form, instance.form_id, "form").key, "flow": flow.key,
+            "node": node_key, "task": task.id if task is not None else None,
+            "assignee": task.assignee_id if task is not None else None,
+            "on_timeout": (node.get("time_limit") or {}).get("on_timeout", "remind")}

@@ -449,3 +449,21 @@ def test_a_worker_killed_mid_delivery_loses_nothing(client, app, team, tenant_a,
     (done,) = client.get("/api/v1/admin/outbox?status=done",
                          headers=tenant_a.headers).get_json()["items"]
     assert done["id"] == entry["id"]
+
+
+def test_administrators_see_upcoming_timers_and_what_they_do(client, team, tenant_a) -> None:
+    ann, max_ = team["ann"], team["max"]
+    quote = new_quote(client, ann)
+    submit(client, ann, quote)
+    (task,) = inbox(client, max_)
+    listed = client.get("/api/v1/admin/timers", headers=tenant_a.headers)
+    assert listed.status_code == 200, listed.get_json()
+    (timer,) = listed.get_json()["items"]
+    assert (timer["record"], timer["node"], timer["task"], timer["assignee"],
+            timer["on_timeout"], timer["overdue"]) == (
+        quote, "manager", task["id"], max_["id"], "escalate", False)
+    assert timer["due_at"] == task["due_at"]
+    assert client.get("/api/v1/admin/timers", headers=ann["headers"]).status_code == 403
+    fire_due_timers(client.application, now=utcnow() + timedelta(hours=3))
+    assert client.get("/api/v1/admin/timers", headers=tenant_a.headers).get_json()[
+        "items"][0]["node"] == "manager"       # the escalated task has a timer of its own
