@@ -1,5 +1,7 @@
-"""Schemathesis fuzzes every documented operation: whatever it sends, never a server error,
-every answer matches the documented response schemas, and invalid data is rejected.
+"""Schemathesis fuzzes every documented operation of both OpenAPI documents — the platform's
+and an app's own, typed by its forms — with `EXAMPLES` cases each, on SQLite and on
+PostgreSQL: whatever it sends, never a server error, every answer matches the documented
+response schemas, and invalid data is rejected.
 
 Form definitions are recursive (a subtable holds fields), which Schemathesis cannot
 generate from; those operations get arbitrary JSON documents and definition-shaped
@@ -21,6 +23,36 @@ from schemathesis.specs.openapi.checks import (
 from tests.conftest import bearer
 
 CHECKS = [not_a_server_error, response_schema_conformance, negative_data_rejection]
+EXAMPLES = 50
+# An app whose forms cover the field types a client writes, for the app's own document.
+ACCOUNT = {"key": "account", "fields": [
+    {"key": "name", "type": "text", "required": True, "max_length": 100},
+    {"key": "note", "type": "textarea"},
+    {"key": "employees", "type": "number", "kind": "integer", "min": 0},
+    {"key": "revenue", "type": "currency"},
+    {"key": "share", "type": "percent"},
+    {"key": "active", "type": "boolean"},
+    {"key": "since", "type": "date"},
+    {"key": "called_at", "type": "datetime"},
+    {"key": "opens", "type": "time"},
+    {"key": "tier", "type": "select", "options": [{"value": "gold"}, {"value": "std"}]},
+    {"key": "tags", "type": "multiselect", "options": [{"value": "vip"}, {"value": "new"}]},
+    {"key": "email", "type": "email", "unique": True},
+    {"key": "phone", "type": "phone", "indexed": True},
+    {"key": "site", "type": "url", "pattern": "^https://"},
+    {"key": "stars", "type": "rating"},
+    {"key": "rep", "type": "user"},
+    {"key": "team", "type": "department"},
+    {"key": "address", "type": "address"},
+    {"key": "lines", "type": "subtable", "fields": [
+        {"key": "qty", "type": "number", "kind": "integer", "min": 1},
+        {"key": "price", "type": "currency"}]},
+    {"key": "code", "type": "autonumber", "pattern": "AC-{seq:4}"},
+    {"key": "tax", "type": "formula", "expression": "revenue * 0.1 if revenue else 0"}],
+    "dedup": [["name", "phone"]]}
+CONTACT = {"key": "contact", "fields": [
+    {"key": "name", "type": "text", "required": True},
+    {"key": "account", "type": "lookup", "form": "account"}]}
 FIELD_TYPES = ["text", "number", "select", "subtable", "formula", "rollup", "lookup", "txt"]
 
 json_values = st.recursive(
@@ -60,9 +92,26 @@ def test_no_operation_fails_or_breaks_its_contract(app, client, tenant_a,
     fuzz_definitions(client, tenant_a)
 
 
+def test_no_operation_of_an_apps_own_document_fails(app, client, tenant_a) -> None:
+    headers = tenant_a.headers
+    assert client.post("/api/v1/apps", json={"key": "sales", "name": "Sales"},
+                       headers=headers).status_code == 201
+    for form in (ACCOUNT, CONTACT):
+        assert client.post("/api/v1/apps/sales/forms", json=form,
+                           headers=headers).status_code == 201, form["key"]
+        assert client.post(f"/api/v1/apps/sales/forms/{form['key']}/publish", json={},
+                           headers=headers).status_code == 201
+    schema = schemathesis.openapi.from_wsgi("/api/v1/apps/sales/openapi.json", app,
+                                            headers=headers)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+    for operation in operations:
+        fuzz_operation(operation, tenant_a.token)
+
+
 def fuzz_operation(operation, token: str) -> None:
     @given(case=operation.as_strategy())
-    @settings(max_examples=10, deadline=None, database=None,
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     def fuzz(case) -> None:
         case.call_and_validate(headers=bearer(token), checks=CHECKS)
