@@ -127,6 +127,14 @@ def created(client: Any, path: str, body: Any, headers: dict[str, str]) -> Any:
     return response.get_json()
 
 
+def published_app(client: Any, headers: dict[str, str], app: str, *forms: dict) -> None:
+    """App `app` with each form definition created and published, in order."""
+    created(client, "/api/v1/apps", {"key": app, "name": app.title()}, headers)
+    for form in forms:
+        created(client, f"/api/v1/apps/{app}/forms", form, headers)
+        created(client, f"/api/v1/apps/{app}/forms/{form['key']}/publish", {}, headers)
+
+
 def bearer(token: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", **extra}
 

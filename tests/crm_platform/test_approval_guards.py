@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from crm_platform.db import utcnow
-from tests.conftest import bearer, created
+from tests.conftest import bearer, created, published_app
 
 FORM = {"key": "motion", "fields": [{"key": "title", "type": "text", "required": True}]}
 RECORDS = "/api/v1/apps/board/forms/motion/records"
@@ -34,9 +34,7 @@ def board(client, tenant_a):
     post = partial(created, client, headers=tenant_a.headers)
 
     def build(**node):
-        post("/api/v1/apps", {"key": "board", "name": "Board"})
-        post("/api/v1/apps/board/forms", FORM)
-        post("/api/v1/apps/board/forms/motion/publish", {})
+        published_app(client, tenant_a.headers, "board", FORM)
         post("/api/v1/apps/board/flows", board_flow(**node))
         post("/api/v1/apps/board/flows/vote/publish", {})
         role = post("/api/v1/admin/roles", {"key": "board", "name": "Board"})["id"]

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.conftest import bearer, created
+from tests.conftest import bearer, created, published_app
 
 CUSTOMER = {"key": "customer", "fields": [
     {"key": "name", "type": "text", "required": True},
@@ -24,9 +24,7 @@ RECORDS = "/api/v1/apps/crm/forms/customer/records"
 @pytest.fixture
 def team(client, tenant_a):
     post = lambda path, body: created(client, path, body, tenant_a.headers)  # noqa: E731
-    post("/api/v1/apps", {"key": "crm", "name": "CRM"})
-    post("/api/v1/apps/crm/forms", CUSTOMER)
-    post("/api/v1/apps/crm/forms/customer/publish", {})
+    published_app(client, tenant_a.headers, "crm", CUSTOMER)
     role = post("/api/v1/admin/roles", {"key": "sales", "name": "Sales"})["id"]
     people = {}
     for key, name in (("li", "Li Na"), ("wang", "Wang Wei")):

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from tests.conftest import created
+from tests.conftest import created, published_app
 
 FORM = {"key": "account", "fields": [
     {"key": "name", "type": "text", "label": {"en": "Name", "zh": "名称"}, "required": True},
@@ -48,12 +48,9 @@ ROWS = [
 
 @pytest.fixture
 def accounts(client, tenant_a):
-    post = lambda path, body: created(client, path, body, tenant_a.headers)  # noqa: E731
-    post("/api/v1/apps", {"key": "crm", "name": "CRM"})
-    post("/api/v1/apps/crm/forms", FORM)
-    post("/api/v1/apps/crm/forms/account/publish", {})
+    published_app(client, tenant_a.headers, "crm", FORM)
     for row in ROWS:
-        post(RECORDS, {"data": {**row, "rep": tenant_a.admin_id}})
+        created(client, RECORDS, {"data": {**row, "rep": tenant_a.admin_id}}, tenant_a.headers)
     return tenant_a.headers
 
 

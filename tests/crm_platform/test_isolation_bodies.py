@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import created
+from tests.conftest import created, published_app
 from tests.crm_platform.test_isolation import SECRETS, snapshot, world_a  # noqa: F401 (fixture)
 
 GHOST = 987654321
@@ -57,10 +57,7 @@ def world_b(client, tenant_b) -> dict[str, int]:
     post = partial(created, client, headers=tenant_b.headers)
     department = post("/api/v1/admin/departments", {"name": "Bravo Sales"})["id"]
     user = post("/api/v1/admin/users", {"email": "rep@bravo.example"})["id"]
-    post("/api/v1/apps", {"key": "bapp", "name": "Bravo"})
-    for form in (CUSTOMER, DEAL):
-        post("/api/v1/apps/bapp/forms", form)
-        post(f"/api/v1/apps/bapp/forms/{form['key']}/publish", {})
+    published_app(client, tenant_b.headers, "bapp", CUSTOMER, DEAL)
     post("/api/v1/apps/bapp/flows", FLOW)
     post("/api/v1/apps/bapp/flows/deal_ok/publish", {})
     deal = post(DEALS, {"data": {"name": "Bravo deal"}})["id"]

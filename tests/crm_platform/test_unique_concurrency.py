@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import created
+from tests.conftest import published_app
 
 PRODUCT = {"key": "product", "fields": [
     {"key": "code", "type": "text", "unique": True, "indexed": True},
@@ -20,10 +20,7 @@ RECORDS = "/api/v1/apps/erp/forms/product/records"
 
 @pytest.fixture
 def products(client, tenant_a):
-    post = lambda path, body: created(client, path, body, tenant_a.headers)  # noqa: E731
-    post("/api/v1/apps", {"key": "erp", "name": "ERP"})
-    post("/api/v1/apps/erp/forms", PRODUCT)
-    post("/api/v1/apps/erp/forms/product/publish", {})
+    published_app(client, tenant_a.headers, "erp", PRODUCT)
     return tenant_a.headers
 
 
