@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import threading
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterable, Iterator
@@ -200,14 +201,42 @@ class _CompiledPage:
 
 
 _PAGES: OrderedDict[tuple[Any, ...], _CompiledPage] = OrderedDict()
+# (database, form id, sort) -> the SQLite sort index a page names (`sort_index`), once it
+# exists
+_SORT_INDEXES: dict[tuple[Any, ...], str] = {}
 _PAGES_LOCK = threading.Lock()
 _PAGES_KEPT = 512
 
 
+def sort_index(connection: Any, form_id: int, sort: list[tuple[str, bool, Column]]
+               ) -> str | None:
+    """SQLite: the form's sort index that reads a page in order — for a sort by one field
+    that has one, and if it has been built. SQLite's planner prefers the index on (tenant,
+    form, updated) and sorts afterwards, whatever the statistics say: 20 ms at 10k records,
+    150 ms at 100k, where the sort index reads the page in 0.6 ms."""
+    if connection.dialect.name != "sqlite" or len(sort) != 1:
+        return None
+    key, descending, col = sort[0]
+    item = col.item
+    if item is None or col.kind not in ("text", "integer", "number") or not (
+            item.spec.get("indexed") or item.spec.get("unique")):
+        return None
+    from crm_platform.services.data_fields import runtime_indexes, wanted_indexes
+
+    suffix = "__desc_id" if descending else "__asc_id"
+    wanted = [name for name, _definition in wanted_indexes(connection.dialect, form_id,
+                                                           [(key, col.kind)])
+              if name.startswith(f"ix_records_f{form_id}_{key}{suffix}"[:54])]
+    if not wanted or wanted[0] not in runtime_indexes(connection, form_id):
+        return None   # not built yet: a page without it is slower, never wrong
+    return wanted[0]
+
+
 def _compiled_page(scope: TenantScope, dialect: Any, listing: Listing, plans: tuple[Plan, ...],
-                   sort: list[tuple[str, bool, Column]], limit: int) -> _CompiledPage:
+                   sort: list[tuple[str, bool, Column]], limit: int,
+                   hint: str | None = None) -> _CompiledPage:
     order = tuple((col.ref, descending) for _key, descending, col in sort)
-    key = (dialect.name, listing.key, tuple(plan.key for plan in plans), order, limit)
+    key = (dialect.name, listing.key, tuple(plan.key for plan in plans), order, limit, hint)
     with _PAGES_LOCK:
         found = _PAGES.get(key)
         if found is not None:
@@ -233,7 +262,10 @@ def _compiled_page(scope: TenantScope, dialect: Any, listing: Listing, plans: tu
              for name, value in fixed.items()}
     types = tuple(None if expression is None else expression.type
                   for expression in [*_PAGE_COLUMNS, None, *ordering])
-    entry = _CompiledPage(compiled.string, tuple(compiled.positiontup)
+    sql = compiled.string
+    if hint is not None:  # SQLAlchemy writes no index hints for SQLite
+        sql = re.sub(r"\bFROM records\b", f"FROM records INDEXED BY {hint}", sql, count=1)
+    entry = _CompiledPage(sql, tuple(compiled.positiontup)
                           if compiled.positiontup is not None else None,
                           fixed, {name: binders.get(name) for name in ours}, types)
     with _PAGES_LOCK:
@@ -253,10 +285,26 @@ def page(scope: TenantScope, listing: Listing, sort: list[tuple[str, bool, Colum
     compiled once per shape (see the module's docstring)."""
     plans = (_after(sort, cursor),) if cursor is not None else ()
     connection = scope.session.connection()
-    entry = _compiled_page(scope, connection.dialect, listing, plans, sort, limit + 1)
+    hints = None
+    if connection.dialect.name == "sqlite":
+        shape = (str(connection.engine.url), listing.form_id,
+                 tuple((key, descending) for key, descending, _c in sort))
+        hints = _SORT_INDEXES.get(shape)
+    if hints is None and connection.dialect.name == "sqlite":
+        hints = sort_index(connection, listing.form_id, sort)
+        if hints is not None:   # found: kept (a missing one is looked for again)
+            _SORT_INDEXES[shape] = hints
+    entry = _compiled_page(scope, connection.dialect, listing, plans, sort, limit + 1, hints)
     values = [value for plan in (*listing.plans, *plans) for value in plan.values]
-    result = connection.connection.driver_connection.execute(entry.sql,
-                                                             entry.parameters(values))
+    driver = connection.connection.driver_connection
+    try:
+        result = driver.execute(entry.sql, entry.parameters(values))
+    except Exception as error:  # the sort index was dropped (the field is no longer indexed)
+        if hints is None or "no such index" not in str(error):
+            raise
+        _SORT_INDEXES.clear()
+        entry = _compiled_page(scope, connection.dialect, listing, plans, sort, limit + 1)
+        result = driver.execute(entry.sql, entry.parameters(values))
     fetched = result.fetchall()
     readers = entry.readers if entry.readers is not None else entry.read(
         connection.dialect, result.description)
