@@ -25,6 +25,7 @@ from crm_platform.models import (
     FlowInstance,
     FlowTask,
     FlowTimer,
+    FlowVersion,
     Form,
     Notification,
     OutboxEntry,
@@ -33,7 +34,7 @@ from crm_platform.models import (
     User,
 )
 from crm_platform.scoping import TenantScope, is_valid_id
-from crm_platform.services import flows as flow_service
+from crm_platform.services import forms as form_service
 from crm_platform.services import records as record_service
 from crm_platform.services.automations import with_people
 from crm_platform.services.directory import PlatformDirectory
@@ -55,14 +56,32 @@ def _engine_error(error: FlowError) -> LoomError:
                      ).with_status(_STATUS.get(error.code, 422))
 
 
+# (database, tenant and its creation, flow, version) -> definition: a published flow
+# version never changes, so a process keeps it and a step reads nothing for it. The
+# tenant's creation time tells apart tenants of two databases that reuse ids.
+_DEFINITIONS: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+
+
 def _definition(scope: TenantScope, instance: FlowInstance) -> Mapping[str, Any]:
     """The flow version the instance runs on (never the newest, unless it started there)."""
-    flow = scope.get(Flow, instance.flow_id, "flow")
-    return flow_service.version_row(scope, flow, instance.flow_version).definition
+    tenant = form_service.tenant_of(scope)   # read for the form's types anyway
+    key = (str(scope.session.get_bind().engine.url), scope.tenant_id, tenant.created_at,
+           instance.flow_id, instance.flow_version)
+    if key not in _DEFINITIONS:
+        row = scope.session.scalars(scope.select(
+            FlowVersion, FlowVersion.flow_id == instance.flow_id,
+            FlowVersion.version == instance.flow_version)).first()
+        if row is None:
+            raise NotFound("resource_not_found", resource="flow", id=instance.flow_id)
+        if len(_DEFINITIONS) > 10_000:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[key] = row.definition
+    return _DEFINITIONS[key]
 
 
 def _step(scope: TenantScope, actor: Principal, instance: FlowInstance, record: Record,
-          command: Mapping[str, Any], now: datetime | None = None) -> None:
+          command: Mapping[str, Any], now: datetime | None = None,
+          acting: FlowTask | None = None) -> None:
     form = scope.get(Form, instance.form_id, "form")
     _row, compiled = record_service.current_version(scope, form)
     context = Context(now=now or utcnow(), actor=actor.acting_user_id,
@@ -72,17 +91,21 @@ def _step(scope: TenantScope, actor: Principal, instance: FlowInstance, record: 
         step = run(_definition(scope, instance), instance.state, command, context)
     except FlowError as error:
         raise _engine_error(error) from error
+    existing = {task["id"] for task in instance.state.get("tasks", [])}
     instance.state = step.state
     instance.status = step.state["status"]
-    _Effects(scope, actor, instance, record, form).apply(step.effects)
+    _Effects(scope, actor, instance, record, form, existing, acting).apply(step.effects)
     scope.session.flush()
 
 
 class _Effects:
     def __init__(self, scope: TenantScope, actor: Principal, instance: FlowInstance,
-                 record: Record, form: Form) -> None:
+                 record: Record, form: Form, existing: set[int],
+                 acting: FlowTask | None = None) -> None:
         self.scope, self.actor, self.instance = scope, actor, instance
         self.record, self.form = record, form
+        self.existing = existing        # the task numbers the instance had before the step
+        self.known = {acting.number: acting} if acting is not None else {}
         self._tasks: dict[int, FlowTask] | None = None
 
     def apply(self, effects: list[dict[str, Any]]) -> None:
@@ -99,7 +122,7 @@ class _Effects:
         """A task opens — or opens again, after a signer added before it has signed."""
         task = self._task_row(effect["task"])
         if task is None:
-            self._rows()[effect["task"]] = self.scope.add(FlowTask(
+            self.known[effect["task"]] = self.scope.add(FlowTask(
                 instance_id=self.instance.id, number=effect["task"], node=effect["node"],
                 assignee_id=effect["assignee"], status="pending"))
         else:
@@ -114,6 +137,13 @@ class _Effects:
         return self._tasks
 
     def _task_row(self, number: int) -> FlowTask | None:
+        """The inbox row of a task: the one acted on and those opened in this step are at
+        hand, a task the engine has just opened has none yet; the others are read (all
+        of the instance's, once)."""
+        if number in self.known:
+            return self.known[number]
+        if number not in self.existing:
+            return None
         return self._rows().get(number)
 
     def on_task_closed(self, effect: Mapping[str, Any]) -> None:
@@ -198,19 +228,29 @@ def submit(scope: TenantScope, actor: Principal, form: Form, record_id: int, flo
     return instance
 
 
-def _locked_instance(scope: TenantScope, instance_id: int) -> FlowInstance:
+def _locked_instance(scope: TenantScope, instance_id: int, written: bool = False
+                     ) -> FlowInstance:
     """The instance, read after taking its row for this transaction.
 
-    The lock is a write (an UPDATE that changes nothing), not only `SELECT … FOR UPDATE`:
-    SQLite ignores FOR UPDATE and reads outside a transaction until the first write, so
-    two concurrent actions would both decide on the same stale state. After the write the
-    second waits for the first to commit and then reads what it left."""
-    if not is_valid_id(instance_id) or scope.session.execute(scope.update(
+    PostgreSQL: `SELECT … FOR UPDATE`. SQLite ignores FOR UPDATE and reads outside a
+    transaction until its first write, so two concurrent actions would both decide on the
+    same stale state: there the lock is a write — the caller's own (`written`: a task's
+    claim), else an UPDATE that changes nothing — after which the second waits for the
+    first to commit and then reads what it left."""
+    if not is_valid_id(instance_id):
+        raise NotFound("resource_not_found", resource="instance", id=instance_id)
+    statement = scope.select(FlowInstance, FlowInstance.id == instance_id)
+    if scope.session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    elif not written and scope.session.execute(scope.update(
             FlowInstance, FlowInstance.id == instance_id).values(
             status=FlowInstance.status)).rowcount != 1:
         raise NotFound("resource_not_found", resource="instance", id=instance_id)
-    return scope.session.scalars(scope.select(FlowInstance, FlowInstance.id == instance_id)
-                                 .execution_options(populate_existing=True)).one()
+    instance = scope.session.scalars(statement.execution_options(
+        populate_existing=True)).first()
+    if instance is None:
+        raise NotFound("resource_not_found", resource="instance", id=instance_id)
+    return instance
 
 
 def _claim(scope: TenantScope, task: FlowTask) -> None:
@@ -221,7 +261,6 @@ def _claim(scope: TenantScope, task: FlowTask) -> None:
             status=FlowTask.status)).rowcount != 1:
         scope.session.refresh(task)
         raise Conflict("flow_task_closed", status=task.status)
-    scope.session.refresh(task)
 
 
 def _colleague(scope: TenantScope, user_id: Any, path: str = "to") -> int:
@@ -286,9 +325,15 @@ def task_action(scope: TenantScope, actor: Principal, task_id: int, action: str,
     """approve / reject / complete / return / transfer / add_signer / comment on an inbox
     task. Only its assignee (or an administrator) may."""
     task = _assigned_task(scope, actor, task_id)
-    instance = _locked_instance(scope, task.instance_id)
-    if action != "comment":
-        _claim(scope, task)
+    if scope.session.get_bind().dialect.name == "postgresql":
+        # the instance first, as timers and other actions take it: no crosswise waits
+        instance = _locked_instance(scope, task.instance_id)
+        if action != "comment":
+            _claim(scope, task)
+    else:  # SQLite: the claim is the first write, which serialises; then read fresh
+        if action != "comment":
+            _claim(scope, task)
+        instance = _locked_instance(scope, task.instance_id, written=action != "comment")
     record = scope.get(Record, instance.record_id, "record")
     command = {"type": action, "task": task.number,
                **{key: body[key] for key in ("comment", "fields", "node", "position")
@@ -298,7 +343,7 @@ def task_action(scope: TenantScope, actor: Principal, task_id: int, action: str,
     if action == "comment":
         command["node"] = task.node
     try:
-        _step(scope, actor, instance, record, command)
+        _step(scope, actor, instance, record, command, acting=task)
     except ValidationFailed as error:  # the approver's own edits came as `fields`
         raise error.moved("data", "fields", set(command.get("fields") or ())) from None
     return instance

@@ -45,9 +45,19 @@ def definition_failed(problems: list[Problem], locale: str) -> ValidationFailed:
     return ValidationFailed("definition_invalid", fields=fields, count=len(fields))
 
 
+def tenant_of(scope: TenantScope) -> Tenant:
+    """The scope's tenant, read once per session (the identity map holds rows weakly: a
+    row nobody references is read again)."""
+    held = scope.session.info.setdefault("loom.tenants", {})
+    tenant = held.get(scope.tenant_id)
+    if tenant is None:
+        tenant = held[scope.tenant_id] = scope.session.get(Tenant, scope.tenant_id)
+        assert tenant is not None
+    return tenant
+
+
 def type_env(scope: TenantScope) -> TypeEnv:
-    tenant = scope.session.get(Tenant, scope.tenant_id)
-    assert tenant is not None
+    tenant = tenant_of(scope)
     return TypeEnv(region=tenant.default_region, timezone=ZoneInfo(tenant.timezone))
 
 
