@@ -28,6 +28,7 @@ from sqlalchemy import (
     MetaData,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
@@ -161,6 +162,17 @@ def build_engine(url: str) -> Engine:
         dbapi_connection.commit()
 
     return engine
+
+
+def write_first(session: Session) -> None:
+    """SQLite: take the database's write lock now, before this transaction reads.
+
+    A transaction that reads and then writes fails at once ("database is locked") if
+    another writer committed in between: its snapshot is stale, and waiting cannot help.
+    A write as the first statement waits for the lock instead (an UPDATE of no row still
+    takes it). PostgreSQL locks rows, not the database: nothing to do."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE tenants SET id = id WHERE 0"))
 
 
 def for_claiming(session: Session, statement: Any) -> Any:

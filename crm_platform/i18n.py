@@ -110,6 +110,13 @@ MESSAGES: dict[str, dict[str, str]] = {
               "Reload it and try again.",
         "zh": "该记录在此期间已被他人修改，本次未写入。请刷新后重试。",
     },
+    "batch_not_written": {
+        "en": "Not written: {count} other item(s) of the batch failed, and the batch is all "
+              "or nothing.",
+        "zh": "未写入：本批中有 {count} 项失败，而本批要求全部成功或全部不写入。"},
+    "batch_duplicate_item": {
+        "en": "The same {keys} as item {item} of this batch.",
+        "zh": "与本批第 {item} 项的 {keys} 相同。"},
     "duplicate_record_unseen": {
         "en": "A record you cannot see already has this value in a field that must be "
               "unique.",

@@ -19,6 +19,7 @@ from crm_platform.errors import BadRequest
 from crm_platform.models import Form, Record, RecordHistory
 from crm_platform.scoping import TenantScope
 from crm_platform.services import forms as form_service
+from crm_platform.services import record_batches as batches
 from crm_platform.services import record_export, record_filters, record_query
 from crm_platform.services import records as service
 from crm_platform.services.record_access import Access, visible_data
@@ -170,7 +171,10 @@ def create_record(principal: Principal, app: str, form: str, body: dict[str, Any
     return response
 
 
-BATCH = schemas.obj({"items": {"type": "array", "minItems": 1, "maxItems": service.MAX_BATCH,
+BATCH = schemas.obj({"on_error": {"enum": list(batches.ON_ERROR), "description":
+                                  "valid_only (default): write the valid items; "
+                                  "all_or_nothing: nothing unless all are valid"},
+                     "items": {"type": "array", "minItems": 1, "maxItems": batches.MAX_BATCH,
                                "items": schemas.obj({
                                    "id": schemas.ID, "data": {"type": "object"},
                                    "version": schemas.VERSION}, ("data",))}},
@@ -228,8 +232,9 @@ def export(principal: Principal, app: str, form: str, query: dict[str, Any]):
                        "`status` 201/200 with `id` and `version`, or the item's error body.")
 def batch(principal: Principal, app: str, form: str, body: dict[str, Any]):
     scope, row = form_of(principal, app, form)
-    return {"items": service.batch_write(scope, principal, row, body["items"],
-                                         principal.locale)}
+    return {"items": batches.batch_write(scope, principal, row, body["items"],
+                                         principal.locale,
+                                         body.get("on_error", "valid_only"))}
 
 
 @api.get(ONE)

@@ -95,7 +95,7 @@ class Importer:
         self.seen: dict[tuple[Any, ...], int] = {}   # match key -> first row number
         self.create_context: ValidationContext | None = None
         self.seen_by_keys: dict[tuple[str, ...], dict[tuple[Any, ...], int]] = {}
-        self.new = NewRecords(scope, actor, form, compiled, job.id)
+        self.new = NewRecords(scope, actor, form, compiled, f"import {job.id}")
         self.lookups = scope  # where existing records are looked up (see _run)
 
     def run(self) -> None:

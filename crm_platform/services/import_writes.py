@@ -36,9 +36,9 @@ class NewRecords:
     form version, writer, department and time of the import; `created_ids` in order."""
 
     def __init__(self, scope: TenantScope, actor: Principal, form: Form,
-                 compiled: CompiledForm, import_id: int) -> None:
+                 compiled: CompiledForm, comment: str | None) -> None:
         self.scope, self.actor, self.form, self.compiled = scope, actor, form, compiled
-        self.comment = f"import {import_id}"
+        self.comment = comment      # on each history row: which import wrote it
         self.created_ids: list[int] = []
         self._written: tuple[int, int | None, int | None, Any] | None = None
 

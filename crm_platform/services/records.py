@@ -47,7 +47,7 @@ class PreconditionFailed(LoomError):
     code = "precondition_failed"
 
 
-def _guard_fields(access: Access, data: Mapping[str, Any], before: Mapping[str, Any] | None,
+def guard_fields(access: Access, data: Mapping[str, Any], before: Mapping[str, Any] | None,
                   locale: str) -> None:
     """Hidden fields cannot be written; read-only ones cannot be changed (set, on create)."""
     problems = []
@@ -102,7 +102,7 @@ def _comparable(value: Any) -> Any:
     return value
 
 
-def _fail(result: Any, locale: str) -> ValidationFailed:
+def validation_failed(result: Any, locale: str) -> ValidationFailed:
     fields = engine_fields(result.errors, locale, prefix="data")
     return ValidationFailed(fields=fields, count=len(fields))
 
@@ -134,7 +134,7 @@ def create_record(scope: TenantScope, actor: Principal, form: Form,
     access = access_for(scope, actor, form)
     if not access.can_create:
         raise Forbidden("record_create_forbidden")
-    _guard_fields(access, data, None, actor.locale)
+    guard_fields(access, data, None, actor.locale)
     if idempotency_key is not None:
         replayed = _claim_idempotency_key(scope, actor, form, idempotency_key, data)
         if replayed is not None:
@@ -206,7 +206,7 @@ def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str,
     result = validate(compiled, data, validation_context(scope, actor, form, record_id=record.id,
                                                assign_numbers=True))
     if not result.ok:
-        raise _fail(result, actor.locale)
+        raise validation_failed(result, actor.locale)
     check_duplicates(scope, actor, form, compiled, json_ready(result.data), record.id,
                      confirm_duplicate)
     record.data = json_ready(result.data)
@@ -278,7 +278,7 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
     _check_version(record, if_match)
     if record.locked:
         raise Conflict("record_locked")  # pending approval: only the flow may change it
-    _guard_fields(access_for(scope, actor, form), patch, record.data, actor.locale)
+    guard_fields(access_for(scope, actor, form), patch, record.data, actor.locale)
     version, compiled, new_data = _patched(scope, actor, form, record, patch)
     check_duplicates(scope, actor, form, compiled, new_data, record.id, confirm_duplicate)
     changes = changes_between(record.data, new_data)
@@ -335,7 +335,7 @@ def _patched(scope: TenantScope, actor: Principal, form: Form, record: Record,
         scope, actor, form, record_id=record.id, existing=stored_values(compiled, stored),
         **options))
     if not result.ok:
-        raise _fail(result, actor.locale)
+        raise validation_failed(result, actor.locale)
     return version, compiled, json_ready(result.data)
 
 
@@ -408,33 +408,3 @@ def access(scope: TenantScope, actor: Principal, form: Form) -> Access:
 def history_query(scope: TenantScope, record: Record) -> Select[tuple[RecordHistory]]:
     return scope.select(RecordHistory, RecordHistory.record_id == record.id)
 
-
-MAX_BATCH = 1000
-
-
-def batch_write(scope: TenantScope, actor: Principal, form: Form,
-                items: list[Mapping[str, Any]], locale: str) -> list[dict[str, Any]]:
-    """Create (`{"data"}`) or update (`{"id", "data", "version"?}`) up to 1000 records.
-
-    Each item succeeds or fails on its own (a savepoint each): the answer has one result
-    per item, in order — the record's id and version, or the error body for that item.
-    """
-    from crm_platform.i18n import render_error
-
-    results: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        try:
-            with scope.session.begin_nested():
-                if "id" in item:
-                    record = update_record(scope, actor, form, item["id"], item["data"],
-                                           item.get("version"))
-                    status = 200
-                else:
-                    record, _created = create_record(scope, actor, form, item["data"])
-                    status = 201
-            results.append({"index": index, "status": status, "id": record.id,
-                            "version": record.version})
-        except LoomError as error:
-            results.append({"index": index, "status": error.status,
-                            "error": render_error(error, locale)})
-    return results

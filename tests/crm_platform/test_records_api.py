@@ -403,3 +403,59 @@ def test_a_batch_is_at_most_1000_items(client, tenant_a, crm) -> None:
                            json={"items": [{"data": {"name": "x"}}] * 1001})
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"][0]["code"] == "too_many_items"
+
+
+def batch(client, world, url, items, **options):
+    response = client.post(f"{url}/records/batch", headers=world.headers,
+                           json={"items": items, **options})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["items"]
+
+
+def test_a_batch_checks_duplicates_against_records_and_earlier_items(client, tenant_a,
+                                                                     members) -> None:
+    create(client, tenant_a, members, {"name": "Li Lei", "phone": "+8613812345678"})
+    results = batch(client, tenant_a, members, [
+        {"data": {"name": "A", "phone": "+8613812345678"}},          # an existing phone
+        {"data": {"name": "B", "phone": "+8613900000001"}},
+        {"data": {"name": "C", "phone": "+8613900000001"}},          # item 1's phone
+        {"data": {"name": "Li Lei", "city": "Beijing"}},
+        {"data": {"name": "Li Lei", "city": "Beijing"}}])            # item 3's dedup key
+    assert [r["status"] for r in results] == [409, 201, 409, 201, 409]
+    assert results[0]["error"]["code"] == "duplicate_record"
+    assert results[2]["error"]["code"] == "batch_duplicate_item"
+    assert results[2]["error"]["fields"][0]["path"] == "data.phone"
+    listed = client.get(f"{members}/records?count=true", headers=tenant_a.headers).get_json()
+    assert listed["count"] == 3
+    history = client.get(f"{members}/records/{results[1]['id']}/history",
+                         headers=tenant_a.headers).get_json()["items"]
+    assert [(h["action"], h["changes"]["name"]) for h in history] == [("create", [None, "B"])]
+
+
+def test_an_all_or_nothing_batch_writes_nothing_when_an_item_fails(client, tenant_a,
+                                                                   members) -> None:
+    results = batch(client, tenant_a, members, [
+        {"data": {"name": "A"}}, {"data": {"phone": "not a phone"}}, {"data": {"name": "C"}}],
+        on_error="all_or_nothing")
+    assert [r["status"] for r in results] == [424, 422, 424]
+    assert results[0]["error"]["code"] == "batch_not_written"
+    assert client.get(f"{members}/records?count=true",
+                      headers=tenant_a.headers).get_json()["count"] == 0
+    results = batch(client, tenant_a, members, [{"data": {"name": "A"}},
+                                                {"data": {"name": "C"}}],
+                    on_error="all_or_nothing")
+    assert [r["status"] for r in results] == [201, 201]
+
+
+def test_a_batch_runs_the_forms_rules_for_each_new_record(client, tenant_a, members) -> None:
+    rule = {"key": "tag", "form": "member", "trigger": {"on": "created"},
+            "actions": [{"type": "set_fields", "values": {"city": "Shanghai"}}]}
+    assert client.post("/api/v1/apps/crm/automations", json=rule,
+                       headers=tenant_a.headers).status_code == 201
+    assert client.post("/api/v1/apps/crm/automations/tag/publish",
+                       headers=tenant_a.headers).status_code == 201
+    results = batch(client, tenant_a, members, [{"data": {"name": f"M{i}"}} for i in range(3)])
+    for result in results:
+        record = client.get(f"{members}/records/{result['id']}",
+                            headers=tenant_a.headers).get_json()
+        assert record["data"]["city"] == "Shanghai"
