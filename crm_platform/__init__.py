@@ -45,7 +45,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from crm_platform.body_limit import ChunkedBodyLimit
 
     app.wsgi_app = ChunkedBodyLimit(  # type: ignore[method-assign]
-        app.wsgi_app, max(settings.max_body_bytes, settings.max_import_bytes))
+        app.wsgi_app, settings.max_body_bytes, max(settings.max_body_bytes,
+                                                   settings.max_import_bytes))
     if settings.trusted_proxies:
         # Client addresses (login throttling) and the scheme come from the proxies' headers.
         hops = settings.trusted_proxies

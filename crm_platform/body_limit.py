@@ -23,21 +23,25 @@ _READ = 64 * 1024
 
 
 class ChunkedBodyLimit:
-    def __init__(self, app: Callable[..., Iterable[bytes]], ceiling: int) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], body_limit: int,
+                 upload_limit: int) -> None:
         self.app = app
-        self.ceiling = ceiling   # the largest body any route accepts
+        self.body_limit = body_limit        # every route's limit …
+        self.upload_limit = upload_limit    # … but uploads' (imports)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
         if environ.get("CONTENT_LENGTH") or "chunked" not in environ.get(
                 "HTTP_TRANSFER_ENCODING", "").lower():
             return self.app(environ, start_response)
+        ceiling = self.upload_limit if environ.get("PATH_INFO", "").rstrip("/").endswith(
+            "/imports") else self.body_limit
         stream = environ["wsgi.input"]
         # open until the response has been sent: closed by the ClosingIterator below
         body = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
         size = 0
-        while size <= self.ceiling:
-            block = stream.read(min(_READ, self.ceiling + 1 - size))
+        while size <= ceiling:
+            block = stream.read(min(_READ, ceiling + 1 - size))
             if not block:
                 break
             body.write(block)

@@ -141,7 +141,8 @@ def _claim(app: Flask, job_id: int, now: datetime) -> tuple[str, list[Any]] | No
     with database(app).transaction() as session:
         taken = session.execute(update(Job).where(
             Job.id == job_id, or_(Job.status == "queued", Job.status == "running"),
-            or_(Job.status == "queued", Job.lease_until < now)).values(
+            or_((Job.status == "queued") & (Job.not_before <= now),
+                Job.lease_until < now)).values(
             status="running", attempts=Job.attempts + 1, lease_until=now + LEASE)
             .execution_options(synchronize_session=False)).rowcount
         if taken != 1:
@@ -184,9 +185,12 @@ def _renew_lease(app: Flask, job_id: int, done: threading.Event) -> None:
     from crm_platform.models import Job
 
     while not done.wait(LEASE.total_seconds() / 3):
-        with database(app).transaction() as session:
-            session.execute(update(Job).where(Job.id == job_id, Job.status == "running")
-                            .values(lease_until=_now() + LEASE))
+        try:
+            with database(app).transaction() as session:
+                session.execute(update(Job).where(Job.id == job_id, Job.status == "running")
+                                .values(lease_until=_now() + LEASE))
+        except Exception:  # the database busy (SQLite: the job's own long write): next time
+            log.warning("could not renew the lease of job %s", job_id, exc_info=True)
 
 
 def _attempt_failed(app: Flask, job_id: int, reason: str) -> None:
@@ -224,7 +228,7 @@ def sweep_jobs(app: Flask, now: datetime | None = None) -> int:
         for job in lost:
             job.last_error = "the worker running it stopped (its lease ran out)"
             job.status, job.lease_until, job.dispatched_at = "queued", None, None
-            job.not_before = now
+            job.not_before = min(now, _now())   # due at once (whatever `now` says)
         given_up = [(job.id, job.name, list(job.args)) for job in lost
                     if job.attempts >= MAX_ATTEMPTS]
         for job in lost:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Select
 
 from crm_platform.auth.principal import Principal
-from crm_platform.db import utcnow
+from crm_platform.db import utcnow, write_first
 from crm_platform.errors import Conflict, FieldError, LoomError, NotFound, ValidationFailed
 from crm_platform.models import (
     Flow,
@@ -203,6 +203,7 @@ class _Effects:
 def submit(scope: TenantScope, actor: Principal, form: Form, record_id: int, flow_key: str,
            comment: str | None = None) -> FlowInstance:
     """Start `flow_key`'s current version on a record the actor may change."""
+    write_first(scope.session)  # SQLite: two submits must not both see no running flow
     # row-locked, so two submits of one record queue up: 404 when the actor cannot see
     # the record, 403 when they may not change it
     record = record_service.locked_record(scope, actor, form, record_id, action="update")
@@ -228,7 +229,7 @@ def submit(scope: TenantScope, actor: Principal, form: Form, record_id: int, flo
     return instance
 
 
-def _locked_instance(scope: TenantScope, instance_id: int, written: bool = False
+def locked_instance(scope: TenantScope, instance_id: int, written: bool = False
                      ) -> FlowInstance:
     """The instance, read after taking its row for this transaction.
 
@@ -327,13 +328,13 @@ def task_action(scope: TenantScope, actor: Principal, task_id: int, action: str,
     task = _assigned_task(scope, actor, task_id)
     if scope.session.get_bind().dialect.name == "postgresql":
         # the instance first, as timers and other actions take it: no crosswise waits
-        instance = _locked_instance(scope, task.instance_id)
+        instance = locked_instance(scope, task.instance_id)
         if action != "comment":
             _claim(scope, task)
     else:  # SQLite: the claim is the first write, which serialises; then read fresh
         if action != "comment":
             _claim(scope, task)
-        instance = _locked_instance(scope, task.instance_id, written=action != "comment")
+        instance = locked_instance(scope, task.instance_id, written=action != "comment")
     record = scope.get(Record, instance.record_id, "record")
     command = {"type": action, "task": task.number,
                **{key: body[key] for key in ("comment", "fields", "node", "position")
@@ -353,7 +354,7 @@ def instance_action(scope: TenantScope, actor: Principal, instance_id: int, acti
                     body: Mapping[str, Any]) -> FlowInstance:
     """recall / urge (the submitter), reassign (an administrator)."""
     instance = get_instance(scope, actor, instance_id)
-    instance = _locked_instance(scope, instance.id)
+    instance = locked_instance(scope, instance.id)
     record = scope.get(Record, instance.record_id, "record")
     command: dict[str, Any] = {"type": action, "comment": body.get("comment")}
     if action == "reassign":

@@ -115,15 +115,19 @@ def lock_unique_values(scope: TenantScope, form: Form, compiled: CompiledForm,
             _lock_key(scope.tenant_id, form.id, item.key, _kind(value), str(value)))))
 
 
-def lock_unique_fields(scope: TenantScope, form: Form, compiled: CompiledForm) -> None:
+def lock_unique_fields(scope: TenantScope, form: Form, compiled: CompiledForm,
+                       shared: bool = False) -> None:
     """An import's lock: every `unique` field of the form, exclusively, for the whole
-    import — no other writer adds a value while its rows are checked and written."""
+    import — no other writer adds a value while its rows are checked and written. A change
+    of one record takes them `shared` before it locks the record, so that it and an
+    import always take the two in the same order (never waiting on each other)."""
     if scope.session.get_bind().dialect.name != "postgresql":
         return
+    lock = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
     for item in compiled.fields:
         if item.spec.get("unique"):
-            scope.session.execute(select(func.pg_advisory_xact_lock(
-                _lock_key(scope.tenant_id, form.id, item.key))))
+            scope.session.execute(select(lock(_lock_key(scope.tenant_id, form.id,
+                                                        item.key))))
 
 
 def who_to_ask(scope: TenantScope, owner_id: int | None) -> str:

@@ -88,7 +88,8 @@ def _named_users(value: Any, path: str) -> list[tuple[str, Any]]:
             found += [(f"{path}.users[{i}]".lstrip("."), user)
                       for i, user in enumerate(value["users"])]
         for key, item in value.items():
-            found += _named_users(item, f"{path}.{key}")
+            if key not in ("data", "values"):  # a created record's contents: not people
+                found += _named_users(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
             found += _named_users(item, f"{path}[{index}]")
@@ -101,8 +102,8 @@ def _people_problems(scope: TenantScope, definition: Mapping[str, Any]) -> list[
     ids = {user for _path, user in named if is_valid_id(user)}
     known = set(scope.session.scalars(scope.select(User, User.id.in_(ids)).with_only_columns(
         User.id))) if ids else set()
-    return [FlowProblem(path, "flow_no_such_user", {"value": user})
-            for path, user in named if user not in known]
+    return [FlowProblem(path, "flow_no_such_user", {"value": str(user)[:40]})
+            for path, user in named if not is_valid_id(user) or user not in known]
 
 
 def _created_record_problems(scope: TenantScope, app: App, definition: Mapping[str, Any]

@@ -46,8 +46,8 @@ def map_columns(compiled: CompiledForm, headers: Sequence[str],
                 continue  # ignored on purpose
         else:
             key = names.get(_normal(header))
-            if key is None and _normal(header) == RECORD_ID:
-                key = RECORD_ID
+            if index == 0 and _normal(header) == RECORD_ID:
+                key = RECORD_ID   # an export's first column, even if a field is labelled so
             elif key is None:
                 unknown.append(header or f"#{index + 1}")
                 continue

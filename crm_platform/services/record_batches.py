@@ -60,11 +60,12 @@ def _batch_write(scope: TenantScope, actor: Principal, form: Form,
     savepoint = scope.session.begin_nested()
     write_first(scope.session)  # SQLite: the batch reads, then writes
     try:
-        if creates:
-            written = _checked_creates(scope, actor, form, creates, results, locale)
+        # changes first: new items are then checked against the values they leave
         for index, item in enumerate(items):
             if "id" in item:
                 results[index] = _update(scope, actor, form, index, item, locale)
+        if creates:
+            written = _checked_creates(scope, actor, form, creates, results, locale)
         failed = [index for index, result in results.items() if "error" in result]
         if failed and on_error == "all_or_nothing":
             savepoint.rollback()

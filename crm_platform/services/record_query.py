@@ -223,13 +223,15 @@ def sort_index(connection: Any, form_id: int, sort: list[tuple[str, bool, Column
         return None
     from crm_platform.services.data_fields import runtime_indexes, wanted_indexes
 
-    suffix = "__desc_id" if descending else "__asc_id"
-    wanted = [name for name, _definition in wanted_indexes(connection.dialect, form_id,
-                                                           [(key, col.kind)])
-              if name.startswith(f"ix_records_f{form_id}_{key}{suffix}"[:54])]
-    if not wanted or wanted[0] not in runtime_indexes(connection, form_id):
+    # wanted_indexes lists the field's indexes as: the field, ascending, descending
+    names = [name for name, _definition in wanted_indexes(connection.dialect, form_id,
+                                                           [(key, col.kind)])]
+    if len(names) != 3:
+        return None
+    wanted = names[2] if descending else names[1]
+    if wanted not in runtime_indexes(connection, form_id):
         return None   # not built yet: a page without it is slower, never wrong
-    return wanted[0]
+    return wanted
 
 
 def _compiled_page(scope: TenantScope, dialect: Any, listing: Listing, plans: tuple[Plan, ...],
@@ -286,11 +288,15 @@ def page(scope: TenantScope, listing: Listing, sort: list[tuple[str, bool, Colum
     plans = (_after(sort, cursor),) if cursor is not None else ()
     connection = scope.session.connection()
     hints = None
-    if connection.dialect.name == "sqlite":
+    # Only where reading in order is what narrows the page: a search, or a caller who sees
+    # only their own (or their departments') records, is better served by the planner.
+    narrowed = any(plan.render is _render_search or (
+        isinstance(plan.shape, tuple) and plan.shape[:1] == ("own",)) for plan in listing.plans)
+    if connection.dialect.name == "sqlite" and not narrowed:
         shape = (str(connection.engine.url), listing.form_id,
                  tuple((key, descending) for key, descending, _c in sort))
         hints = _SORT_INDEXES.get(shape)
-    if hints is None and connection.dialect.name == "sqlite":
+    if hints is None and connection.dialect.name == "sqlite" and not narrowed:
         hints = sort_index(connection, listing.form_id, sort)
         if hints is not None:   # found: kept (a missing one is looked for again)
             _SORT_INDEXES[shape] = hints

@@ -18,7 +18,7 @@ from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
 from crm_platform.auth.principal import Principal
-from crm_platform.db import stable_json, utcnow
+from crm_platform.db import stable_json, utcnow, write_first
 from crm_platform.errors import (
     Conflict,
     FieldError,
@@ -32,7 +32,7 @@ from crm_platform.models import Form, FormVersion, IdempotencyKey, Record, Recor
 from crm_platform.scoping import TenantScope
 from crm_platform.services import forms as form_service
 from crm_platform.services.derived import refresh_related
-from crm_platform.services.duplicates import check_duplicates
+from crm_platform.services.duplicates import check_duplicates, lock_unique_fields
 from crm_platform.services.record_access import Access, access_for, in_scope, scope_plan
 from crm_platform.services.record_query import Listing
 from crm_platform.services.resolver import PlatformResolver
@@ -179,6 +179,7 @@ def _claim_idempotency_key(scope: TenantScope, actor: Principal, form: Form, key
     ident = (scope.tenant_id, form.id, actor.acting_user_id or 0, key)
     existing = session.get(IdempotencyKey, ident)
     if existing is None:
+        write_first(session)  # SQLite: a savepoint opening the transaction would commit
         try:
             with session.begin_nested():
                 session.add(IdempotencyKey(tenant_id=scope.tenant_id, form_id=form.id,
@@ -274,6 +275,8 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
                   patch: Mapping[str, Any], if_match: int | None = None,
                   confirm_duplicate: bool = False) -> Record:
     """Change the fields in `patch`; the others keep their values (PATCH semantics)."""
+    write_first(scope.session)  # SQLite: nothing may be written between check and write
+    lock_unique_fields(scope, form, current_version(scope, form)[1], shared=True)
     record = locked_record(scope, actor, form, record_id, action="update")
     _check_version(record, if_match)
     if record.locked:

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from crm_platform.auth.principal import Principal
-from crm_platform.db import database, utcnow
+from crm_platform.db import database, utcnow, write_first
 from crm_platform.models import AutomationRun, Flow, FlowVersion, Form, Record, RecordHistory
 from crm_platform.scoping import TenantScope
 from crm_platform.services import forms as form_service
@@ -102,6 +102,7 @@ def _run(scope: TenantScope, flow_id: int, form_id: int, definition: dict[str, A
         if not holds(definition, None, values, now, evaluator):
             continue
         try:
+            write_first(scope.session)  # SQLite: a first savepoint would commit on release
             with scope.session.begin_nested():
                 scope.add(AutomationRun(flow_id=flow_id, record_id=record.id,
                                         occurrence=occurrence[:64]))

@@ -39,15 +39,29 @@ def fire_due_timers(app: Flask, now: datetime | None = None, limit: int = 100) -
                 FlowTimer.due_at, FlowTimer.id).limit(1))).first()
             if timer is None:
                 break
-            timer.fired_at = now
+            timer.fired_at = now   # a write: on SQLite the lock, before the instance is read
+            session.flush()
             scope = TenantScope(session, timer.tenant_id)
-            instance = scope.find(FlowInstance, timer.instance_id)
+            instance = _instance_for_timer(scope, timer.instance_id)
             record = scope.find(Record, instance.record_id) if instance else None
             if instance is not None and record is not None:
                 run_timeout(scope, Principal.console(timer.tenant_id), instance, record,
                             timer.task_number, now)
             fired += 1
     return fired
+
+
+def _instance_for_timer(scope: TenantScope, instance_id: int) -> FlowInstance | None:
+    """The timer's instance, locked as every approval action locks it — so a timer and a
+    person acting on the same approval at once run one after the other, the second on
+    what the first left (never a decision overwritten)."""
+    from crm_platform.errors import NotFound
+    from crm_platform.services.approvals import locked_instance
+
+    try:
+        return locked_instance(scope, instance_id, written=True)
+    except NotFound:
+        return None
 
 
 def upcoming_query(scope: TenantScope, actor: Principal) -> Select[tuple[FlowTimer]]:

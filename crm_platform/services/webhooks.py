@@ -12,10 +12,12 @@ pointed, because following it would reach an address nobody checked.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import urllib.parse
 from typing import Any
 
@@ -40,8 +42,9 @@ def checked_address(host: str, port: int, allow_private: bool) -> str:
     if not allow_private:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])
-            if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or (
-                    ip.is_multicast or ip.is_unspecified):
+            # not only private ranges: shared (100.64/10, where some clouds keep their
+            # metadata service), documentation, benchmarking … anything not global
+            if not ip.is_global or ip.is_multicast:
                 raise WebhookRefused(f"webhooks to {host} ({ip}) are not allowed")
     return addresses[0]
 
@@ -65,6 +68,14 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
 
 
+def _cut(connection: http.client.HTTPConnection) -> None:
+    """End a delivery that has run past its deadline (the blocked read then fails)."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def endpoint(url: str) -> str:
     """What one slow or dead receiver is: scheme, host and port."""
     parts = urllib.parse.urlsplit(url)
@@ -84,6 +95,11 @@ def post(url: str, body: bytes, headers: dict[str, str], *, allow_private: bool,
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
+    # `timeout` bounds each read; a receiver dripping a byte at a time is cut off when the
+    # whole exchange has taken twice as long
+    watchdog = threading.Timer(2 * timeout, _cut, args=(connection,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", target, body=body, headers=headers)
         response = connection.getresponse()
@@ -91,6 +107,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, allow_private: bool,
     except (OSError, http.client.HTTPException) as exc:
         raise WebhookFailed(f"{type(exc).__name__}: {exc}") from exc
     finally:
+        watchdog.cancel()
         connection.close()
     if 300 <= response.status < 400:
         raise WebhookFailed(f"HTTP {response.status}: redirects are not followed "

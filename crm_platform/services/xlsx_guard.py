@@ -29,6 +29,7 @@ MAX_SHARED = 64 * 1024 * 1024
 MAX_ROW_CELLS = 2_000          # a row's cells, empty formatted ones included
 _HEAD = 4096
 _CHUNK = 256 * 1024
+_CELL_COLUMN = re.compile(r"^([A-Z]{1,3})[0-9]")
 _DIMENSION = re.compile(r"^[A-Z]{1,3}[0-9]+(?::([A-Z]{1,3})([0-9]+))?$")
 
 
@@ -87,7 +88,10 @@ def _scan_sheet(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, max_rows: int,
                 raise XlsxRefused("import_too_many_rows", limit=max_rows)
         elif name == "c":
             cells += 1
-            if cells > MAX_ROW_CELLS:
+            # a cell's position counts too: openpyxl fills a row out to its last column
+            position = _CELL_COLUMN.match(attributes.get("r", ""))
+            if cells > MAX_ROW_CELLS or (position is not None and _column_number(
+                    position.group(1)) > MAX_ROW_CELLS):
                 raise XlsxRefused("import_too_many_columns", limit=max_columns)
         elif name == "dimension":
             match = _DIMENSION.match(attributes.get("ref", ""))

@@ -124,3 +124,17 @@ def test_messages_follow_the_callers_language(client, tenant_a) -> None:
     field = client.post(URL, json=broken, headers=tenant_a.headers).get_json()["error"][
         "fields"]
     assert any("不存在节点 nowhere" in item["message"] for item in field)
+
+
+def test_a_definition_holding_odd_people_lists_is_a_422_not_a_500(client, tenant_a) -> None:
+    from tests.conftest import published_app
+
+    published_app(client, tenant_a.headers, "odd", {"key": "memo", "fields": [
+        {"key": "title", "type": "text"}]})
+    response = client.post("/api/v1/apps/odd/flows", headers=tenant_a.headers, json={
+        "key": "odd", "form": "memo", "nodes": [
+            {"key": "start", "type": "start", "next": "boss"},
+            {"key": "boss", "type": "approval", "approvers": [
+                {"source": "users", "users": [[1], {"x": 1}]}], "next": "end"},
+            {"key": "end", "type": "end"}]})
+    assert 400 <= response.status_code < 500, response.get_json()

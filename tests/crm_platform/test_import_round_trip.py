@@ -130,3 +130,19 @@ def test_an_id_naming_no_visible_record_is_that_rows_error(client, accounts,
     assert [(e["row"], e["column"], e["code"]) for e in job["row_errors"]] == [
         (2, "id", "import_no_such_record"), (3, "id", "import_no_such_record")]
     assert job["created"] == 0 and len(records(client, accounts)) == len(ROWS)
+
+
+def test_a_field_labelled_id_does_not_take_the_record_id_column(client, tenant_a) -> None:
+    form = {"key": "ticket", "fields": [
+        {"key": "number", "type": "text", "label": "ID"},
+        {"key": "title", "type": "text"}]}
+    published_app(client, tenant_a.headers, "desk", form)
+    url = "/api/v1/apps/desk/forms/ticket"
+    created(client, f"{url}/records", {"data": {"number": "T-1", "title": "Printer"}},
+            tenant_a.headers)
+    content = client.get(f"{url}/export?format=csv", headers=tenant_a.headers).get_data()
+    response = client.post(f"{url}/imports", headers=tenant_a.headers, content_type=
+                           "multipart/form-data", data={"file": (io.BytesIO(content), "t.csv"),
+                                                        "mode": "upsert"})
+    assert response.status_code == 201, response.get_json()
+    assert (response.get_json()["updated"], response.get_json()["failed_rows"]) == (1, 0)

@@ -145,7 +145,8 @@ def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch) -> Non
     assert resolved == ["93.184.216.34"] and connected == [("93.184.216.34", 80)]
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "169.254.169.254", "::1"])
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "169.254.169.254", "::1",
+                                     "100.100.100.200", "192.0.2.1"])
 def test_private_addresses_are_refused(monkeypatch, address) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: [
         (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))])

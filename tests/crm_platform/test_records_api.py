@@ -459,3 +459,24 @@ def test_a_batch_runs_the_forms_rules_for_each_new_record(client, tenant_a, memb
         record = client.get(f"{members}/records/{result['id']}",
                             headers=tenant_a.headers).get_json()
         assert record["data"]["city"] == "Shanghai"
+
+
+def test_a_batch_checks_new_items_against_what_its_changes_leave(client, tenant_a,
+                                                                 members) -> None:
+    first = create(client, tenant_a, members, {"name": "A"}).get_json()
+    results = batch(client, tenant_a, members, [
+        {"data": {"name": "B", "phone": "+8613900000009"}},
+        {"id": first["id"], "data": {"phone": "+8613900000009"}}])
+    assert [r["status"] for r in results] == [409, 200]
+    listed = client.get(f"{members}/records?filter=" + '{"field":"phone","op":"eq","value":'
+                        '"+8613900000009"}', headers=tenant_a.headers).get_json()["items"]
+    assert len(listed) == 1
+
+
+def test_a_refused_create_does_not_use_up_its_idempotency_key(client, tenant_a,
+                                                              members) -> None:
+    key = {"Idempotency-Key": "retry-after-fix"}
+    refused = create(client, tenant_a, members, {"phone": "not a phone"}, **key)
+    assert refused.status_code == 422
+    fixed = create(client, tenant_a, members, {"name": "Fixed"}, **key)
+    assert fixed.status_code == 201, fixed.get_json()

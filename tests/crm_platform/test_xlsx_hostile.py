@@ -137,3 +137,9 @@ def test_half_a_gigabyte_of_shared_strings_is_refused() -> None:
     content = buffer.getvalue()
     assert len(content) < 1024 * 1024
     refused_quickly(content, "import_xlsx_too_large")
+
+
+def test_a_cell_far_to_the_right_is_refused_without_filling_the_row() -> None:
+    rows = b"".join(b'<row r="%d"><c r="XFD%d" t="inlineStr"><is><t>x</t></is></c></row>'
+                    % (n, n) for n in range(1, 2000))
+    refused_quickly(workbook(sheet(rows)), "import_too_many_columns")
