@@ -33,7 +33,7 @@ from typing import Any
 import simplejson
 
 from benchmarks.common import report
-from benchmarks.records import POSTGRES_URL, loom
+from benchmarks.records import POSTGRES_URL, loom, published_form
 
 CLIENTS = 8
 PRELOAD = 20_000
@@ -106,30 +106,16 @@ def drive(port: int, prefix: str, headers: dict[str, str], make, seconds: float)
 
 def loom_world(url: str) -> tuple[str, list[int]]:
     """Loom's database: a tenant, the deal form, PRELOAD deals; its token and the ids."""
-    from crm_platform.auth.login import principal_for
     from crm_platform.db import database
     from crm_platform.models import User
     from crm_platform.scoping import TenantScope
-    from crm_platform.services import apps as app_service
-    from crm_platform.services import forms as form_service
-    from crm_platform.services.tenants import create_tenant
     from crm_platform.services.tokens import issue_token
 
     app = loom(url)
+    tenant_id, user_id, _form_id = published_form(app, FORM)
     with app.app_context(), database(app).transaction() as session:
-        tenant, admin = create_tenant(session, {
-            "slug": "bench", "name": "Bench",
-            "admin": {"email": "admin@bench.example", "password": "correct horse 9"}})
-        session.flush()
-        scope = TenantScope(session, tenant.id)
-        actor = principal_for(session, session.get(User, admin.id), "token")
-        application = app_service.create_app_record(scope, actor, {"key": "crm", "name": "CRM"})
-        form = form_service.create_form(scope, actor, application, FORM)
-        form_service.publish_form_version(scope, actor, form)
-        _token, secret = issue_token(scope, admin, "bench", admin.id)
-    from crm_platform.jobs import wait_for_jobs
-
-    wait_for_jobs(app)
+        _token, secret = issue_token(TenantScope(session, tenant_id),
+                                     session.get(User, user_id), "bench", user_id)
     client, rng = app.test_client(), random.Random(1)
     ids: list[int] = []
     for start in range(0, PRELOAD, 1000):

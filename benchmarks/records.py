@@ -125,8 +125,10 @@ def loom(url: str) -> Any:
     return create_app({"database_url": url, "secret_key": "bench", "testing": True})
 
 
-def published_form(app: Any) -> tuple[int, int, int]:
-    """A tenant, its admin and the published deal form: (tenant id, user id, form id)."""
+def published_form(app: Any, definition: dict[str, Any] | None = None
+                   ) -> tuple[int, int, int]:
+    """A tenant, its admin and the published deal form (or `definition`): (tenant id,
+    user id, form id)."""
     from crm_platform.auth.login import principal_for
     from crm_platform.db import database
     from crm_platform.models import User
@@ -143,7 +145,7 @@ def published_form(app: Any) -> tuple[int, int, int]:
         actor = principal_for(session, session.get(User, admin.id), "token")
         scope = TenantScope(session, tenant.id)
         application = app_service.create_app_record(scope, actor, {"key": "crm", "name": "CRM"})
-        form = form_service.create_form(scope, actor, application, DEAL_FORM)
+        form = form_service.create_form(scope, actor, application, definition or DEAL_FORM)
         form_service.publish_form_version(scope, actor, form)
         ids = tenant.id, admin.id, form.id
     from crm_platform.jobs import wait_for_jobs
