@@ -229,25 +229,16 @@ def submit(scope: TenantScope, actor: Principal, form: Form, record_id: int, flo
     return instance
 
 
-def locked_instance(scope: TenantScope, instance_id: int, written: bool = False
-                     ) -> FlowInstance:
-    """The instance, read after taking its row for this transaction.
-
-    PostgreSQL: `SELECT … FOR UPDATE`. SQLite ignores FOR UPDATE and reads outside a
-    transaction until its first write, so two concurrent actions would both decide on the
-    same stale state: there the lock is a write — the caller's own (`written`: a task's
-    claim), else an UPDATE that changes nothing — after which the second waits for the
-    first to commit and then reads what it left."""
+def locked_instance(scope: TenantScope, instance_id: int) -> FlowInstance:
+    """The instance, read after taking its row for this transaction: `SELECT … FOR
+    UPDATE` on PostgreSQL; SQLite ignores FOR UPDATE and reads before a transaction's
+    first write, so there the database's write lock is taken first (`write_first`) — two
+    concurrent actions then run one after the other, the second on what the first left."""
     if not is_valid_id(instance_id):
         raise NotFound("resource_not_found", resource="instance", id=instance_id)
-    statement = scope.select(FlowInstance, FlowInstance.id == instance_id)
-    if scope.session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    elif not written and scope.session.execute(scope.update(
-            FlowInstance, FlowInstance.id == instance_id).values(
-            status=FlowInstance.status)).rowcount != 1:
-        raise NotFound("resource_not_found", resource="instance", id=instance_id)
-    instance = scope.session.scalars(statement.execution_options(
+    write_first(scope.session)
+    instance = scope.session.scalars(scope.select(
+        FlowInstance, FlowInstance.id == instance_id).with_for_update().execution_options(
         populate_existing=True)).first()
     if instance is None:
         raise NotFound("resource_not_found", resource="instance", id=instance_id)
@@ -326,15 +317,10 @@ def task_action(scope: TenantScope, actor: Principal, task_id: int, action: str,
     """approve / reject / complete / return / transfer / add_signer / comment on an inbox
     task. Only its assignee (or an administrator) may."""
     task = _assigned_task(scope, actor, task_id)
-    if scope.session.get_bind().dialect.name == "postgresql":
-        # the instance first, as timers and other actions take it: no crosswise waits
-        instance = locked_instance(scope, task.instance_id)
-        if action != "comment":
-            _claim(scope, task)
-    else:  # SQLite: the claim is the first write, which serialises; then read fresh
-        if action != "comment":
-            _claim(scope, task)
-        instance = locked_instance(scope, task.instance_id, written=action != "comment")
+    # the instance first, as timers and other actions take it: no crosswise waits
+    instance = locked_instance(scope, task.instance_id)
+    if action != "comment":
+        _claim(scope, task)
     record = scope.get(Record, instance.record_id, "record")
     command = {"type": action, "task": task.number,
                **{key: body[key] for key in ("comment", "fields", "node", "position")

@@ -165,11 +165,8 @@ def check_duplicates(scope: TenantScope, actor: Principal, form: Form,
     found_unique = [(key, found) for key, found in found_unique if found is not None]
     if found_unique:
         seen = readable_ids(scope, actor, form, {found.id for _key, found in found_unique})
-        fields = [FieldError(f"data.{key}", "not_unique",
-                             {"record": found.id, "field": key}) if found.id in seen else
-                  FieldError(f"data.{key}", "not_unique_unseen",
-                             {"field": key, "owner": who_to_ask(scope, found.owner_id)})
-                  for key, found in found_unique]
+        fields = [field for key, found in found_unique
+                  for field in duplicate_fields(scope, [key], True, found, found.id in seen)]
         first = next((found.id for _key, found in found_unique if found.id in seen), None)
         if first is None:
             raise Conflict("duplicate_record_unseen", fields=fields)
@@ -178,14 +175,33 @@ def check_duplicates(scope: TenantScope, actor: Principal, form: Form,
         return
     for keys in compiled.definition.get("dedup", []):
         found = _match(scope, form, data, list(keys), exclude)
-        if found is None:
-            continue
-        if found.id in readable_ids(scope, actor, form, {found.id}):
-            raise Conflict("possible_duplicate", record=found.id, keys=", ".join(keys),
-                           fields=[FieldError(f"data.{key}", "duplicate_of",
-                                              {"record": found.id, "field": key})
-                                   for key in keys])
-        owner = who_to_ask(scope, found.owner_id)
-        raise Conflict("possible_duplicate_unseen", keys=", ".join(keys), fields=[
-            FieldError(f"data.{key}", "duplicate_of_unseen", {"field": key, "owner": owner})
-            for key in keys])
+        if found is not None:
+            raise duplicate_conflict(scope, list(keys), False, found, found.id in readable_ids(
+                scope, actor, form, {found.id}))
+
+
+def duplicate_fields(scope: TenantScope, keys: list[str], unique: bool, found: Record,
+                     readable: bool) -> list[FieldError]:
+    """The field errors of a match with record `found` on `keys`: naming it when the
+    caller may read it, else saying whom to ask."""
+    if readable:
+        code = "not_unique" if unique else "duplicate_of"
+        return [FieldError(f"data.{key}", code, {"record": found.id, "field": key})
+                for key in keys]
+    code, owner = ("not_unique_unseen" if unique else "duplicate_of_unseen",
+                   who_to_ask(scope, found.owner_id))
+    return [FieldError(f"data.{key}", code, {"field": key, "owner": owner}) for key in keys]
+
+
+def duplicate_conflict(scope: TenantScope, keys: list[str], unique: bool, found: Record,
+                       readable: bool) -> Conflict:
+    """The 409 of a match with record `found`: a `unique` field (hard) or a dedup key
+    (soft: the caller may confirm)."""
+    fields = duplicate_fields(scope, keys, unique, found, readable)
+    if unique:
+        return (Conflict("duplicate_record", fields=fields, record=found.id) if readable
+                else Conflict("duplicate_record_unseen", fields=fields))
+    if readable:
+        return Conflict("possible_duplicate", record=found.id, keys=", ".join(keys),
+                        fields=fields)
+    return Conflict("possible_duplicate_unseen", keys=", ".join(keys), fields=fields)

@@ -260,14 +260,13 @@ class Importer:
         """Of the record ids a sheet's `id` column names, the live records of this form
         the caller may read (any other id is "no such record", whatever it is)."""
         ids = [ident for (ident,) in wanted]
-        found: dict[tuple[Any, ...], int] = {}
+        live: set[int] = set()
         for start in range(0, len(ids), CHUNK):
-            for record in self.lookups.session.scalars(self.lookups.select(
-                    Record, Record.form_id == self.form.id, Record.deleted_at.is_(None),
-                    Record.id.in_(ids[start:start + CHUNK]))):
-                if in_scope(self.lookups, self.actor, self.access.read, record):
-                    found[(record.id,)] = record.id
-        return found
+            live.update(self.lookups.session.scalars(self.lookups.select(
+                Record, Record.form_id == self.form.id, Record.deleted_at.is_(None),
+                Record.id.in_(ids[start:start + CHUNK])).with_only_columns(Record.id)))
+        return {(ident,): ident
+                for ident in readable_ids(self.lookups, self.actor, self.form, live)}
 
     def checked(self, prepared: list[tuple[int, dict[str, Any]]], keys: dict[int, Any],
                 existing: dict[Any, int]

@@ -29,10 +29,10 @@ from crm_platform.scoping import TenantScope
 from crm_platform.services import records as record_service
 from crm_platform.services.derived import refresh_related
 from crm_platform.services.duplicates import (
+    duplicate_conflict,
     lock_unique_fields,
     match_keys,
     readable_ids,
-    who_to_ask,
 )
 from crm_platform.services.record_access import access_for
 from form_engine.compiler import CompiledForm
@@ -150,8 +150,10 @@ def _without_duplicates(scope: TenantScope, actor: Principal, form: Form,
             found = existing.get(values)
             if found is not None:
                 refused.add(index)
-                results[index] = _error(index, _duplicate(scope, keys, unique, found,
-                                                          found in visible), locale)
+                record = scope.find(Record, found)
+                assert record is not None   # found a moment ago, in this transaction
+                results[index] = _error(index, duplicate_conflict(
+                    scope, keys, unique, record, found in visible), locale)
             elif values in earlier:
                 refused.add(index)
                 results[index] = _error(index, Conflict(
@@ -163,26 +165,6 @@ def _without_duplicates(scope: TenantScope, actor: Principal, form: Form,
                 earlier[values] = index
         checked = [(index, data) for index, data in checked if index not in refused]
     return checked
-
-
-def _duplicate(scope: TenantScope, keys: list[str], unique: bool, found: int,
-               readable: bool) -> LoomError:
-    """The 409 a single create gets for this duplicate (see `duplicates`)."""
-    if readable:
-        if unique:
-            return Conflict("duplicate_record", record=found, fields=[FieldError(
-                f"data.{keys[0]}", "not_unique", {"record": found, "field": keys[0]})])
-        return Conflict("possible_duplicate", record=found, keys=", ".join(keys), fields=[
-            FieldError(f"data.{key}", "duplicate_of", {"record": found, "field": key})
-            for key in keys])
-    record = scope.find(Record, found)
-    owner = who_to_ask(scope, record.owner_id if record is not None else None)
-    if unique:
-        return Conflict("duplicate_record_unseen", fields=[FieldError(
-            f"data.{keys[0]}", "not_unique_unseen", {"field": keys[0], "owner": owner})])
-    return Conflict("possible_duplicate_unseen", keys=", ".join(keys), fields=[
-        FieldError(f"data.{key}", "duplicate_of_unseen", {"field": key, "owner": owner})
-        for key in keys])
 
 
 def _write_creates(scope: TenantScope, actor: Principal, form: Form,

@@ -288,8 +288,8 @@ def render_filter(shape: Shape, values: Iterator[Any], bind: Binder
         return and_(field >= value(), field < value())
     if kind == "between":
         low, high = value(), value()
-        return and_(field.between(low, high), *_seekable(shape[1], ">=", low),
-                    *_seekable(shape[1], "<=", high))
+        return and_(field.between(low, high), *_seekable(shape[1], "__ge__", low),
+                    *_seekable(shape[1], "__le__", high))
     if kind in ("holds_any", "holds_none"):
         holds = or_(*(field.like(value(), escape="\\") for _ in range(shape[2])))
         return holds if kind == "holds_any" else or_(field.is_(None), not_(holds))
@@ -305,18 +305,16 @@ def render_filter(shape: Shape, values: Iterator[Any], bind: Binder
                 *_seekable(shape[1], _COMPARE[kind], bound))
 
 
-_RANGE = {"<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__",
-          "__lt__": "__lt__", "__le__": "__le__", "__gt__": "__gt__", "__ge__": "__ge__"}
+_RANGES = frozenset({"__lt__", "__le__", "__gt__", "__ge__"})
 
 
-def _seekable(ref: tuple[str, str], compare: str, bound: Any) -> list[ColumnElement[bool]]:
+def _seekable(ref: tuple[str, str], method: str, bound: Any) -> list[ColumnElement[bool]]:
     """A range on a field, also written on the expressions its two sort indexes are built
     on (blanks as the highest or lowest value), so that a page sorted by the field starts
     reading its index at the bound instead of scanning to it. Redundant for the answer:
     the plain condition above already decides which records match."""
     key, kind = ref
-    method = _RANGE.get(compare)
-    if method is None or kind not in ("text", "integer", "number"):
+    if method not in _RANGES or kind not in ("text", "integer", "number"):
         return []
     return [getattr(sort_field(key, kind, descending), method)(bound)
             for descending in (False, True)]

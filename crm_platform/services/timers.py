@@ -39,8 +39,7 @@ def fire_due_timers(app: Flask, now: datetime | None = None, limit: int = 100) -
                 FlowTimer.due_at, FlowTimer.id).limit(1))).first()
             if timer is None:
                 break
-            timer.fired_at = now   # a write: on SQLite the lock, before the instance is read
-            session.flush()
+            timer.fired_at = now
             scope = TenantScope(session, timer.tenant_id)
             instance = _instance_for_timer(scope, timer.instance_id)
             record = scope.find(Record, instance.record_id) if instance else None
@@ -59,7 +58,7 @@ def _instance_for_timer(scope: TenantScope, instance_id: int) -> FlowInstance | 
     from crm_platform.services.approvals import locked_instance
 
     try:
-        return locked_instance(scope, instance_id, written=True)
+        return locked_instance(scope, instance_id)
     except NotFound:
         return None
 
