@@ -1,0 +1,87 @@
+"""Write Loom's pages to PNG, in English and Chinese, at 1280 and 390 px wide, into
+`docs/screenshots/` — to look at them as a user would (../shared/UI.md).
+
+    . .venv/bin/activate && pip install playwright && python scripts/screenshots.py
+
+A fresh SQLite database and a live server on a free port; Debian's Chromium
+(`/usr/bin/chromium`, `apt-get install chromium fonts-noto-cjk`), never a downloaded one.
+The pages as there are today: sign-in (empty, and after a wrong password), home, and an
+unknown page (404).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+WIDTHS = {"desktop": 1280, "phone": 390}
+PASSWORD = "screenshot horse battery"
+
+
+def walk(page: Any, base: str, tenant: str, suffix: str) -> None:
+    """Every page, as a user meets them: sign-in, a wrong password, home, an unknown page."""
+    def shot(name: str) -> None:
+        page.screenshot(path=str(OUT / f"{name}-{suffix}.png"), full_page=True)
+
+    page.goto(f"{base}/login")
+    shot("login")
+    page.fill("input[name=tenant]", tenant)
+    page.fill("input[name=email]", f"admin@{tenant}.example")
+    page.fill("input[name=password]", "wrong password")
+    page.click("button[type=submit]")
+    shot("login-error")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    shot("home")
+    page.goto(f"{base}/no-such-page")
+    shot("not-found")
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from playwright.sync_api import sync_playwright
+
+    from crm_platform import create_app
+    from crm_platform.db import database
+    from crm_platform.migrate import upgrade
+    from crm_platform.services.tenants import create_tenant
+
+    folder = tempfile.mkdtemp()
+    url = f"sqlite:///{folder}/screens.db"
+    upgrade(url)
+    app = create_app({"database_url": url, "secret_key": "screens"})
+    with app.app_context(), database(app).transaction() as session:
+        for slug, locale in (("acme", "en"), ("huaxia", "zh")):
+            create_tenant(session, {"slug": slug, "name": slug.title(), "default_locale": locale,
+                                    "admin": {"email": f"admin@{slug}.example", "name": "王芳",
+                                              "password": PASSWORD, "locale": locale}})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        for locale, tenant in (("en", "acme"), ("zh", "huaxia")):
+            for size, width in WIDTHS.items():
+                context = browser.new_context(viewport={"width": width, "height": 800},
+                                              locale="zh-CN" if locale == "zh" else "en-US")
+                walk(context.new_page(), base, tenant, f"{locale}-{size}")
+                context.close()
+        browser.close()
+    server.shutdown()
+    print(f"written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
