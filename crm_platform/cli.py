@@ -95,6 +95,16 @@ def db_upgrade(database_url: str | None, revision: str) -> None:
     click.echo(f"Database at {where} is at {revision}.")
 
 
+@db.command("distribution-plan")
+def db_distribution_plan() -> None:
+    """Print the SQL that distributes the database by tenant on Citus (docs/scaling.md)."""
+    from crm_platform import models  # noqa: F401  (registers every table)
+    from crm_platform.db import Base
+    from crm_platform.models.keys import distribution_plan
+
+    click.echo("\n".join(distribution_plan(Base.metadata)))
+
+
 @main.group()
 def tenant() -> None:
     """Tenant commands."""

@@ -34,12 +34,20 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+
+def _referencing_column(constraint: Any, _table: Any) -> str:
+    """The column a foreign key is about: `owner_id` of `(tenant_id, owner_id)`."""
+    names = [element.parent.name for element in constraint.elements]
+    return next((name for name in names if name != "tenant_id"), names[0])
+
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "fk": "fk_%(table_name)s_%(referencing_column)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
+    "referencing_column": _referencing_column,
 }
 
 

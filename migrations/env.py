@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, make_url
 
 from crm_platform import models  # noqa: F401  (registers every table)
 from crm_platform.db import Base, UTCDateTime
-from migrations.env_support import include_object
+from migrations.env_support import include_object_on
 
 config = context.config
 target_metadata = Base.metadata
@@ -24,7 +24,8 @@ def run_migrations_offline() -> None:
     context.configure(url=config.get_main_option("sqlalchemy.url"),
                       target_metadata=target_metadata, literal_binds=True,
                       render_as_batch=True, compare_type=True, render_item=render_item,
-                      include_object=include_object)
+                      include_object=include_object_on(make_url(config.get_main_option(
+                          "sqlalchemy.url")).get_backend_name()))
     with context.begin_transaction():
         context.run_migrations()
 
@@ -43,7 +44,7 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=True, compare_type=True, render_item=render_item,
-                      include_object=include_object)
+                      include_object=include_object_on(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()
 

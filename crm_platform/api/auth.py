@@ -26,10 +26,10 @@ TAGS = ("Authentication",)
            description="Repeated failures for one account or client answer 429 with Retry-After. "
                        "Platform administrators sign in with tenant `platform`.")
 def request_token(body: dict[str, Any]):
-    user_id = authenticate(database(), current_app.extensions["loom.throttler"],
-                           body["tenant"], body["email"], body["password"], request.remote_addr)
+    user_key = authenticate(database(), current_app.extensions["loom.throttler"],
+                            body["tenant"], body["email"], body["password"], request.remote_addr)
     session = request_session()
-    user = signed_in_user(session, user_id)
+    user = signed_in_user(session, user_key)
     token, secret = issue_token(TenantScope(session, user.tenant_id), user,
                                 body.get("name", "API token"), user.id,
                                 body.get("expires_in_days"))

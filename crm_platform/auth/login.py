@@ -32,8 +32,9 @@ def _clean(value: str) -> str | None:
 
 
 def authenticate(db: Database, throttler: LoginThrottler, tenant_slug: str, email: str,
-                 password: str, client: str | None) -> int:
-    """The id of the user with these credentials; failures are counted and throttled (429).
+                 password: str, client: str | None) -> tuple[int, int]:
+    """The key (tenant id, user id) of the user with these credentials; failures are
+    counted and throttled (429).
 
     Unknown tenant, unknown e-mail and wrong password give the same answer in the same time,
     so sign-in reveals nothing about which tenants or accounts exist. No database connection
@@ -50,16 +51,16 @@ def authenticate(db: Database, throttler: LoginThrottler, tenant_slug: str, emai
                 scope = TenantScope(session, tenant.id)
                 user = session.scalars(scope.select(User, User.email == address)).first()
                 if user is not None:
-                    password_hash, user_id = user.password_hash, user.id
+                    password_hash, user_id = user.password_hash, (tenant.id, user.id)
     if not verify_password(password_hash, password) or user_id is None:
         raise Unauthorized("invalid_credentials")
     throttler.succeeded(keys)
     return user_id
 
 
-def signed_in_user(session: Session, user_id: int) -> User:
+def signed_in_user(session: Session, user_key: tuple[int, int]) -> User:
     """The user `authenticate` returned, refused if their tenant or account is disabled."""
-    user = session.get(User, user_id)
+    user = session.get(User, user_key)
     assert user is not None
     tenant = session.get(Tenant, user.tenant_id)
     assert tenant is not None

@@ -21,6 +21,7 @@ from crm_platform.auth.principal import Principal
 from crm_platform.db import database, utcnow
 from crm_platform.errors import BadRequest, Forbidden, Unauthorized
 from crm_platform.models import User
+from crm_platform.scoping import is_valid_id
 from crm_platform.services.tokens import token_for_secret
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -40,8 +41,8 @@ def _bearer_secret() -> str | None:
 
 def _from_token(db_session: Session, secret: str) -> Principal:
     token = token_for_secret(db_session, secret)
-    user = db_session.get(User, token.user_id)
-    if user is None or user.tenant_id != token.tenant_id:
+    user = db_session.get(User, (token.tenant_id, token.user_id))
+    if user is None:
         raise Unauthorized("invalid_token")
     principal = principal_for(db_session, user, "token", token.id)
     every = timedelta(seconds=current_app.config["LOOM_SETTINGS"].token_touch_seconds)
@@ -59,9 +60,9 @@ def _from_session(db_session: Session) -> Principal | None:
     if utcnow().timestamp() - started > SESSION_MAX_AGE.total_seconds():
         session.clear()
         return None
-    user = db_session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or user.tenant_id != tenant_id or (
-            session_fingerprint(user) != session.get("fp")):
+    user = (db_session.get(User, (tenant_id, user_id))
+            if is_valid_id(user_id) and is_valid_id(tenant_id) else None)
+    if user is None or session_fingerprint(user) != session.get("fp"):
         session.clear()  # stale: the user is gone or changed their password
         return None
     try:

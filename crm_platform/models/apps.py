@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm_platform.db import Base, IdType, IntPK, JSONType, Timestamp, tenant_fk, utcnow
+from crm_platform.db import Base, IdType, JSONType, Timestamp, tenant_fk, utcnow
+from crm_platform.models.keys import RowId, references, tenant_key
 
 
 class App(Base):
     __tablename__ = "apps"
-    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+    __table_args__ = (tenant_key(), *references(("created_by_id", "users", "SET NULL")),
+                      UniqueConstraint("tenant_id", "key"))
 
-    id: Mapped[IntPK]
+    id: Mapped[RowId]
     tenant_id: Mapped[int] = tenant_fk()
     key: Mapped[str] = mapped_column(String(63))
     name: Mapped[Any] = mapped_column(JSONType)          # text or {en, zh}
     description: Mapped[Any] = mapped_column(JSONType, default=None, nullable=True)
-    created_by_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(IdType)
     created_at: Mapped[Timestamp]
 
 
@@ -28,16 +29,18 @@ class Form(Base):
     """A form: its working draft and a pointer to the current published version."""
 
     __tablename__ = "forms"
-    __table_args__ = (UniqueConstraint("tenant_id", "app_id", "key"),)
+    __table_args__ = (tenant_key(),
+                      *references(("app_id", "apps", "CASCADE"),
+                                  ("draft_updated_by_id", "users", "SET NULL")),
+                      UniqueConstraint("tenant_id", "app_id", "key"))
 
-    id: Mapped[IntPK]
+    id: Mapped[RowId]
     tenant_id: Mapped[int] = tenant_fk()
-    app_id: Mapped[int] = mapped_column(IdType, ForeignKey("apps.id", ondelete="CASCADE"))
+    app_id: Mapped[int] = mapped_column(IdType)
     key: Mapped[str] = mapped_column(String(63))
     draft: Mapped[dict[str, Any]] = mapped_column(JSONType)
     published_version: Mapped[int | None] = mapped_column(Integer)
-    draft_updated_by_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    draft_updated_by_id: Mapped[int | None] = mapped_column(IdType)
     created_at: Mapped[Timestamp]
     draft_updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
 
@@ -46,17 +49,19 @@ class FormVersion(Base):
     """A published definition; never changed after it is written."""
 
     __tablename__ = "form_versions"
-    __table_args__ = (UniqueConstraint("tenant_id", "form_id", "version"),
+    __table_args__ = (tenant_key(),
+                      *references(("form_id", "forms", "CASCADE"),
+                                  ("published_by_id", "users", "SET NULL")),
+                      UniqueConstraint("tenant_id", "form_id", "version"),
                       Index(None, "tenant_id", "form_id"))
 
-    id: Mapped[IntPK]
+    id: Mapped[RowId]
     tenant_id: Mapped[int] = tenant_fk()
-    form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"))
+    form_id: Mapped[int] = mapped_column(IdType)
     version: Mapped[int] = mapped_column(Integer)
     definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
     diff: Mapped[dict[str, Any]] = mapped_column(JSONType)
     impact: Mapped[dict[str, Any]] = mapped_column(JSONType)
     migrations: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    published_by_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    published_by_id: Mapped[int | None] = mapped_column(IdType)
     published_at: Mapped[Timestamp]

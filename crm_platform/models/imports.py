@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm_platform.db import Base, IdType, IntPK, JSONType, OptionalTimestamp, Timestamp, tenant_fk
+from crm_platform.db import Base, IdType, JSONType, OptionalTimestamp, Timestamp, tenant_fk
+from crm_platform.models.keys import RowId, references, tenant_key
 
 
 class Import(Base):
     __tablename__ = "imports"
-    __table_args__ = (Index(None, "tenant_id", "form_id", "id"),)
+    __table_args__ = (tenant_key(),
+                      *references(("form_id", "forms", "CASCADE"),
+                                  ("created_by_id", "users", "SET NULL")),
+                      Index(None, "tenant_id", "form_id", "id"))
 
-    id: Mapped[IntPK]
+    id: Mapped[RowId]
     tenant_id: Mapped[int] = tenant_fk()
-    form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"))
-    created_by_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    form_id: Mapped[int] = mapped_column(IdType)
+    created_by_id: Mapped[int | None] = mapped_column(IdType)
     # queued -> running -> done | failed (a file or job error: nothing written)
     status: Mapped[str] = mapped_column(String(16))
     dry_run: Mapped[bool] = mapped_column(Boolean)

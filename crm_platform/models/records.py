@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_platform.db import (
     Base,
     IdType,
-    IntPK,
     JSONType,
     OptionalTimestamp,
     Timestamp,
     tenant_fk,
     utcnow,
 )
+from crm_platform.models.keys import RowId, references, tenant_key
 
 
 class Record(Base):
@@ -25,28 +25,29 @@ class Record(Base):
 
     __tablename__ = "records"
     __table_args__ = (
+        tenant_key(),
+        *references(("form_id", "forms", "CASCADE"), ("owner_id", "users", "SET NULL"),
+                    ("department_id", "departments", "SET NULL"),
+                    ("created_by_id", "users", "SET NULL"),
+                    ("updated_by_id", "users", "SET NULL")),
         Index(None, "tenant_id", "form_id", "id"),
         Index(None, "tenant_id", "form_id", "owner_id"),
         Index(None, "tenant_id", "form_id", "updated_at"),
     )
 
-    id: Mapped[IntPK]
+    id: Mapped[RowId]
     tenant_id: Mapped[int] = tenant_fk()
-    form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"))
+    form_id: Mapped[int] = mapped_column(IdType)
     form_version: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    owner_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id",
-                                                                    ondelete="SET NULL"))
-    department_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("departments.id", ondelete="SET NULL"))
+    owner_id: Mapped[int | None] = mapped_column(IdType)
+    department_id: Mapped[int | None] = mapped_column(IdType)
     state: Mapped[str | None] = mapped_column(String(63))
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     # Optimistic lock: every change adds one; ETag / If-Match carry it.
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_by_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("users.id", ondelete="SET NULL"))
-    updated_by_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(IdType)
+    updated_by_id: Mapped[int | None] = mapped_column(IdType)
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
     deleted_at: Mapped[OptionalTimestamp]
@@ -62,16 +63,19 @@ class RecordHistory(Base):
     """Who changed what, when: one row per create, update, delete and restore."""
 
     __tablename__ = "record_history"
-    __table_args__ = (Index(None, "tenant_id", "record_id", "id"),)
+    __table_args__ = (
+        tenant_key(),
+        *references(("record_id", "records", "CASCADE"), ("actor_id", "users", "SET NULL")),
+        Index(None, "tenant_id", "record_id", "id"),
+    )
 
-    id: Mapped[IntPK]
+    id: Mapped[RowId]
     tenant_id: Mapped[int] = tenant_fk()
-    record_id: Mapped[int] = mapped_column(IdType, ForeignKey("records.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(IdType)
     action: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     form_version: Mapped[int] = mapped_column(Integer)
-    actor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id",
-                                                                    ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(IdType)
     # {field: [before, after]} for the fields that changed
     changes: Mapped[dict[str, Any]] = mapped_column(JSONType)
     comment: Mapped[str | None] = mapped_column(Text)
@@ -82,13 +86,13 @@ class Sequence(Base):
     """The last number handed out for an autonumber field in a period."""
 
     __tablename__ = "sequences"
+    __table_args__ = (tenant_key("form_id", "field_key", "period", on_sqlite=True),
+                      *references(("form_id", "forms", "CASCADE")))
 
-    tenant_id: Mapped[int] = mapped_column(IdType, ForeignKey("tenants.id", ondelete="CASCADE"),
-                                           primary_key=True)
-    form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"),
-                                         primary_key=True)
-    field_key: Mapped[str] = mapped_column(String(63), primary_key=True)
-    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tenant_id: Mapped[int] = tenant_fk()
+    form_id: Mapped[int] = mapped_column(IdType, autoincrement=False)
+    field_key: Mapped[str] = mapped_column(String(63))
+    period: Mapped[str] = mapped_column(String(16))
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -99,16 +103,16 @@ class IdempotencyKey(Base):
     sending the same key and body creates their own record and never sees this one."""
 
     __tablename__ = "idempotency_keys"
+    __table_args__ = (tenant_key("form_id", "actor_id", "key", on_sqlite=True),
+                      *references(("form_id", "forms", "CASCADE"),
+                                  ("record_id", "records", "CASCADE")))
 
-    tenant_id: Mapped[int] = mapped_column(IdType, ForeignKey("tenants.id", ondelete="CASCADE"),
-                                           primary_key=True)
-    form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"),
-                                         primary_key=True)
-    actor_id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tenant_id: Mapped[int] = tenant_fk()
+    form_id: Mapped[int] = mapped_column(IdType, autoincrement=False)
+    actor_id: Mapped[int] = mapped_column(IdType, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
-    record_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("records.id",
-                                                                     ondelete="CASCADE"))
+    record_id: Mapped[int | None] = mapped_column(IdType)
     created_at: Mapped[Timestamp]
 
 
@@ -116,13 +120,13 @@ class FormPermission(Base):
     """What holders of a role may do with the records of a form (DESIGN §6)."""
 
     __tablename__ = "form_permissions"
+    __table_args__ = (tenant_key("form_id", "role_id", on_sqlite=True),
+                      *references(("form_id", "forms", "CASCADE"),
+                                  ("role_id", "roles", "CASCADE")))
 
-    tenant_id: Mapped[int] = mapped_column(IdType, ForeignKey("tenants.id", ondelete="CASCADE"),
-                                           primary_key=True)
-    form_id: Mapped[int] = mapped_column(IdType, ForeignKey("forms.id", ondelete="CASCADE"),
-                                         primary_key=True)
-    role_id: Mapped[int] = mapped_column(IdType, ForeignKey("roles.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    tenant_id: Mapped[int] = tenant_fk()
+    form_id: Mapped[int] = mapped_column(IdType, autoincrement=False)
+    role_id: Mapped[int] = mapped_column(IdType, autoincrement=False)
     can_create: Mapped[bool] = mapped_column(Boolean, default=False)
     # none | own | department | department_tree | all
     read_scope: Mapped[str] = mapped_column(String(16), default="none")

@@ -4,35 +4,42 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_platform.db import (
     Base,
     IdType,
-    IntPK,
     OptionalTimestamp,
     Timestamp,
     UTCDateTime,
     tenant_fk,
 )
+from crm_platform.models.keys import RowId, references, tenant_key
 
 
 class ApiToken(Base):
     """A named bearer token; only the SHA-256 of the secret is stored."""
 
     __tablename__ = "api_tokens"
-    __table_args__ = (Index(None, "tenant_id", "user_id"),)
-
-    id: Mapped[IntPK]
-    tenant_id: Mapped[int] = tenant_fk()
-    user_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(200))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(16))
-    created_by_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("users.id", ondelete="SET NULL")
+    __table_args__ = (
+        tenant_key(),
+        *references(("user_id", "users", "CASCADE"), ("created_by_id", "users", "SET NULL")),
+        Index(None, "tenant_id", "user_id"),
+        # A token names no tenant, so it is found by its hash alone (on a distributed
+        # database, in every shard); uniqueness holds within the tenant, and 240 random
+        # bits never collide across tenants.
+        UniqueConstraint("tenant_id", "token_hash"),
+        Index(None, "token_hash"),
     )
+
+    id: Mapped[RowId]
+    tenant_id: Mapped[int] = tenant_fk()
+    user_id: Mapped[int] = mapped_column(IdType)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(IdType)
     created_at: Mapped[Timestamp]
     expires_at: Mapped[OptionalTimestamp]
     last_used_at: Mapped[OptionalTimestamp]

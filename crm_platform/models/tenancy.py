@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, true
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Index, String, Text, UniqueConstraint, and_, true
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from crm_platform.db import Base, IdType, IntPK, Timestamp, tenant_fk, utcnow
+from crm_platform.models.keys import RowId, references, tenant_key
 
 
 class TenantStatus(enum.StrEnum):
@@ -42,17 +43,18 @@ class Tenant(Base):
 
 class Department(Base):
     __tablename__ = "departments"
-    __table_args__ = (Index(None, "tenant_id", "parent_id"),)
+    __table_args__ = (
+        tenant_key(),
+        *references(("parent_id", "departments", "RESTRICT")),
+        *references(("head_id", "users", "SET NULL"), use_alter=True),
+        Index(None, "tenant_id", "parent_id"),
+    )
 
-    id: Mapped[IntPK]
+    id: Mapped[RowId]
     tenant_id: Mapped[int] = tenant_fk()
     name: Mapped[str] = mapped_column(String(200))
-    parent_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("departments.id", ondelete="RESTRICT")
-    )
-    head_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("users.id", ondelete="SET NULL", use_alter=True)
-    )
+    parent_id: Mapped[int | None] = mapped_column(IdType)
+    head_id: Mapped[int | None] = mapped_column(IdType)
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
 
@@ -60,38 +62,41 @@ class Department(Base):
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
+        tenant_key(),
+        *references(("manager_id", "users", "SET NULL"),
+                    ("department_id", "departments", "SET NULL")),
         UniqueConstraint("tenant_id", "email"),
         Index(None, "tenant_id", "department_id"),
         Index(None, "tenant_id", "manager_id"),
     )
 
-    id: Mapped[IntPK]
+    id: Mapped[RowId]
     tenant_id: Mapped[int] = tenant_fk()
     email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(8), default="en")
-    manager_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("users.id", ondelete="SET NULL")
-    )
-    department_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("departments.id", ondelete="SET NULL")
-    )
+    manager_id: Mapped[int | None] = mapped_column(IdType)
+    department_id: Mapped[int | None] = mapped_column(IdType)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
 
     roles: Mapped[list[Role]] = relationship(
-        secondary="user_roles", order_by="Role.id", viewonly=True, lazy="selectin"
+        secondary="user_roles", order_by="Role.id", viewonly=True, lazy="selectin",
+        primaryjoin=lambda: and_(foreign(UserRole.user_id) == User.id,
+                                 foreign(UserRole.tenant_id) == User.tenant_id),
+        secondaryjoin=lambda: and_(foreign(UserRole.role_id) == Role.id,
+                                   foreign(UserRole.tenant_id) == Role.tenant_id),
     )
 
 
 class Role(Base):
     __tablename__ = "roles"
-    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+    __table_args__ = (tenant_key(), UniqueConstraint("tenant_id", "key"))
 
-    id: Mapped[IntPK]
+    id: Mapped[RowId]
     tenant_id: Mapped[int] = tenant_fk()
     key: Mapped[str] = mapped_column(String(63))
     name: Mapped[str] = mapped_column(String(200))
@@ -103,12 +108,12 @@ class Role(Base):
 
 class UserRole(Base):
     __tablename__ = "user_roles"
-    __table_args__ = (Index(None, "tenant_id", "role_id"),)
+    __table_args__ = (
+        tenant_key("user_id", "role_id"),
+        *references(("user_id", "users", "CASCADE"), ("role_id", "roles", "CASCADE")),
+        Index(None, "tenant_id", "role_id"),
+    )
 
-    user_id: Mapped[int] = mapped_column(
-        IdType, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    role_id: Mapped[int] = mapped_column(
-        IdType, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = mapped_column(IdType, autoincrement=False)
+    role_id: Mapped[int] = mapped_column(IdType, autoincrement=False)
     tenant_id: Mapped[int] = tenant_fk()

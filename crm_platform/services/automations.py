@@ -53,7 +53,7 @@ def _rules(scope: TenantScope, form: Form) -> list[dict[str, Any]]:
         FlowVersion.id, FlowVersion.published_at).order_by(Flow.id), FlowVersion))]
     for key in current:
         if key not in _DEFINITIONS:
-            row = scope.session.get(FlowVersion, key[0])
+            row = scope.session.get(FlowVersion, (scope.tenant_id, key[0]))
             if len(_DEFINITIONS) > 10_000:
                 _DEFINITIONS.clear()
             _DEFINITIONS[key] = dict(row.definition) if row is not None else {}

@@ -8,7 +8,7 @@ from sqlalchemy import Select
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import Conflict, invalid
-from crm_platform.models import Department, User
+from crm_platform.models import Department, Record, User
 from crm_platform.scoping import TenantScope
 
 
@@ -78,5 +78,9 @@ def delete_department(scope: TenantScope, actor: Principal, department_id: int) 
     members = scope.count(User, User.department_id == department.id)
     if children or members:
         raise Conflict("department_not_empty", children=children, members=members)
+    # Records keep no department that no longer exists (on PostgreSQL the key holds the
+    # tenant, which cannot be set to null by the database: models/keys.py).
+    scope.session.execute(scope.update(Record, Record.department_id == department.id)
+                          .values(department_id=None))
     scope.session.delete(department)
 

@@ -45,7 +45,7 @@ def _dependants(scope: TenantScope, form: Form) -> list[tuple[int, str]]:
     if key not in _DEPENDANTS:
         found: dict[str, list[tuple[int, str]]] = {}
         for form_id, _version, _at in published:
-            parent = scope.session.get(Form, form_id)
+            parent = scope.session.get(Form, (scope.tenant_id, form_id))
             compiled = form_service.compiled(scope, form_service.version_row(scope, parent))
             links = {item.spec["related"]["link_field"]: item.spec["related"]["form"]
                      for item in compiled.computed
@@ -76,7 +76,7 @@ def refresh_related(scope: TenantScope, form: Form,
                       for value in [data.get(link_field)] if is_valid_id(value)})
         if not ids:
             continue
-        parent_form = scope.session.get(Form, parent_form_id)
+        parent_form = scope.session.get(Form, (scope.tenant_id, parent_form_id))
         refreshed = []
         for start in range(0, len(ids), 500):
             parents = scope.session.scalars(scope.select(

@@ -193,7 +193,8 @@ def _build_indexes_after_commit(scope: TenantScope, form: Form) -> None:
     publish does not wait for them (on a million records that takes a while)."""
     from crm_platform.jobs import enqueue_after_commit
 
-    enqueue_after_commit(scope.session, "build_indexes", form.id, tenant_id=scope.tenant_id)
+    enqueue_after_commit(scope.session, "build_indexes", scope.tenant_id, form.id,
+                         tenant_id=scope.tenant_id)
 
 
 def pending_indexes(scope: TenantScope, form: Form) -> list[str]:
@@ -205,7 +206,7 @@ def pending_indexes(scope: TenantScope, form: Form) -> list[str]:
                         search_keys(published))
 
 
-def build_indexes_job(app: Any, form_id: int) -> None:
+def build_indexes_job(app: Any, tenant_id: int, form_id: int) -> None:
     """The job: indexes for the indexed fields and the full-text search of the form's
     published version; the form's indexes no field needs any more are dropped
     (idempotent: existing ones are kept)."""
@@ -214,10 +215,10 @@ def build_indexes_job(app: Any, form_id: int) -> None:
 
     db = database(app)
     with db.transaction() as session:
-        form = session.get(Form, form_id)
+        form = session.get(Form, (tenant_id, form_id))
         if form is None or form.published_version is None:
             return
-        scope = TenantScope(session, form.tenant_id)
+        scope = TenantScope(session, tenant_id)
         row = version_row(scope, form)
         compiled = compile_form(row.definition, env=type_env(scope), checked=True)
         fields, searchable = indexed_fields(compiled), search_keys(compiled)

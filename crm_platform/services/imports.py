@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import update
 
 from crm_platform.auth.login import principal_for
 from crm_platform.auth.principal import Principal
@@ -84,20 +83,21 @@ def queue(app: Flask, scope: TenantScope, job: Import) -> Import:
         job.tenant_id = scope.tenant_id
         session.add(job)
         session.flush()
-        background = add_job(session, "import", job.id, tenant_id=scope.tenant_id).id
+        background = add_job(session, "import", scope.tenant_id, job.id,
+                             tenant_id=scope.tenant_id).id
     dispatch(app, background)
     return job
 
 
-def run_import_job(app: Flask, import_id: int) -> None:
+def run_import_job(app: Flask, tenant_id: int, import_id: int) -> None:
     """The job: run a queued import (again, if a worker died with it: nothing was written,
     the writes are one transaction)."""
     db = database(app)
     with db.transaction() as session:
-        job = session.get(Import, import_id)
+        job = session.get(Import, (tenant_id, import_id))
         if job is None or job.status not in ("queued", "running"):
             return
-        tenant_id, job.status, job.started_at = job.tenant_id, "running", utcnow()
+        job.status, job.started_at = "running", utcnow()
         locale = job.locale
     try:
         with db.transaction() as session:
@@ -109,28 +109,28 @@ def run_import_job(app: Flask, import_id: int) -> None:
             sheet = read_sheet(job.content or b"", job.filename)
             importer = Importer(scope, actor, form, compiled, job, sheet,
                                 access_for(scope, actor, form),
-                                progress=lambda done: _progress(db, import_id, done))
+                                progress=lambda done: _progress(db, (tenant_id, import_id), done))
             importer.run()
             job.content = None
     except LoomError as error:
-        _fail(db, import_id, render_error(error, locale))
+        _fail(db, (tenant_id, import_id), render_error(error, locale))
     except Exception as error:  # recorded on the import, then raised for rq's retry
         failure = render_error(LoomError("import_failed"), locale)
-        _fail(db, import_id, {**failure, "detail": type(error).__name__})
+        _fail(db, (tenant_id, import_id), {**failure, "detail": type(error).__name__})
         raise
 
 
-def import_job_failed(app: Flask, reason: str, import_id: int) -> None:
+def import_job_failed(app: Flask, reason: str, tenant_id: int, import_id: int) -> None:
     """The job of an import could not run, every time it was tried (its worker died, the
     database was gone): the import says so, in its importer's language, instead of
     waiting for ever."""
     db = database(app)
     with db.transaction() as session:
-        job = session.get(Import, import_id)
+        job = session.get(Import, (tenant_id, import_id))
         if job is None or job.status not in ("queued", "running"):
             return
         locale = job.locale
-    _fail(db, import_id, {**render_error(LoomError("import_job_lost"), locale),
+    _fail(db, (tenant_id, import_id), {**render_error(LoomError("import_job_lost"), locale),
                           "detail": reason[:200]})
 
 
@@ -147,16 +147,19 @@ def _actor(scope: TenantScope, job: Import) -> Principal:
     return principal_for(scope.session, user, "job")
 
 
-def _progress(db: Database, import_id: int, done: int) -> None:
+def _progress(db: Database, key: tuple[int, int], done: int) -> None:
+    tenant_id, import_id = key
     with db.transaction() as session:
-        session.execute(update(Import).where(Import.id == import_id)
+        session.execute(TenantScope(session, tenant_id).update(Import, Import.id == import_id)
                         .values(processed_rows=done))
 
 
-def _fail(db: Database, import_id: int, error: dict[str, Any]) -> None:
+def _fail(db: Database, key: tuple[int, int], error: dict[str, Any]) -> None:
+    tenant_id, import_id = key
     with db.transaction() as session:
-        session.execute(update(Import).where(Import.id == import_id).values(
-            status="failed", error=error, finished_at=utcnow(), content=None))
+        session.execute(TenantScope(session, tenant_id).update(Import, Import.id == import_id)
+                        .values(status="failed", error=error, finished_at=utcnow(),
+                                content=None))
 
 
 # -- reading back ----------------------------------------------------------------------

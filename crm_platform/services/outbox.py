@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 
 from crm_platform.db import database, dump_json, utcnow
 from crm_platform.errors import Conflict, NotFound
@@ -101,12 +101,11 @@ def _claim(app: Flask, now: datetime, room: int, busy: Counter[str],
             entry = _Claimed(row.id, row.tenant_id, row.kind, dict(row.payload))
             if taken[entry.endpoint] >= PER_ENDPOINT:
                 continue    # its endpoint is busy: later, while others go ahead
-            won = session.execute(update(OutboxEntry).where(
-                OutboxEntry.id == entry.id, OutboxEntry.status.in_(_DUE),
+            won = session.execute(TenantScope(session, entry.tenant_id).update(
+                OutboxEntry, OutboxEntry.id == entry.id, OutboxEntry.status.in_(_DUE),
                 OutboxEntry.next_attempt_at <= now).values(
                 status="sending", next_attempt_at=now + LEASE,
-                attempts=OutboxEntry.attempts + 1).execution_options(
-                synchronize_session=False)).rowcount
+                attempts=OutboxEntry.attempts + 1)).rowcount
             if won == 1:
                 claimed.append(entry)
                 taken[entry.endpoint] += 1
@@ -155,9 +154,9 @@ def _send_email(app: Flask, payload: dict[str, Any]) -> None:
         smtp.send_message(message)
 
 
-def _record(app: Flask, entry_id: int, error: str | None, now: datetime) -> None:
+def _record(app: Flask, key: tuple[int, int], error: str | None, now: datetime) -> None:
     with database(app).transaction() as session:
-        entry = session.get(OutboxEntry, entry_id)
+        entry = session.get(OutboxEntry, key)
         if entry is None:
             return
         if error is None:
@@ -181,7 +180,7 @@ def _attempt(app: Flask, entry: _Claimed, now: datetime) -> None:
     except Exception as exc:    # a bug must not leave the entry leased with no word
         log.exception("outbox entry %s", entry.id)
         error = f"{type(exc).__name__}: {exc}"
-    _record(app, entry.id, error, now)
+    _record(app, (entry.tenant_id, entry.id), error, now)
 
 
 def dispatch_due(app: Flask, now: datetime | None = None, limit: int = 50) -> int:

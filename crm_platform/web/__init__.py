@@ -43,9 +43,9 @@ def login():
     form = {name: request.form.get(name, "").strip() for name in ("tenant", "email")}
     password = request.form.get("password", "")
     try:
-        user_id = authenticate(database(), current_app.extensions["loom.throttler"],
-                               form["tenant"], form["email"], password, request.remote_addr)
-        user = signed_in_user(request_session(), user_id)
+        user_key = authenticate(database(), current_app.extensions["loom.throttler"],
+                                form["tenant"], form["email"], password, request.remote_addr)
+        user = signed_in_user(request_session(), user_key)
     except LoomError as error:
         body = error_body(error, request_locale())
         response = current_app.make_response(
@@ -71,7 +71,7 @@ def home():
     if principal is None:
         return redirect(url_for("web.login_form"))
     db_session = request_session()
-    user = db_session.get(User, principal.user_id)
+    user = db_session.get(User, (principal.tenant_id, principal.user_id))
     tenant = db_session.get(Tenant, principal.tenant_id)
     return render_template("home.html", user=user, tenant=tenant, principal=principal)
 

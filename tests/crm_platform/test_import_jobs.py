@@ -61,8 +61,9 @@ def queued_app(make_app, redis_url: str, monkeypatch):
 
 
 @pytest.fixture
-def world(queued_app, make_tenant) -> tuple[Any, dict[str, str], int]:
-    """A test client, tenant A's administrator headers and id, and the published lead form."""
+def world(queued_app, make_tenant) -> tuple[Any, dict[str, str], Any]:
+    """A test client, tenant A's administrator headers, the tenant, and the published lead
+    form."""
     tenant = make_tenant("alpha")
     client = queued_app.test_client()
     headers = tenant.headers
@@ -70,7 +71,7 @@ def world(queued_app, make_tenant) -> tuple[Any, dict[str, str], int]:
                        headers=headers).status_code == 201
     assert client.post("/api/v1/apps/crm/forms", json=LEAD, headers=headers).status_code == 201
     assert client.post(f"{FORM}/publish", json={}, headers=headers).status_code == 201
-    return client, headers, tenant.admin_id
+    return client, headers, tenant
 
 
 def worker_env(database_url: str, redis_url: str) -> dict[str, str]:
@@ -139,11 +140,11 @@ def names(client, headers) -> list[str]:
 
 
 def test_a_queued_import_is_run_by_a_real_worker(world, database_url, redis_url) -> None:
-    client, headers, _admin = world
+    client, headers, tenant = world
     queued = start(client, headers, sheet(12))
     # On rq, not in this process: nothing happens until a worker takes it.
     waiting = Queue(QUEUE, connection=Redis.from_url(redis_url)).jobs
-    assert jobs(database_url) == [("import", [queued["id"]], "queued")]
+    assert jobs(database_url) == [("import", [tenant.id, queued["id"]], "queued")]
     assert (job_ids(database_url)[0],) in [job.args for job in waiting]
     assert status(client, headers, queued["id"])["status"] == "queued"
     assert names(client, headers) == []
@@ -163,8 +164,8 @@ def test_a_queued_import_is_run_by_a_real_worker(world, database_url, redis_url)
 
 def test_a_worker_reports_row_errors_in_the_importers_language(world, database_url,
                                                                redis_url) -> None:
-    client, headers, admin = world
-    assert client.patch(f"/api/v1/admin/users/{admin}", json={"locale": "zh"},
+    client, headers, tenant = world
+    assert client.patch(f"/api/v1/admin/users/{tenant.admin_id}", json={"locale": "zh"},
                         headers=headers).status_code == 200
     content = sheet(8) + "坏行,20000,很多\r\n".encode("gb18030")
     queued = start(client, headers, content, on_error="valid_only")
@@ -252,7 +253,7 @@ def test_a_worker_killed_mid_import_writes_nothing_and_the_retry_writes_once(
     if database_url.startswith("sqlite"):
         pytest.skip("stopping a writer at a chosen statement needs a table lock; SQLite only "
                     "locks the whole database")
-    client, headers, _admin = world
+    client, headers, tenant = world
     rows = 1200   # more than one insert batch (1000)
     queued = start(client, headers, sheet(rows))
     engine = create_engine(database_url)
@@ -308,7 +309,7 @@ def test_a_worker_killed_mid_import_writes_nothing_and_the_retry_writes_once(
 
     # The job's lease runs out (its worker no longer renews it): the sweeper takes it back
     # and hands it over again, and the next worker runs it.
-    assert jobs(database_url) == [("import", [queued["id"]], "running")]
+    assert jobs(database_url) == [("import", [tenant.id, queued["id"]], "running")]
     assert sweep_jobs(queued_app, now=utcnow() + LEASE + timedelta(seconds=1)) == 1
     run_worker(database_url, redis_url)
     done = status(client, headers, queued["id"])
@@ -318,7 +319,7 @@ def test_a_worker_killed_mid_import_writes_nothing_and_the_retry_writes_once(
     assert listed["count"] == rows
 
     # Run once more (a duplicate delivery): a finished import is not written again.
-    enqueue(queued_app, "import", queued["id"])
+    enqueue(queued_app, "import", tenant.id, queued["id"])
     run_worker(database_url, redis_url)
     again = client.get(f"{FORM}/records?count=true&limit=1", headers=headers).get_json()
     assert again["count"] == rows

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 
 from crm_platform.db import Base
 from crm_platform.migrate import alembic_config
-from migrations.env_support import include_object
+from migrations.env_support import include_object_on
 
 
 def test_autogenerate_finds_no_difference_after_upgrade(database_url: str) -> None:
@@ -21,7 +21,7 @@ def test_autogenerate_finds_no_difference_after_upgrade(database_url: str) -> No
             warnings.filterwarnings("ignore", "Skipped unsupported reflection")
             context = MigrationContext.configure(connection, opts={
                 "compare_type": True, "render_as_batch": True,
-                "include_object": include_object})
+                "include_object": include_object_on(connection.dialect.name)})
             differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()

@@ -60,14 +60,15 @@ def sheet(*rows: bytes, dimension: bytes = b"") -> bytes:
 
 
 def refused_quickly(content: bytes, code: str) -> ImportFileError:
-    """Refused with `code` in under a second, and (measured again, as tracing slows Python
-    down) in under 64 MB of memory."""
+    """Refused with `code` in a few seconds at most (1.3 s for the largest on the slowest
+    machine CI has had; a file that could hang a worker takes minutes), and (measured again,
+    as tracing slows Python down) in under 64 MB of memory."""
     started = time.perf_counter()
     with pytest.raises(ImportFileError) as caught:
         read_sheet(content, "hostile.xlsx")
     elapsed = time.perf_counter() - started
     assert caught.value.code == code, caught.value.params
-    assert elapsed < 1.0, elapsed
+    assert elapsed < 4.0, elapsed
     tracemalloc.start()
     try:
         with pytest.raises(ImportFileError):

@@ -213,7 +213,8 @@ def test_text_must_match_the_designers_pattern() -> None:
 
 def test_the_worst_pattern_a_form_may_hold_checks_its_longest_text_fast() -> None:
     """At the limits the definition check allows — program size times the field's longest
-    text — a check stays well under a tenth of a second."""
+    text — a check takes about a tenth of a second (0.13 s on the slowest machine CI has
+    had); a pattern that could hang a worker would take seconds, or for ever."""
     from form_engine.field_types.strings import PATTERN_BUDGET, compile_pattern
 
     pattern = "(.*a){90}"                        # just under MAX_PATTERN_PROGRAM
@@ -225,7 +226,7 @@ def test_the_worst_pattern_a_form_may_hold_checks_its_longest_text_fast() -> Non
     start = time.perf_counter()
     with contextlib.suppress(CoercionError):
         check(text)
-    assert time.perf_counter() - start < 0.1
+    assert time.perf_counter() - start < 0.5
 
 
 def test_a_catastrophic_user_pattern_finishes_in_milliseconds() -> None:
