@@ -78,7 +78,7 @@ def rates(url: str, rounds: int) -> tuple[float, float]:
         from crm_platform.models import User
 
         _token, secret = issue_token(TenantScope(session, tenant_id),
-                                     session.get(User, user_id), "bench", user_id)
+                                     session.get(User, (tenant_id, user_id)), "bench", user_id)
     headers = {"Authorization": f"Bearer {secret}"}
     client = app.test_client()
     keys = [field["key"] for field in DEAL_FORM["fields"]]

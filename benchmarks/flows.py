@@ -90,7 +90,7 @@ def _world(url: str) -> tuple[Any, Any]:
             "admin": {"email": "admin@bench.example", "password": "correct horse 9"}})
         session.flush()
         scope = TenantScope(session, tenant.id)
-        actor = principal_for(session, session.get(User, admin.id), "token")
+        actor = principal_for(session, session.get(User, (tenant.id, admin.id)), "token")
         ids = {}
         for key in ("director", "finance"):
             ids[key] = role_service.create_role(scope, actor, {"key": key, "name": key}).id
@@ -159,7 +159,8 @@ def platform_rates(url: str, count: int) -> tuple[float, float]:
                 scope = TenantScope(session, tenant)
                 record_service.system_update(
                     scope, people["admin"], scope.get(Form, form_id, "form"),
-                    session.get(record_service.Record, record_id), {"stage": f"s{index}"})
+                    session.get(record_service.Record, (tenant, record_id)),
+                    {"stage": f"s{index}"})
         baseline = len(records) / (time.perf_counter() - started)
     app.extensions["loom.db"].dispose()
     return ours, baseline

@@ -115,7 +115,7 @@ def loom_world(url: str) -> tuple[str, list[int]]:
     tenant_id, user_id, _form_id = published_form(app, FORM)
     with app.app_context(), database(app).transaction() as session:
         _token, secret = issue_token(TenantScope(session, tenant_id),
-                                     session.get(User, user_id), "bench", user_id)
+                                     session.get(User, (tenant_id, user_id)), "bench", user_id)
     client, rng = app.test_client(), random.Random(1)
     ids: list[int] = []
     for start in range(0, PRELOAD, 1000):

@@ -72,7 +72,7 @@ def page_times(app: Any, tenant_id: int, user_id: int, form_id: int, pages: int
     times = []
     with app.app_context(), database(app).transaction() as session:
         scope = TenantScope(session, tenant_id)
-        actor = principal_for(session, session.get(User, user_id), "token")
+        actor = principal_for(session, session.get(User, (tenant_id, user_id)), "token")
         form = scope.get(Form, form_id, "form")
         _, compiled = record_service.current_version(scope, form)
         readable = record_service.listing(scope, actor, form)

@@ -142,7 +142,7 @@ def published_form(app: Any, definition: dict[str, Any] | None = None
             "slug": "bench", "name": "Bench",
             "admin": {"email": "admin@bench.example", "password": "correct horse 9"}})
         session.flush()
-        actor = principal_for(session, session.get(User, admin.id), "token")
+        actor = principal_for(session, session.get(User, (tenant.id, admin.id)), "token")
         scope = TenantScope(session, tenant.id)
         application = app_service.create_app_record(scope, actor, {"key": "crm", "name": "CRM"})
         form = form_service.create_form(scope, actor, application, definition or DEAL_FORM)
@@ -163,7 +163,7 @@ def run_import(app: Any, tenant_id: int, user_id: int, form_id: int, content: by
 
     with app.app_context(), database(app).transaction() as session:
         scope = TenantScope(session, tenant_id)
-        actor = principal_for(session, session.get(User, user_id), "token")
+        actor = principal_for(session, session.get(User, (tenant_id, user_id)), "token")
         saved, imports.SYNC_ROWS = imports.SYNC_ROWS, 10**9  # the whole file in this call
         try:
             job = imports.start_import(scope, actor, scope.get(Form, form_id, "form"), content,
@@ -401,7 +401,7 @@ def query_times(app: Any, tenant_id: int, user_id: int, form_id: int, wanted: li
             started = time.perf_counter()
             with database(app).transaction() as session:
                 scope = TenantScope(session, tenant_id)
-                actor = principal_for(session, session.get(User, user_id), "token")
+                actor = principal_for(session, session.get(User, (tenant_id, user_id)), "token")
                 form = scope.get(Form, form_id, "form")
                 _, compiled = record_service.current_version(scope, form)
                 readable = record_service.listing(scope, actor, form)

@@ -22,11 +22,10 @@ def scope_of(principal: Principal) -> TenantScope:
 
 def form_of(principal: Principal, app: str, form: str) -> tuple[TenantScope, Form]:
     """The caller's scope and the form `form` of app `app` (404 for both when missing)."""
-    from crm_platform.services import apps as app_service
-    from crm_platform.services import forms as form_service
+    from crm_platform.services.forms import form_in_app
 
     scope = scope_of(principal)
-    return scope, form_service.form_by_key(scope, app_service.app_by_key(scope, app), form)
+    return scope, form_in_app(scope, app, form)
 
 
 class BoundedInt(IntegerConverter):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -11,9 +12,9 @@ from crm_platform.auth.principal import Principal
 from crm_platform.auth.throttle import LoginThrottler, throttle_keys
 from crm_platform.db import Database
 from crm_platform.errors import Forbidden, Unauthorized
-from crm_platform.models import Tenant, User
+from crm_platform.models import Tenant, TenantStatus, User
 from crm_platform.scoping import TenantScope
-from crm_platform.services.roles import ADMIN, role_keys_of
+from crm_platform.services.roles import ADMIN
 from crm_platform.services.tenants import tenant_by_slug
 
 MAX_CREDENTIAL_LENGTH = 1024
@@ -70,9 +71,13 @@ def signed_in_user(session: Session, user_key: tuple[int, int]) -> User:
 
 def check_can_act(tenant: Tenant, user: User) -> None:
     """A suspended tenant's users, and deactivated users, are refused everywhere."""
-    if not tenant.is_active:
+    _refuse_disabled(tenant.status, user.is_active)
+
+
+def _refuse_disabled(tenant_status: str, user_active: bool) -> None:
+    if tenant_status != TenantStatus.ACTIVE:
         raise Forbidden("tenant_suspended")
-    if not user.is_active:
+    if not user_active:
         raise Forbidden("user_inactive")
 
 
@@ -85,12 +90,34 @@ def principal_for(session: Session, user: User, via: str, token_id: int | None =
                   ) -> Principal:
     tenant = session.get(Tenant, user.tenant_id)
     assert tenant is not None
-    check_can_act(tenant, user)
-    roles = role_keys_of(TenantScope(session, tenant.id), user.id)
+    return principal_from(PrincipalFacts(
+        user.id, tenant.id, user.email, user.locale, user.is_active, user.is_platform_admin,
+        tenant.status, tenant.is_platform, frozenset(role.key for role in user.roles)),
+        via, token_id)
+
+
+class PrincipalFacts(NamedTuple):
+    """What a principal is made of, as one row can hold it (tokens.py reads it so)."""
+
+    user_id: int
+    tenant_id: int
+    email: str
+    locale: str
+    user_active: bool
+    platform_admin: bool
+    tenant_status: str
+    tenant_platform: bool
+    roles: frozenset[str]
+
+
+def principal_from(facts: PrincipalFacts, via: str, token_id: int | None = None
+                   ) -> Principal:
+    """The caller, refused if their tenant is suspended or they are deactivated."""
+    _refuse_disabled(facts.tenant_status, facts.user_active)
     return Principal(
-        user_id=user.id, tenant_id=tenant.id, email=user.email, locale=user.locale,
-        is_platform_admin=user.is_platform_admin and tenant.is_platform,
+        user_id=facts.user_id, tenant_id=facts.tenant_id, email=facts.email,
+        locale=facts.locale, is_platform_admin=facts.platform_admin and facts.tenant_platform,
         # The platform tenant has no tenant administrators: nobody there may manage users.
-        is_tenant_admin=ADMIN in roles and not tenant.is_platform,
-        role_keys=roles, via=via, token_id=token_id,
+        is_tenant_admin=ADMIN in facts.roles and not facts.tenant_platform,
+        role_keys=facts.roles, via=via, token_id=token_id,
     )

@@ -18,11 +18,11 @@ from wtforms.validators import ValidationError as WTFValidationError
 
 from crm_platform.auth.login import principal_for, session_fingerprint
 from crm_platform.auth.principal import Principal
-from crm_platform.db import database, utcnow
+from crm_platform.db import request_session, utcnow
 from crm_platform.errors import BadRequest, Forbidden, Unauthorized
 from crm_platform.models import User
 from crm_platform.scoping import is_valid_id
-from crm_platform.services.tokens import token_for_secret
+from crm_platform.services.tokens import principal_for_secret
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A web session ends this long after sign-in, however active it is.
@@ -40,16 +40,8 @@ def _bearer_secret() -> str | None:
 
 
 def _from_token(db_session: Session, secret: str) -> Principal:
-    token = token_for_secret(db_session, secret)
-    user = db_session.get(User, (token.tenant_id, token.user_id))
-    if user is None:
-        raise Unauthorized("invalid_token")
-    principal = principal_for(db_session, user, "token", token.id)
     every = timedelta(seconds=current_app.config["LOOM_SETTINGS"].token_touch_seconds)
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at >= every:
-        token.last_used_at = now  # at most once a minute: no write per request
-    return principal
+    return principal_for_secret(db_session, secret, every)
 
 
 def _from_session(db_session: Session) -> Principal | None:
@@ -81,9 +73,12 @@ def resolve_principal() -> None:
         return
     api_call = request.path.startswith("/api/")
     secret = _bearer_secret() if api_call else None
-    with database().transaction() as db_session:
-        g.principal = (_from_token(db_session, secret) if secret is not None
-                       else _from_session(db_session))
+    # In the request's own session: one transaction for the whole request, and what was
+    # read here (the user, the tenant) is not read again. A request that fails does not
+    # keep the token's last-use touch, which is made again by the next one.
+    db_session = request_session()
+    g.principal = (_from_token(db_session, secret) if secret is not None
+                   else _from_session(db_session))
     if (g.principal is not None and g.principal.via == "session" and api_call
             and request.method not in SAFE_METHODS):
         try:

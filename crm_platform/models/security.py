@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_platform.db import (
     Base,
@@ -16,6 +17,9 @@ from crm_platform.db import (
     tenant_fk,
 )
 from crm_platform.models.keys import RowId, references, tenant_key
+
+if TYPE_CHECKING:
+    from crm_platform.models.tenancy import Tenant, User
 
 
 class ApiToken(Base):
@@ -44,6 +48,12 @@ class ApiToken(Base):
     expires_at: Mapped[OptionalTimestamp]
     last_used_at: Mapped[OptionalTimestamp]
     revoked_at: Mapped[OptionalTimestamp]
+
+    # Loaded with the token in one statement when a request presents it (tokens.py).
+    user: Mapped[User] = relationship(
+        primaryjoin="and_(foreign(ApiToken.user_id) == User.id, "
+                    "foreign(ApiToken.tenant_id) == User.tenant_id)", viewonly=True)
+    tenant: Mapped[Tenant] = relationship(viewonly=True)
 
 
 class LoginThrottle(Base):

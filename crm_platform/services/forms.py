@@ -73,6 +73,19 @@ def form_by_key(scope: TenantScope, app: App, key: str) -> Form:
     return form
 
 
+def form_in_app(scope: TenantScope, app_key: str, key: str) -> Form:
+    """Form `key` of app `app_key`, found in one statement (every record request starts
+    here); a missing app or form is a 404 naming which."""
+    found = scope.session.execute(scope.select(App, App.key == app_key).outerjoin(
+        Form, (Form.tenant_id == App.tenant_id) & (Form.app_id == App.id) & (Form.key == key))
+        .add_columns(Form)).first()
+    if found is None:
+        raise NotFound("resource_not_found", resource="app", id=app_key)
+    if found[1] is None:
+        raise NotFound("resource_not_found", resource="form", id=key)
+    return found[1]
+
+
 def _app_form_keys(scope: TenantScope, app: App) -> set[str]:
     return set(scope.session.scalars(
         scope.select(Form, Form.app_id == app.id).with_only_columns(Form.key)))

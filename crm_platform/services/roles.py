@@ -27,13 +27,6 @@ def create_system_roles(scope: TenantScope) -> dict[str, Role]:
     return roles
 
 
-def role_keys_of(scope: TenantScope, user_id: int) -> frozenset[str]:
-    statement = scope.filter(
-        select(Role.key).join(UserRole, UserRole.role_id == Role.id), Role
-    ).where(UserRole.user_id == user_id)
-    return frozenset(scope.session.scalars(statement))
-
-
 def roles_query(scope: TenantScope, actor: Principal) -> Select[tuple[Role]]:
     actor.require_tenant_admin()
     return scope.select(Role)
