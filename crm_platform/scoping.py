@@ -64,6 +64,12 @@ class TenantScope:
             )
         return row
 
+    def with_tenant(self, statement: Select[Any]) -> Select[Any]:
+        """`statement` also reading this scope's tenant row: one statement, not two."""
+        from crm_platform.models import Tenant
+
+        return statement.join(Tenant, Tenant.id == self.tenant_id).add_columns(Tenant)
+
     def count(self, model: type, *criteria: Any) -> int:
         statement = self.filter(select(func.count()).select_from(model), model)
         return self.session.scalar(statement.where(*criteria)) or 0

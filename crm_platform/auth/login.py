@@ -92,8 +92,8 @@ def principal_for(session: Session, user: User, via: str, token_id: int | None =
     assert tenant is not None
     return principal_from(PrincipalFacts(
         user.id, tenant.id, user.email, user.locale, user.is_active, user.is_platform_admin,
-        tenant.status, tenant.is_platform, frozenset(role.key for role in user.roles)),
-        via, token_id)
+        tenant.status, tenant.is_platform, frozenset(role.key for role in user.roles),
+        user.department_id), via, token_id)
 
 
 class PrincipalFacts(NamedTuple):
@@ -108,6 +108,7 @@ class PrincipalFacts(NamedTuple):
     tenant_status: str
     tenant_platform: bool
     roles: frozenset[str]
+    department_id: int | None
 
 
 def principal_from(facts: PrincipalFacts, via: str, token_id: int | None = None
@@ -119,5 +120,5 @@ def principal_from(facts: PrincipalFacts, via: str, token_id: int | None = None
         locale=facts.locale, is_platform_admin=facts.platform_admin and facts.tenant_platform,
         # The platform tenant has no tenant administrators: nobody there may manage users.
         is_tenant_admin=ADMIN in facts.roles and not facts.tenant_platform,
-        role_keys=facts.roles, via=via, token_id=token_id,
+        role_keys=facts.roles, via=via, token_id=token_id, department_id=facts.department_id,
     )

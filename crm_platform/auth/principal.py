@@ -18,6 +18,8 @@ class Principal:
     role_keys: frozenset[str]
     via: str  # "token" or "session"
     token_id: int | None = None
+    # the user's department as the request began: new records go to it
+    department_id: int | None = None
 
     @classmethod
     def console(cls, tenant_id: int) -> Principal:

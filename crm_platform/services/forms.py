@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select
+from sqlalchemy.orm import defer
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import (
@@ -56,6 +57,11 @@ def tenant_of(scope: TenantScope) -> Tenant:
     return tenant
 
 
+def _hold_tenant(scope: TenantScope, tenant: Tenant) -> None:
+    """`tenant_of` will not read the tenant again: it came with another statement."""
+    scope.session.info.setdefault("loom.tenants", {})[scope.tenant_id] = tenant
+
+
 def type_env(scope: TenantScope) -> TypeEnv:
     tenant = tenant_of(scope)
     return TypeEnv(region=tenant.default_region, timezone=ZoneInfo(tenant.timezone))
@@ -74,16 +80,41 @@ def form_by_key(scope: TenantScope, app: App, key: str) -> Form:
 
 
 def form_in_app(scope: TenantScope, app_key: str, key: str) -> Form:
-    """Form `key` of app `app_key`, found in one statement (every record request starts
-    here); a missing app or form is a 404 naming which."""
-    found = scope.session.execute(scope.select(App, App.key == app_key).outerjoin(
-        Form, (Form.tenant_id == App.tenant_id) & (Form.app_id == App.id) & (Form.key == key))
-        .add_columns(Form)).first()
+    """Form `key` of app `app_key`, found in one statement with the tenant and the form's
+    published version (every record request starts here and needs all three); a missing
+    app or form is a 404 naming which."""
+    found = scope.session.execute(scope.with_tenant(
+        scope.select(App, App.key == app_key)
+        .outerjoin(Form, (Form.tenant_id == App.tenant_id) & (Form.app_id == App.id)
+                   & (Form.key == key))
+        .outerjoin(FormVersion, (FormVersion.tenant_id == Form.tenant_id)
+                   & (FormVersion.form_id == Form.id)
+                   & (FormVersion.version == Form.published_version))
+        .add_columns(Form, FormVersion).options(*_DOCUMENTS))).first()
     if found is None:
         raise NotFound("resource_not_found", resource="app", id=app_key)
-    if found[1] is None:
+    _app, form, published, tenant = found
+    _hold_tenant(scope, tenant)
+    if form is None:
         raise NotFound("resource_not_found", resource="form", id=key)
-    return found[1]
+    if published is not None:
+        scope.session.info.setdefault("loom.published", {})[form.id] = published
+    return form
+
+
+# A version's documents, read only by who needs them: a compiled version is cached
+_DOCUMENTS = [defer(FormVersion.definition), defer(FormVersion.diff),
+              defer(FormVersion.impact), defer(FormVersion.migrations)]
+
+
+def published_row(scope: TenantScope, form: Form) -> FormVersion:
+    """The form's published version (as `version_row`), not read again when `form_in_app`
+    brought it; its documents are loaded when first used (`compiled` needs them only once
+    a process)."""
+    held = scope.session.info.get("loom.published", {}).get(form.id)
+    if held is not None and held.version == form.published_version:
+        return held
+    return version_row(scope, form, None, *_DOCUMENTS)
 
 
 def _app_form_keys(scope: TenantScope, app: App) -> set[str]:
@@ -129,9 +160,10 @@ def now_in(scope: TenantScope) -> datetime:
     return datetime.now(type_env(scope).timezone)
 
 
-def version_row(scope: TenantScope, form: Form, version: int | None = None) -> FormVersion:
+def version_row(scope: TenantScope, form: Form, version: int | None = None,
+                *options: Any) -> FormVersion:
     """The published version `version` (default: the current one)."""
-    return numbered_version(scope, FormVersion, FormVersion.form_id, form, version)
+    return numbered_version(scope, FormVersion, FormVersion.form_id, form, version, *options)
 
 
 def versions_query(scope: TenantScope, form: Form) -> Select[tuple[FormVersion]]:

@@ -123,7 +123,9 @@ def _history(scope: TenantScope, record: Record, action: str, actor: Principal,
 
 
 def current_version(scope: TenantScope, form: Form) -> tuple[FormVersion, CompiledForm]:
-    row = form_service.version_row(scope, form)
+    """The published version and its compiled form. The version's documents are read only
+    when the process has not compiled it yet (every record request passes here)."""
+    row = form_service.published_row(scope, form)
     return row, form_service.compiled(scope, row)
 
 
@@ -202,7 +204,7 @@ def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str,
     record = scope.add(Record(form_id=form.id, form_version=version.version, data={},
                               owner_id=actor.acting_user_id, created_by_id=actor.acting_user_id,
                               updated_by_id=actor.acting_user_id, version=1,
-                              department_id=department_of(scope, actor)))
+                              department_id=department_of(actor)))
     scope.session.flush()  # the id, for related rollups and history
     result = validate(compiled, data, validation_context(scope, actor, form, record_id=record.id,
                                                assign_numbers=True))
@@ -217,9 +219,9 @@ def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str,
     return record
 
 
-def department_of(scope: TenantScope, actor: Principal) -> int | None:
-    user = scope.find(User, actor.user_id)
-    return user.department_id if user is not None else None
+def department_of(actor: Principal) -> int | None:
+    """Where the actor's new records go: their department as the request began."""
+    return actor.department_id
 
 
 def listing(scope: TenantScope, actor: Principal, form: Form, deleted: bool = False

@@ -11,13 +11,14 @@ from crm_platform.scoping import TenantScope
 
 
 def numbered_version(scope: TenantScope, model: Any, owner_column: Any, owner: Any,
-                     number: int | None) -> Any:
-    """Version `number` of `owner` (a form or flow), or its published one when None."""
+                     number: int | None, *options: Any) -> Any:
+    """Version `number` of `owner` (a form or flow), or its published one when None;
+    `options` for the query (such as deferring the documents a caller may not need)."""
     number = number if number is not None else owner.published_version
     if number is None:
         raise NotFound("no_published_version", form=owner.key)
     row = scope.session.scalars(scope.select(model, owner_column == owner.id,
-                                             model.version == number)).first()
+                                             model.version == number).options(*options)).first()
     if row is None:
         raise NotFound("resource_not_found", resource="version", id=number)
     return row
