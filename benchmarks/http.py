@@ -2,16 +2,19 @@
 
 Both apps run under gunicorn on this machine (2 workers of the chosen class), on the same
 PostgreSQL, with 20 000 deals loaded; 8 concurrent clients (threads with keep-alive
-connections) drive one operation at a time for a few seconds each: create one record,
-get one by id, a filtered sorted page of 50 (one region, amounts up to a bound, biggest
-first), and a batch of 1 000 new records. The floor (`benchmarks/http_floor.py`) serves
-the same operations on a plain typed table with Flask + SQLAlchemy and nothing else.
+connections) drive one operation at a time: create one record, get one by id, a filtered
+sorted page of 50 (one region, amounts up to a bound, biggest first), and a batch of 1 000
+new records. Both servers are up at once and driven in turn, round by round (5 rounds of
+2 s each, 2 of 1.5 s with --quick), and the median round of each is compared: this
+machine's speed drifts by tens of per cent within minutes. The floor
+(`benchmarks/http_floor.py`) serves the same operations on a plain typed table with
+Flask + SQLAlchemy and nothing else.
 `ratio` is Loom's throughput ÷ the floor's: ≥ 0.5 means "≤ 2× the floor" (targets: get and
 page ≥ 0.5, create and batch ≥ 0.33).
 
     python -m benchmarks.http                    # gthread workers (the documented choice)
     python -m benchmarks.http --worker-class sync
-    python -m benchmarks.http --quick            # 2 s an operation instead of 6
+    python -m benchmarks.http --quick            # 2 rounds of 1.5 s instead of 5 of 2 s
     LOOM_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench  (default)
 """
 
@@ -23,6 +26,7 @@ import json
 import os
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -146,7 +150,7 @@ def floor_world(url: str) -> list[int]:
     return ids
 
 
-def operations(ids: list[int], counter: list[int]) -> dict[str, Any]:
+def operations(ids: list[int], counter: list[int], page_query: Any) -> dict[str, Any]:
     def create(rng):
         counter[0] += 1
         return "POST", "/records", {"data": deal(rng, 10**7 + counter[0])}
@@ -156,7 +160,7 @@ def operations(ids: list[int], counter: list[int]) -> dict[str, Any]:
 
     def page(rng):
         region, below = rng.choice(REGIONS), rng.randrange(1_000_000, 4_000_000)
-        return ("GET", "/records?" + _page_query(region, below), None)
+        return ("GET", "/records?" + page_query(region, below), None)
 
     def batch(rng):
         counter[0] += 1000
@@ -166,52 +170,56 @@ def operations(ids: list[int], counter: list[int]) -> dict[str, Any]:
     return {"create": create, "get": get, "page": page, "batch": batch}
 
 
-_page_query = None  # set per app: Loom's filter language, or the floor's parameters
-
-
 def main() -> None:
-    global _page_query
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--keep-alive", type=int, default=5)
     args = parser.parse_args()
-    seconds = 2.0 if args.quick else 6.0
+    rounds, seconds = (2, 1.5) if args.quick else (5, 2.0)
     url = POSTGRES_URL
     secret, loom_ids = loom_world(url)
     floor_ids = floor_world(url)
-    results: dict[str, dict[str, float]] = {}
     from urllib.parse import quote
 
-    loom_env = {"DATABASE_URL": url, "SECRET_KEY": "bench"}
-    for name, target, env, prefix, headers, ids, query in (
-            ("loom", "crm_platform.wsgi:app", loom_env, "/api/v1/apps/crm/forms/deal",
-             {"Authorization": f"Bearer {secret}"}, loom_ids,
-             lambda region, below: "limit=50&sort=-amount&filter=" + quote(json.dumps(
-                 {"and": [{"field": "region", "op": "eq", "value": region},
-                          {"field": "amount", "op": "lte", "value": below}]}))),
-            ("floor", "benchmarks.http_floor:app", {"FLOOR_DATABASE_URL": url}, "", {},
-             floor_ids, lambda region, below: f"region={quote(region)}&below={below}")):
-        _page_query = query
-        process, port = serve(target, env, args.worker_class, args.keep_alive)
-        try:
-            counter = [0]
-            ops = operations(ids, counter)
-            results[name] = {}
-            for operation in ("get", "page", "create", "batch"):
-                drive(port, prefix, headers, ops[operation], 0.5)      # warm up
-                results[name][operation] = drive(port, prefix, headers, ops[operation],
-                                                 seconds)
-        finally:
+    def loom_query(region: str, below: int) -> str:
+        return "limit=50&sort=-amount&filter=" + quote(json.dumps(
+            {"and": [{"field": "region", "op": "eq", "value": region},
+                     {"field": "amount", "op": "lte", "value": below}]}))
+
+    def floor_query(region: str, below: int) -> str:
+        return f"region={quote(region)}&below={below}"
+
+    apps = {
+        "loom": ("crm_platform.wsgi:app", {"DATABASE_URL": url, "SECRET_KEY": "bench"},
+                 "/api/v1/apps/crm/forms/deal", {"Authorization": f"Bearer {secret}"},
+                 operations(loom_ids, [0], loom_query)),
+        "floor": ("benchmarks.http_floor:app", {"FLOOR_DATABASE_URL": url}, "", {},
+                  operations(floor_ids, [0], floor_query)),
+    }
+    servers = {name: serve(target, env, args.worker_class, args.keep_alive)
+               for name, (target, env, *_rest) in apps.items()}
+    try:
+        for operation in ("get", "page", "create", "batch"):
+            # Rounds interleaved, so that a machine that slows down or speeds up during
+            # the run weighs on both sides alike; the median round of each is reported.
+            rates: dict[str, list[float]] = {"loom": [], "floor": []}
+            for round_ in range(rounds + 1):
+                for name, (_target, _env, prefix, headers, ops) in apps.items():
+                    rate = drive(servers[name][1], prefix, headers, ops[operation],
+                                 0.5 if round_ == 0 else seconds)   # round 0 warms up
+                    if round_:
+                        rates[name].append(rate)
+            scale = 1000 if operation == "batch" else 1
+            unit = "rows/s" if operation == "batch" else "requests/s"
+            report("http", f"{operation}_{unit.replace('/', '_per_')}_{args.worker_class}",
+                   statistics.median(rates["loom"]) * scale, unit,
+                   "minimal Flask + SQLAlchemy on a plain table, same run, rounds interleaved",
+                   statistics.median(rates["floor"]) * scale)
+    finally:
+        for process, _port in servers.values():
             process.terminate()
             process.wait(timeout=30)
-    for operation in ("get", "page", "create", "batch"):
-        scale = 1000 if operation == "batch" else 1
-        unit = "rows/s" if operation == "batch" else "requests/s"
-        report("http", f"{operation}_{unit.replace('/', '_per_')}_{args.worker_class}",
-               results["loom"][operation] * scale, unit,
-               "minimal Flask + SQLAlchemy on a plain table, same run", results["floor"][
-                   operation] * scale)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,11 @@ from wtforms.validators import ValidationError as WTFValidationError
 
 from crm_platform.auth.login import principal_for, session_fingerprint
 from crm_platform.auth.principal import Principal
-from crm_platform.db import request_session, utcnow
+from crm_platform.db import database, request_session, utcnow
 from crm_platform.errors import BadRequest, Forbidden, Unauthorized
 from crm_platform.models import User
 from crm_platform.scoping import is_valid_id
-from crm_platform.services.tokens import principal_for_secret
+from crm_platform.services.tokens import principal_for_secret, touch
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A web session ends this long after sign-in, however active it is.
@@ -41,7 +41,10 @@ def _bearer_secret() -> str | None:
 
 def _from_token(db_session: Session, secret: str) -> Principal:
     every = timedelta(seconds=current_app.config["LOOM_SETTINGS"].token_touch_seconds)
-    return principal_for_secret(db_session, secret, every)
+    principal, due = principal_for_secret(db_session, secret, every)
+    if due:
+        touch(database(), principal)
+    return principal
 
 
 def _from_session(db_session: Session) -> Principal | None:
@@ -74,8 +77,7 @@ def resolve_principal() -> None:
     api_call = request.path.startswith("/api/")
     secret = _bearer_secret() if api_call else None
     # In the request's own session: one transaction for the whole request, and what was
-    # read here (the user, the tenant) is not read again. A request that fails does not
-    # keep the token's last-use touch, which is made again by the next one.
+    # read here (the user, the tenant) is not read again.
     db_session = request_session()
     g.principal = (_from_token(db_session, secret) if secret is not None
                    else _from_session(db_session))

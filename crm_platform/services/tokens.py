@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from crm_platform.auth.login import PrincipalFacts, principal_from
 from crm_platform.auth.principal import Principal
-from crm_platform.db import utcnow
+from crm_platform.db import Database, utcnow
 from crm_platform.errors import BadRequest, Unauthorized
 from crm_platform.models import ApiToken, Role, Tenant, User, UserRole
 from crm_platform.scoping import TenantScope
@@ -79,10 +79,11 @@ def revoke_own_token(scope: TenantScope, actor: Principal) -> None:
 
 
 def principal_for_secret(session: Session, secret: str, touch_every: timedelta
-                         ) -> Principal:
+                         ) -> tuple[Principal, bool]:
     """The caller behind a presented secret — the token, its user, their tenant and roles
-    read in one statement (every API request starts here) — or Unauthorized. The token's
-    last use is written at most once every `touch_every`, not on every request."""
+    read in one statement (every API request starts here) — or Unauthorized; and whether
+    the token's last use is due to be written (`touch`: at most once every
+    `touch_every`, not on every request)."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         raise Unauthorized("invalid_token")
     row = session.execute(_BY_HASH, {"hash": hash_token(secret)}).first()
@@ -95,10 +96,16 @@ def principal_for_secret(session: Session, secret: str, touch_every: timedelta
         row.platform_admin, row.tenant_status, row.tenant_platform,
         frozenset(filter(None, (row.roles or "").split(","))), row.department_id),
         "token", row.id)
-    if row.last_used_at is None or now - row.last_used_at >= touch_every:
-        session.execute(TenantScope(session, row.tenant_id).update(
-            ApiToken, ApiToken.id == row.id).values(last_used_at=now))
-    return principal
+    return principal, row.last_used_at is None or now - row.last_used_at >= touch_every
+
+
+def touch(db: Database, principal: Principal) -> None:
+    """Write the last use of the caller's token, in a transaction of its own: the row is
+    not held locked for the rest of a long request (an upload, a batch) while the
+    token's other requests wait to write the same."""
+    with db.transaction() as session:
+        session.execute(TenantScope(session, principal.tenant_id).update(
+            ApiToken, ApiToken.id == principal.token_id).values(last_used_at=utcnow()))
 
 
 def _role_keys() -> Any:

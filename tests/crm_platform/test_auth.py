@@ -126,6 +126,16 @@ def test_token_records_when_it_was_last_used(client, db, tenant_a) -> None:
         assert utcnow() - row.last_used_at < timedelta(minutes=1)
 
 
+def test_a_refused_request_still_records_the_tokens_use(client, db, tenant_a) -> None:
+    """The use is written in its own transaction, not the request's (which a refusal rolls
+    back, and which may run long: its row lock would hold the token's other requests)."""
+    missing = client.get("/api/v1/apps/nothing/forms/here/records/1", headers=tenant_a.headers)
+    assert missing.status_code == 404
+    with db.transaction() as session:
+        (row,) = session.query(ApiToken).all()
+        assert row.last_used_at is not None
+
+
 def test_deactivated_user_is_refused(client, tenant_a, make_tenant) -> None:
     created = client.post("/api/v1/admin/users", headers=tenant_a.headers, json={
         "email": "sam@alpha.example", "password": PASSWORD})
