@@ -71,14 +71,6 @@ def forms_query(scope: TenantScope, actor: Principal, app: App) -> Select[tuple[
     return scope.select(Form, Form.app_id == app.id)
 
 
-def form_by_key(scope: TenantScope, app: App, key: str) -> Form:
-    form = scope.session.scalars(scope.select(Form, Form.app_id == app.id,
-                                              Form.key == key)).first()
-    if form is None:
-        raise NotFound("resource_not_found", resource="form", id=key)
-    return form
-
-
 def form_in_app(scope: TenantScope, app_key: str, key: str) -> Form:
     """Form `key` of app `app_key`, found in one statement with the tenant and the form's
     published version (every record request starts here and needs all three); a missing

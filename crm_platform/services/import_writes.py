@@ -75,7 +75,7 @@ class NewRecords:
         if self._written is None:
             version, _ = record_service.current_version(self.scope, self.form)
             self._written = (version.version, self.actor.acting_user_id,
-                             record_service.department_of(self.actor), utcnow())
+                             self.actor.department_id, utcnow())
         return self._written
 
     def rows(self, batch: list[tuple[int, Outcome]]) -> list[dict[str, Any]]:

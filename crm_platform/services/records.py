@@ -204,7 +204,7 @@ def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str,
     record = scope.add(Record(form_id=form.id, form_version=version.version, data={},
                               owner_id=actor.acting_user_id, created_by_id=actor.acting_user_id,
                               updated_by_id=actor.acting_user_id, version=1,
-                              department_id=department_of(actor)))
+                              department_id=actor.department_id))
     scope.session.flush()  # the id, for related rollups and history
     result = validate(compiled, data, validation_context(scope, actor, form, record_id=record.id,
                                                assign_numbers=True))
@@ -217,11 +217,6 @@ def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str,
     scope.session.flush()
     refresh_related(scope, form, [(None, record.data)])
     return record
-
-
-def department_of(actor: Principal) -> int | None:
-    """Where the actor's new records go: their department as the request began."""
-    return actor.department_id
 
 
 def listing(scope: TenantScope, actor: Principal, form: Form, deleted: bool = False

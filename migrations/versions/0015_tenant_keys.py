@@ -46,52 +46,52 @@ KEYS = {
     'notifications': ('tenant_id', 'id'),
 }
 
-# (table, column, referred table, ON DELETE before, ON DELETE after)
+# (table, column, referred table, ON DELETE before; SET NULL becomes NO ACTION after)
 REFERENCES = [
-    ('departments', 'parent_id', 'departments', 'RESTRICT', 'RESTRICT'),
-    ('departments', 'head_id', 'users', 'SET NULL', None),
-    ('users', 'department_id', 'departments', 'SET NULL', None),
-    ('users', 'manager_id', 'users', 'SET NULL', None),
-    ('api_tokens', 'created_by_id', 'users', 'SET NULL', None),
-    ('api_tokens', 'user_id', 'users', 'CASCADE', 'CASCADE'),
-    ('apps', 'created_by_id', 'users', 'SET NULL', None),
-    ('user_roles', 'role_id', 'roles', 'CASCADE', 'CASCADE'),
-    ('user_roles', 'user_id', 'users', 'CASCADE', 'CASCADE'),
-    ('forms', 'app_id', 'apps', 'CASCADE', 'CASCADE'),
-    ('forms', 'draft_updated_by_id', 'users', 'SET NULL', None),
-    ('flows', 'app_id', 'apps', 'CASCADE', 'CASCADE'),
-    ('flows', 'form_id', 'forms', 'CASCADE', 'CASCADE'),
-    ('flows', 'draft_updated_by_id', 'users', 'SET NULL', None),
-    ('form_permissions', 'form_id', 'forms', 'CASCADE', 'CASCADE'),
-    ('form_permissions', 'role_id', 'roles', 'CASCADE', 'CASCADE'),
-    ('form_versions', 'form_id', 'forms', 'CASCADE', 'CASCADE'),
-    ('form_versions', 'published_by_id', 'users', 'SET NULL', None),
-    ('imports', 'created_by_id', 'users', 'SET NULL', None),
-    ('imports', 'form_id', 'forms', 'CASCADE', 'CASCADE'),
-    ('records', 'department_id', 'departments', 'SET NULL', None),
-    ('records', 'created_by_id', 'users', 'SET NULL', None),
-    ('records', 'updated_by_id', 'users', 'SET NULL', None),
-    ('records', 'owner_id', 'users', 'SET NULL', None),
-    ('records', 'form_id', 'forms', 'CASCADE', 'CASCADE'),
-    ('sequences', 'form_id', 'forms', 'CASCADE', 'CASCADE'),
-    ('automation_runs', 'record_id', 'records', 'CASCADE', 'CASCADE'),
-    ('automation_runs', 'flow_id', 'flows', 'CASCADE', 'CASCADE'),
-    ('flow_instances', 'flow_id', 'flows', 'CASCADE', 'CASCADE'),
-    ('flow_instances', 'record_id', 'records', 'CASCADE', 'CASCADE'),
-    ('flow_instances', 'submitter_id', 'users', 'SET NULL', None),
-    ('flow_instances', 'form_id', 'forms', 'CASCADE', 'CASCADE'),
-    ('flow_versions', 'published_by_id', 'users', 'SET NULL', None),
-    ('flow_versions', 'flow_id', 'flows', 'CASCADE', 'CASCADE'),
-    ('idempotency_keys', 'form_id', 'forms', 'CASCADE', 'CASCADE'),
-    ('idempotency_keys', 'record_id', 'records', 'CASCADE', 'CASCADE'),
-    ('record_history', 'record_id', 'records', 'CASCADE', 'CASCADE'),
-    ('record_history', 'actor_id', 'users', 'SET NULL', None),
-    ('flow_tasks', 'instance_id', 'flow_instances', 'CASCADE', 'CASCADE'),
-    ('flow_tasks', 'assignee_id', 'users', 'SET NULL', None),
-    ('flow_timers', 'instance_id', 'flow_instances', 'CASCADE', 'CASCADE'),
-    ('notifications', 'user_id', 'users', 'CASCADE', 'CASCADE'),
-    ('notifications', 'instance_id', 'flow_instances', 'CASCADE', 'CASCADE'),
-    ('notifications', 'record_id', 'records', 'CASCADE', 'CASCADE'),
+    ('departments', 'parent_id', 'departments', 'RESTRICT'),
+    ('departments', 'head_id', 'users', 'SET NULL'),
+    ('users', 'department_id', 'departments', 'SET NULL'),
+    ('users', 'manager_id', 'users', 'SET NULL'),
+    ('api_tokens', 'created_by_id', 'users', 'SET NULL'),
+    ('api_tokens', 'user_id', 'users', 'CASCADE'),
+    ('apps', 'created_by_id', 'users', 'SET NULL'),
+    ('user_roles', 'role_id', 'roles', 'CASCADE'),
+    ('user_roles', 'user_id', 'users', 'CASCADE'),
+    ('forms', 'app_id', 'apps', 'CASCADE'),
+    ('forms', 'draft_updated_by_id', 'users', 'SET NULL'),
+    ('flows', 'app_id', 'apps', 'CASCADE'),
+    ('flows', 'form_id', 'forms', 'CASCADE'),
+    ('flows', 'draft_updated_by_id', 'users', 'SET NULL'),
+    ('form_permissions', 'form_id', 'forms', 'CASCADE'),
+    ('form_permissions', 'role_id', 'roles', 'CASCADE'),
+    ('form_versions', 'form_id', 'forms', 'CASCADE'),
+    ('form_versions', 'published_by_id', 'users', 'SET NULL'),
+    ('imports', 'created_by_id', 'users', 'SET NULL'),
+    ('imports', 'form_id', 'forms', 'CASCADE'),
+    ('records', 'department_id', 'departments', 'SET NULL'),
+    ('records', 'created_by_id', 'users', 'SET NULL'),
+    ('records', 'updated_by_id', 'users', 'SET NULL'),
+    ('records', 'owner_id', 'users', 'SET NULL'),
+    ('records', 'form_id', 'forms', 'CASCADE'),
+    ('sequences', 'form_id', 'forms', 'CASCADE'),
+    ('automation_runs', 'record_id', 'records', 'CASCADE'),
+    ('automation_runs', 'flow_id', 'flows', 'CASCADE'),
+    ('flow_instances', 'flow_id', 'flows', 'CASCADE'),
+    ('flow_instances', 'record_id', 'records', 'CASCADE'),
+    ('flow_instances', 'submitter_id', 'users', 'SET NULL'),
+    ('flow_instances', 'form_id', 'forms', 'CASCADE'),
+    ('flow_versions', 'published_by_id', 'users', 'SET NULL'),
+    ('flow_versions', 'flow_id', 'flows', 'CASCADE'),
+    ('idempotency_keys', 'form_id', 'forms', 'CASCADE'),
+    ('idempotency_keys', 'record_id', 'records', 'CASCADE'),
+    ('record_history', 'record_id', 'records', 'CASCADE'),
+    ('record_history', 'actor_id', 'users', 'SET NULL'),
+    ('flow_tasks', 'instance_id', 'flow_instances', 'CASCADE'),
+    ('flow_tasks', 'assignee_id', 'users', 'SET NULL'),
+    ('flow_timers', 'instance_id', 'flow_instances', 'CASCADE'),
+    ('notifications', 'user_id', 'users', 'CASCADE'),
+    ('notifications', 'instance_id', 'flow_instances', 'CASCADE'),
+    ('notifications', 'record_id', 'records', 'CASCADE'),
 ]
 
 # the old primary keys, where they change shape on PostgreSQL
@@ -106,7 +106,7 @@ def _name(table: str, column: str, referred: str) -> str:
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
-        _rekey(KEYS, [(t, (c,), r, old) for t, c, r, old, _new in REFERENCES], with_tenant=True)
+        _rekey(KEYS, with_tenant=True)
     _token_hash_per_tenant()
     _tenant_first_in_job_args(upgrade=True)
 
@@ -118,22 +118,21 @@ def downgrade() -> None:
         batch.drop_constraint('uq_api_tokens_tenant_id_token_hash', type_='unique')
         batch.create_unique_constraint('uq_api_tokens_token_hash', ['token_hash'])
     if op.get_bind().dialect.name == 'postgresql':
-        old = {table: OLD_KEYS.get(table, ('id',)) for table in KEYS
-               if table not in ('sequences', 'idempotency_keys', 'form_permissions')}
-        _rekey(old, [(t, (c,), r, old_action) for t, c, r, old_action, _ in REFERENCES],
-               with_tenant=False)
+        old_keys = {table: OLD_KEYS.get(table, ('id',)) for table in KEYS
+                    if table not in ('sequences', 'idempotency_keys', 'form_permissions')}
+        _rekey(old_keys, with_tenant=False)
 
 
-def _rekey(keys: dict[str, tuple[str, ...]], references: list, with_tenant: bool) -> None:
+def _rekey(keys: dict[str, tuple[str, ...]], with_tenant: bool) -> None:
     """Drop the references, key each table anew, and reference again (the data stays)."""
-    for table, (column,), referred, _action in references:
+    for table, column, referred, _action in REFERENCES:
         op.execute(f'ALTER TABLE {table} DROP CONSTRAINT IF EXISTS '
                    f'{_name(table, column, referred)}')
     for table, columns in keys.items():
         op.execute(f'ALTER TABLE {table} DROP CONSTRAINT pk_{table}')
         op.execute(f'ALTER TABLE {table} ADD CONSTRAINT pk_{table} '
                    f'PRIMARY KEY ({", ".join(columns)})')
-    for table, (column,), referred, old_action in references:
+    for table, column, referred, old_action in REFERENCES:
         if with_tenant:
             action = None if old_action == 'SET NULL' else old_action
             local, remote = f'tenant_id, {column}', 'tenant_id, id'
