@@ -70,7 +70,7 @@ def rates(url: str, rounds: int) -> tuple[float, float]:
     from crm_platform.db import database
     from crm_platform.models import ApiToken  # noqa: F401  (the token below)
     from crm_platform.scoping import TenantScope
-    from crm_platform.services.tokens import issue_token
+    from crm_platform.services.identity.tokens import issue_token
 
     app = loom(url)
     tenant_id, user_id, _form_id = published_form(app)

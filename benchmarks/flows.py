@@ -76,12 +76,12 @@ def _world(url: str) -> tuple[Any, Any]:
     from crm_platform.db import database
     from crm_platform.models import User
     from crm_platform.scoping import TenantScope
-    from crm_platform.services import apps as app_service
-    from crm_platform.services import flows as flow_service
-    from crm_platform.services import forms as form_service
-    from crm_platform.services import roles as role_service
-    from crm_platform.services import users as user_service
-    from crm_platform.services.tenants import create_tenant
+    from crm_platform.services.flows import definitions as flow_service
+    from crm_platform.services.forms import apps as app_service
+    from crm_platform.services.forms import definitions as form_service
+    from crm_platform.services.identity import roles as role_service
+    from crm_platform.services.identity import users as user_service
+    from crm_platform.services.identity.tenants import create_tenant
 
     app = loom(url)
     with app.app_context(), database(app).transaction() as session:
@@ -121,8 +121,8 @@ def platform_rates(url: str, count: int) -> tuple[float, float]:
     from crm_platform.db import database
     from crm_platform.models import FlowTask, Form
     from crm_platform.scoping import TenantScope
-    from crm_platform.services import approvals
-    from crm_platform.services import records as record_service
+    from crm_platform.services.flows import approvals
+    from crm_platform.services.records import operations as record_service
 
     app, people = _world(url)
     tenant = people["ann"].tenant_id
@@ -172,9 +172,9 @@ def automation_overhead(url: str, saves: int, rules: int = 100) -> tuple[float, 
     from crm_platform.db import database
     from crm_platform.models import App, Form
     from crm_platform.scoping import TenantScope
-    from crm_platform.services import flows as flow_service
-    from crm_platform.services import forms as form_service
-    from crm_platform.services import records as record_service
+    from crm_platform.services.flows import definitions as flow_service
+    from crm_platform.services.forms import definitions as form_service
+    from crm_platform.services.records import operations as record_service
 
     app, people = _world(url)
     tenant, admin = people["admin"].tenant_id, people["admin"]

@@ -113,7 +113,7 @@ def loom_world(url: str) -> tuple[str, list[int]]:
     from crm_platform.db import database
     from crm_platform.models import User
     from crm_platform.scoping import TenantScope
-    from crm_platform.services.tokens import issue_token
+    from crm_platform.services.identity.tokens import issue_token
 
     app = loom(url)
     tenant_id, user_id, _form_id = published_form(app, FORM)

@@ -133,9 +133,9 @@ def published_form(app: Any, definition: dict[str, Any] | None = None
     from crm_platform.db import database
     from crm_platform.models import User
     from crm_platform.scoping import TenantScope
-    from crm_platform.services import apps as app_service
-    from crm_platform.services import forms as form_service
-    from crm_platform.services.tenants import create_tenant
+    from crm_platform.services.forms import apps as app_service
+    from crm_platform.services.forms import definitions as form_service
+    from crm_platform.services.identity.tenants import create_tenant
 
     with app.app_context(), database(app).transaction() as session:
         tenant, admin = create_tenant(session, {
@@ -159,7 +159,7 @@ def run_import(app: Any, tenant_id: int, user_id: int, form_id: int, content: by
     from crm_platform.db import database
     from crm_platform.models import Form, User
     from crm_platform.scoping import TenantScope
-    from crm_platform.services import imports
+    from crm_platform.services.imports import jobs as imports
 
     with app.app_context(), database(app).transaction() as session:
         scope = TenantScope(session, tenant_id)
@@ -391,9 +391,10 @@ def query_times(app: Any, tenant_id: int, user_id: int, form_id: int, wanted: li
     from crm_platform.db import database
     from crm_platform.models import Form, User
     from crm_platform.scoping import TenantScope
-    from crm_platform.services import forms as form_service
-    from crm_platform.services import record_filters, record_query
-    from crm_platform.services import records as record_service
+    from crm_platform.services.forms import definitions as form_service
+    from crm_platform.services.records import filters as record_filters
+    from crm_platform.services.records import operations as record_service
+    from crm_platform.services.records import query as record_query
 
     times, query_only, hand_written = [], [], []
     with app.app_context():

@@ -58,11 +58,13 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
     from crm_platform import api, health, http_errors, security_headers, web
     from crm_platform.auth import request as request_auth
+    from crm_platform.services import flows
 
     csrf = CSRFProtect(app)
     csrf.exempt(api.api)  # API: bearer tokens; cookie callers are checked in request_auth
     csrf.exempt(health.health)
     request_auth.init_app(app)
+    flows.init_app(app)
     http_errors.init_app(app)
     security_headers.init_app(app)
     api.init_app(app)

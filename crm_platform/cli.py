@@ -167,7 +167,7 @@ def admin() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def admin_create(database_url: str | None, email: str, name: str | None, password: str) -> None:
     """Create (or reset the password of) a platform administrator."""
-    from crm_platform.services.tenants import PLATFORM_SLUG, create_platform_admin
+    from crm_platform.services.identity.tenants import PLATFORM_SLUG, create_platform_admin
 
     with _transaction(_settings(database_url)) as session:
         created = create_platform_admin(session, email, password, name)

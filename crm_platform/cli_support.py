@@ -16,8 +16,8 @@ from crm_platform.auth.principal import Principal
 from crm_platform.errors import NotFound, invalid
 from crm_platform.models import Role, Tenant, User
 from crm_platform.scoping import TenantScope
-from crm_platform.services.tenants import create_tenant, tenant_by_slug
-from crm_platform.services.users import create_user
+from crm_platform.services.identity.tenants import create_tenant, tenant_by_slug
+from crm_platform.services.identity.users import create_user
 
 
 def create_tenant_from_console(session: Session, body: dict[str, Any]) -> tuple[Tenant, User]:

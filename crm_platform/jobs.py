@@ -37,13 +37,13 @@ log = logging.getLogger(__name__)
 
 # name -> "module:function"; each handler takes (app, *args) and runs in an app context
 HANDLERS = {
-    "import": "crm_platform.services.imports:run_import_job",
-    "build_indexes": "crm_platform.services.forms:build_indexes_job",
-    "refresh_statistics": "crm_platform.services.imports:refresh_statistics_job",
+    "import": "crm_platform.services.imports.jobs:run_import_job",
+    "build_indexes": "crm_platform.services.forms.indexes:build_indexes_job",
+    "refresh_statistics": "crm_platform.services.imports.jobs:refresh_statistics_job",
 }
 # name -> "module:function" called as (app, reason, *args) when a job has failed for good
 FAILURE_HOOKS = {
-    "import": "crm_platform.services.imports:import_job_failed",
+    "import": "crm_platform.services.imports.jobs:import_job_failed",
 }
 QUEUE = "default"
 MAX_ATTEMPTS = 3
@@ -254,9 +254,9 @@ def sweep_jobs(app: Flask, now: datetime | None = None) -> int:
 def tick(app: Flask) -> None:
     """The periodic work: fire due timers and scheduled rules, deliver the outbox (the
     database says what is due)."""
-    from crm_platform.services.outbox import dispatch_due
-    from crm_platform.services.schedules import run_scheduled_rules
-    from crm_platform.services.timers import fire_due_timers
+    from crm_platform.services.delivery.outbox import dispatch_due
+    from crm_platform.services.flows.schedules import run_scheduled_rules
+    from crm_platform.services.flows.timers import fire_due_timers
 
     for work in (sweep_jobs, fire_due_timers, run_scheduled_rules, dispatch_due):
         try:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crm_platform.models.keys import exists_on
-from crm_platform.services.data_fields import is_runtime_index
+from crm_platform.services.storage.data_fields import is_runtime_index
 
 
 def include_object_on(dialect: str) -> Callable[..., bool]:

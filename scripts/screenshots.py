@@ -52,7 +52,7 @@ def main() -> None:
     from crm_platform import create_app
     from crm_platform.db import database
     from crm_platform.migrate import upgrade
-    from crm_platform.services.tenants import create_tenant
+    from crm_platform.services.identity.tenants import create_tenant
 
     folder = tempfile.mkdtemp()
     url = f"sqlite:///{folder}/screens.db"

@@ -20,9 +20,9 @@ from crm_platform.db import Base, Database
 from crm_platform.migrate import upgrade
 from crm_platform.models import User
 from crm_platform.scoping import TenantScope
-from crm_platform.services.data_fields import runtime_indexes
-from crm_platform.services.tenants import create_platform_admin, create_tenant
-from crm_platform.services.tokens import issue_token
+from crm_platform.services.identity.tenants import create_platform_admin, create_tenant
+from crm_platform.services.identity.tokens import issue_token
+from crm_platform.services.storage.data_fields import runtime_indexes
 from tests.services import POSTGRES_URL, unavailable
 
 PASSWORD = "correct horse battery"

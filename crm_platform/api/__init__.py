@@ -22,7 +22,7 @@ def scope_of(principal: Principal) -> TenantScope:
 
 def form_of(principal: Principal, app: str, form: str) -> tuple[TenantScope, Form]:
     """The caller's scope and the form `form` of app `app` (404 for both when missing)."""
-    from crm_platform.services.forms import form_in_app
+    from crm_platform.services.forms.definitions import form_in_app
 
     scope = scope_of(principal)
     return scope, form_in_app(scope, app, form)

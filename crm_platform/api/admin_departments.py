@@ -9,7 +9,7 @@ from crm_platform.api.operations import operation
 from crm_platform.api.pagination import paginate
 from crm_platform.auth.principal import Principal
 from crm_platform.models import Department
-from crm_platform.services import departments as service
+from crm_platform.services.identity import departments as service
 
 TAGS = ("Admin: departments",)
 DEPARTMENT_QUERY = {**schemas.PAGE_QUERY, "parent_id": schemas.ID}

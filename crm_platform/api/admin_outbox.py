@@ -15,7 +15,7 @@ from crm_platform.api.render import iso
 from crm_platform.auth.principal import Principal
 from crm_platform.db import dump_json
 from crm_platform.models import OutboxEntry
-from crm_platform.services import outbox as service
+from crm_platform.services.delivery import outbox as service
 
 TAGS = ("Administration",)
 ENTRY = schemas.obj({

@@ -9,7 +9,7 @@ from typing import Any
 from crm_platform.api import api, schemas, scope_of
 from crm_platform.api.operations import operation
 from crm_platform.auth.principal import Principal
-from crm_platform.services import tenants as service
+from crm_platform.services.identity import tenants as service
 
 TAGS = ("Administration",)
 SETTINGS = schemas.obj({

@@ -10,7 +10,7 @@ from crm_platform.api.pagination import paginate
 from crm_platform.auth.principal import Principal
 from crm_platform.db import request_session
 from crm_platform.models import Tenant
-from crm_platform.services import tenants as service
+from crm_platform.services.identity import tenants as service
 
 TAGS = ("Platform: tenants",)
 

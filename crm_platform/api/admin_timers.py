@@ -12,7 +12,7 @@ from crm_platform.api.pagination import paginate
 from crm_platform.api.render import iso
 from crm_platform.auth.principal import Principal
 from crm_platform.models import FlowTimer
-from crm_platform.services import timers as service
+from crm_platform.services.flows import timers as service
 
 TAGS = ("Administration",)
 TIMER = schemas.obj({

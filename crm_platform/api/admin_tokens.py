@@ -9,7 +9,7 @@ from crm_platform.api.operations import operation
 from crm_platform.api.pagination import paginate
 from crm_platform.auth.principal import Principal
 from crm_platform.models import ApiToken
-from crm_platform.services import tokens as service
+from crm_platform.services.identity import tokens as service
 
 TAGS = ("Admin: API tokens",)
 TOKEN_QUERY = {**schemas.PAGE_QUERY, "user_id": schemas.ID}

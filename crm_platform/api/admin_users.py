@@ -9,7 +9,7 @@ from crm_platform.api.operations import operation
 from crm_platform.api.pagination import paginate
 from crm_platform.auth.principal import Principal
 from crm_platform.models import User
-from crm_platform.services import users as service
+from crm_platform.services.identity import users as service
 
 TAGS = ("Admin: users",)
 USER_QUERY = {

@@ -10,8 +10,8 @@ from crm_platform.api import api, schemas, scope_of
 from crm_platform.api.operations import operation
 from crm_platform.auth.principal import Principal
 from crm_platform.models import Form
-from crm_platform.services import apps as app_service
-from crm_platform.services import forms as form_service
+from crm_platform.services.forms import apps as app_service
+from crm_platform.services.forms import definitions as form_service
 from form_engine.messages import label_text
 from form_engine.schema_export import input_schema, record_schema
 

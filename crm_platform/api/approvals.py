@@ -13,7 +13,7 @@ from crm_platform.api.render import iso
 from crm_platform.auth.principal import Principal
 from crm_platform.models import Flow, FlowInstance, FlowTask, Form, Notification
 from crm_platform.scoping import TenantScope
-from crm_platform.services import approvals as service
+from crm_platform.services.flows import approvals as service
 
 TAGS = ("Approvals",)
 COMMENT = {"type": "string", "maxLength": 2000}

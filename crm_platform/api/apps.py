@@ -9,7 +9,7 @@ from crm_platform.api.operations import operation
 from crm_platform.api.pagination import paginate
 from crm_platform.auth.principal import Principal
 from crm_platform.models import App
-from crm_platform.services import apps as service
+from crm_platform.services.forms import apps as service
 
 TAGS = ("Apps and forms",)
 

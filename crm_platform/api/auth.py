@@ -13,8 +13,8 @@ from crm_platform.auth.principal import Principal
 from crm_platform.db import database, request_session
 from crm_platform.models import Tenant, User
 from crm_platform.scoping import TenantScope
-from crm_platform.services.tokens import issue_token
-from crm_platform.services.tokens import revoke_own_token as revoke_own_token_service
+from crm_platform.services.identity.tokens import issue_token
+from crm_platform.services.identity.tokens import revoke_own_token as revoke_own_token_service
 
 TAGS = ("Authentication",)
 

@@ -14,9 +14,9 @@ from crm_platform.api.render import iso
 from crm_platform.auth.principal import Principal
 from crm_platform.models import Flow, FlowVersion
 from crm_platform.scoping import TenantScope
-from crm_platform.services import apps as app_service
-from crm_platform.services import flows as service
-from crm_platform.services.forms import definition_failed
+from crm_platform.services.flows import definitions as service
+from crm_platform.services.forms import apps as app_service
+from crm_platform.services.forms.definitions import definition_failed
 
 DEFINITION = {"type": "object", "description": "A definition (docs/flows.md); checked "
               "in full, every problem at its path."}

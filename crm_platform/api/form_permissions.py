@@ -7,8 +7,8 @@ from typing import Any
 from crm_platform.api import api, form_of, schemas
 from crm_platform.api.operations import operation
 from crm_platform.auth.principal import Principal
-from crm_platform.services import form_permissions as service
-from crm_platform.services.record_access import SCOPES
+from crm_platform.services.forms import permissions as service
+from crm_platform.services.records.access import SCOPES
 
 TAGS = ("Apps and forms",)
 PATH = "/apps/<app>/forms/<form>/permissions"

@@ -12,8 +12,10 @@ from crm_platform.api.pagination import paginate
 from crm_platform.auth.principal import Principal
 from crm_platform.models import Form, FormVersion
 from crm_platform.scoping import TenantScope
-from crm_platform.services import apps as app_service
-from crm_platform.services import forms as service
+from crm_platform.services.forms import apps as app_service
+from crm_platform.services.forms import definitions as service
+from crm_platform.services.forms import indexes
+from crm_platform.services.records import operations as record_service
 from form_engine.compiler import CompiledForm
 from form_engine.rendering import render_form
 from form_engine.schema_export import input_schema, record_schema, ui_schema
@@ -65,7 +67,7 @@ def create_form(principal: Principal, app: str, body: Any):
 def get_form(principal: Principal, app: str, form: str):
     scope, row = form_of(principal, app, form)
     published = service.version_row(scope, row) if row.published_version else None
-    pending = service.pending_indexes(scope, row) if published else []
+    pending = indexes.pending_indexes(scope, row) if published else []
     return {**render.form(row, app, published),
             "indexes": {"ready": not pending, "pending": pending}}
 
@@ -128,8 +130,8 @@ def render_html(principal: Principal, app: str, form: str, query: dict[str, Any]
 def evaluate(principal: Principal, app: str, form: str, body: dict[str, Any]):
     scope, row = form_of(principal, app, form)
     compiled, _number = _version(scope, row, body)
-    result = service.evaluate(scope, principal, row, compiled, body["data"],
-                              body.get("mode", "json"))
+    result = record_service.evaluate(scope, principal, row, compiled, body["data"],
+                                     body.get("mode", "json"))
     return {
         "data": {key: compiled.by_key[key].field_type.to_json(value) if key in compiled.by_key
                  else value for key, value in result.data.items()},

@@ -13,7 +13,7 @@ from crm_platform.api.operations import operation
 from crm_platform.api.render import iso
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import FieldError, ValidationFailed
-from crm_platform.services import imports as service
+from crm_platform.services.imports import jobs as service
 
 TAGS = ("Imports",)
 OPTIONS = {

@@ -18,11 +18,13 @@ from crm_platform.db import database
 from crm_platform.errors import BadRequest
 from crm_platform.models import Form, Record, RecordHistory
 from crm_platform.scoping import TenantScope
-from crm_platform.services import forms as form_service
-from crm_platform.services import record_batches as batches
-from crm_platform.services import record_export, record_filters, record_query
-from crm_platform.services import records as service
-from crm_platform.services.record_access import Access, visible_data
+from crm_platform.services.forms import definitions as form_service
+from crm_platform.services.imports import export as record_export
+from crm_platform.services.records import batches
+from crm_platform.services.records import filters as record_filters
+from crm_platform.services.records import operations as service
+from crm_platform.services.records import query as record_query
+from crm_platform.services.records.access import Access, visible_data
 from form_engine.compiler import CompiledForm
 
 TAGS = ("Records",)

@@ -14,8 +14,8 @@ from crm_platform.db import Database
 from crm_platform.errors import Forbidden, Unauthorized
 from crm_platform.models import Tenant, TenantStatus, User
 from crm_platform.scoping import TenantScope
-from crm_platform.services.roles import ADMIN
-from crm_platform.services.tenants import tenant_by_slug
+from crm_platform.services.identity.roles import ADMIN
+from crm_platform.services.identity.tenants import tenant_by_slug
 
 MAX_CREDENTIAL_LENGTH = 1024
 

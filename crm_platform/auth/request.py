@@ -22,7 +22,7 @@ from crm_platform.db import database, request_session, utcnow
 from crm_platform.errors import BadRequest, Forbidden, Unauthorized
 from crm_platform.models import User
 from crm_platform.scoping import is_valid_id
-from crm_platform.services.tokens import principal_for_secret, touch
+from crm_platform.services.identity.tokens import principal_for_secret, touch
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A web session ends this long after sign-in, however active it is.

@@ -123,7 +123,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, client, db,
         statuses = list(pool.map(demote, targets))
     assert statuses.count(200) <= 1, statuses
     from crm_platform.scoping import TenantScope
-    from crm_platform.services.roles import active_admin_ids
+    from crm_platform.services.identity.roles import active_admin_ids
 
     with db.transaction() as session:
         assert len(active_admin_ids(TenantScope(session, tenant_a.id))) >= 1

@@ -14,7 +14,7 @@ from redis import Redis
 from sqlalchemy import text
 
 from crm_platform.db import utcnow
-from crm_platform.services.timers import fire_due_timers
+from crm_platform.services.flows.timers import fire_due_timers
 from tests.conftest import bearer, created
 from tests.crm_platform.test_import_jobs import run_worker
 from tests.services import redis_url_or_skip
@@ -308,7 +308,7 @@ def test_a_webhook_down_for_a_while_is_delivered_when_it_comes_back(client, app,
     import json
     from dataclasses import replace
 
-    from crm_platform.services.outbox import dispatch_due
+    from crm_platform.services.delivery.outbox import dispatch_due
 
     app.config["LOOM_SETTINGS"] = replace(app.config["LOOM_SETTINGS"],
                                           webhook_allow_private=True)
@@ -339,7 +339,7 @@ def test_a_webhook_down_for_a_while_is_delivered_when_it_comes_back(client, app,
 
 def test_webhooks_to_private_addresses_are_refused_by_default(client, app, team,
                                                               tenant_a) -> None:
-    from crm_platform.services.outbox import dispatch_due
+    from crm_platform.services.delivery.outbox import dispatch_due
 
     receiver = Receiver()
     try:
@@ -406,7 +406,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(client, app, team, tenant_a,
     import time as clock
     from dataclasses import replace
 
-    from crm_platform.services.outbox import dispatch_due
+    from crm_platform.services.delivery.outbox import dispatch_due
     from tests.crm_platform.test_import_jobs import loom, worker_env
 
     redis_url = redis_url_or_skip()

@@ -170,7 +170,7 @@ def test_a_quote_left_fifteen_days_reminds_the_reps_once(client, app, tenant_a,
     from datetime import timedelta
 
     from crm_platform.db import utcnow
-    from crm_platform.services.schedules import run_scheduled_rules
+    from crm_platform.services.flows.schedules import run_scheduled_rules
 
     rule(client, tenant_a, {
         "key": "stale_quote", "form": "lead",
@@ -194,7 +194,7 @@ def test_a_customer_without_follow_up_for_30_days_goes_back_to_the_pool(client, 
                                                                         reps) -> None:
     from datetime import date, timedelta
 
-    from crm_platform.services.schedules import run_scheduled_rules
+    from crm_platform.services.flows.schedules import run_scheduled_rules
 
     rule(client, tenant_a, {
         "key": "to_pool", "form": "lead",
@@ -218,7 +218,7 @@ def test_a_cron_rule_runs_once_per_time_for_the_records_it_matches(client, app, 
     from datetime import timedelta
 
     from crm_platform.db import utcnow
-    from crm_platform.services.schedules import run_scheduled_rules
+    from crm_platform.services.flows.schedules import run_scheduled_rules
 
     rule(client, tenant_a, {
         "key": "daily", "form": "lead", "trigger": {"on": "schedule", "cron": "0 9 * * *"},
@@ -307,7 +307,7 @@ class MailServer:
 def test_an_email_rule_is_sent_through_smtp(client, app, tenant_a, reps) -> None:
     from dataclasses import replace
 
-    from crm_platform.services.outbox import dispatch_due
+    from crm_platform.services.delivery.outbox import dispatch_due
 
     rule(client, tenant_a, {
         "key": "welcome", "form": "lead", "trigger": {"on": "created"},
@@ -333,7 +333,7 @@ def test_an_email_rule_is_sent_through_smtp(client, app, tenant_a, reps) -> None
 
 
 def test_without_an_smtp_server_an_email_fails_visibly(client, app, tenant_a, reps) -> None:
-    from crm_platform.services.outbox import dispatch_due
+    from crm_platform.services.delivery.outbox import dispatch_due
 
     rule(client, tenant_a, {
         "key": "welcome", "form": "lead", "trigger": {"on": "created"},

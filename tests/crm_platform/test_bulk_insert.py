@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from crm_platform.services.bulk_insert import Prepared, copy_text
+from crm_platform.services.records.bulk_insert import Prepared, copy_text
 
 WHEN = datetime(2026, 12, 2, 8, 30, tzinfo=UTC)
 

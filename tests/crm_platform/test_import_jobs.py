@@ -56,7 +56,7 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture
 def queued_app(make_app, redis_url: str, monkeypatch):
     """An app that queues imports of more than 5 rows on rq."""
-    monkeypatch.setattr("crm_platform.services.imports.SYNC_ROWS", 5)
+    monkeypatch.setattr("crm_platform.services.imports.jobs.SYNC_ROWS", 5)
     return make_app(redis_url=redis_url)
 
 
@@ -342,7 +342,7 @@ def test_a_job_redis_lost_is_handed_over_again_by_the_sweeper(queued_app, world,
 
 def test_with_redis_down_publish_and_import_succeed_and_run_later(
         make_app, make_tenant, database_url, redis_url, monkeypatch) -> None:
-    monkeypatch.setattr("crm_platform.services.imports.SYNC_ROWS", 5)
+    monkeypatch.setattr("crm_platform.services.imports.jobs.SYNC_ROWS", 5)
     down = make_app(redis_url="redis://127.0.0.1:1/0")     # nobody listens there
     tenant = make_tenant("alpha")
     client = down.test_client()

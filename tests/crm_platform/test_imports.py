@@ -757,7 +757,7 @@ def test_another_tenant_cannot_see_the_import(client, customers, tenant_b) -> No
 # -- large files run as a job ------------------------------------------------------------
 def test_a_large_file_runs_as_a_job_and_reports_progress(app, client, customers,
                                                          monkeypatch) -> None:
-    monkeypatch.setattr("crm_platform.services.imports.SYNC_ROWS", 3)
+    monkeypatch.setattr("crm_platform.services.imports.jobs.SYNC_ROWS", 3)
     content = sheet([["name", "phone", "amount"],
                      *[[f"客户{i}", str(1000 + i), f"{i}.5"] for i in range(8)]])
     queued = imported(client, customers, content, status=202)
@@ -773,7 +773,7 @@ def test_a_large_file_runs_as_a_job_and_reports_progress(app, client, customers,
 
 def test_a_queued_import_with_a_bad_row_writes_nothing(app, client, customers,
                                                        monkeypatch) -> None:
-    monkeypatch.setattr("crm_platform.services.imports.SYNC_ROWS", 3)
+    monkeypatch.setattr("crm_platform.services.imports.jobs.SYNC_ROWS", 3)
     rows = [[f"n{i}", str(i)] for i in range(6)] + [["", "99"]]
     queued = imported(client, customers, sheet([["name", "phone"], *rows]), status=202)
     wait_for_jobs(app)
@@ -802,7 +802,7 @@ def test_up_to_2000_rows_run_in_the_request_and_more_run_as_a_job(app, client,
 
 def test_a_bad_large_file_is_refused_before_it_is_queued(client, customers,
                                                          monkeypatch) -> None:
-    monkeypatch.setattr("crm_platform.services.imports.SYNC_ROWS", 3)
+    monkeypatch.setattr("crm_platform.services.imports.jobs.SYNC_ROWS", 3)
     content = sheet([["name", "fax"], *[[f"n{i}", str(i)] for i in range(8)]])
     refused(upload(client, customers, content), 422, "import_unknown_columns")
     content = b"name,phone\n" + b"".join(b"n%d,%d\n" % (i, i) for i in range(8)) + b"x,1,2\n"
@@ -831,7 +831,7 @@ def many(rows: int, bad_row: int | None = None) -> bytes:
 
 def test_a_late_bad_row_undoes_an_all_or_nothing_import_written_so_far(
         client, customers, monkeypatch) -> None:
-    from crm_platform.services import imports
+    from crm_platform.services.imports import jobs as imports
 
     monkeypatch.setattr(imports, "SYNC_ROWS", 5_000)  # in the request, whatever its size
     body = imported(client, customers, many(1_300, bad_row=1_250))
@@ -851,7 +851,7 @@ def test_every_imported_record_has_its_own_values_in_its_history(
     from sqlalchemy import text
 
     from crm_platform.db import load_json
-    from crm_platform.services import imports
+    from crm_platform.services.imports import jobs as imports
 
     monkeypatch.setattr(imports, "SYNC_ROWS", 5_000)
     assert imported(client, customers, many(2_300))["created"] == 2_300
@@ -881,7 +881,7 @@ def test_a_database_failure_in_a_later_batch_leaves_nothing_written(
     checked): the import fails as a whole — no record, no history."""
     from sqlalchemy import text
 
-    monkeypatch.setattr("crm_platform.services.imports.SYNC_ROWS", 3)
+    monkeypatch.setattr("crm_platform.services.imports.jobs.SYNC_ROWS", 3)
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text(
@@ -922,7 +922,7 @@ def test_a_large_import_has_the_planner_statistics_refreshed(app, client, custom
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite keeps no planner statistics unless asked: nothing to refresh")
-    monkeypatch.setattr("crm_platform.services.import_run.REFRESH_STATISTICS_ROWS", 50)
+    monkeypatch.setattr("crm_platform.services.imports.run.REFRESH_STATISTICS_ROWS", 50)
 
     def analyzed() -> Any:
         with db.engine.connect() as connection:   # a new snapshot of the statistics
@@ -955,7 +955,7 @@ def test_tabs_newlines_and_backslashes_arrive_as_typed(client, customers) -> Non
 def test_references_are_checked_in_a_large_import(client, customers, monkeypatch) -> None:
     """Lookups over several chunks (on PostgreSQL checked on the lookups connection
     while earlier chunks are written): a record that does not exist is that row's error."""
-    from crm_platform.services import imports
+    from crm_platform.services.imports import jobs as imports
 
     monkeypatch.setattr(imports, "SYNC_ROWS", 5_000)
     order = {"key": "order", "fields": [

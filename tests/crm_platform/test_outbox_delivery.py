@@ -13,8 +13,8 @@ import pytest
 
 from crm_platform.db import utcnow
 from crm_platform.models import OutboxEntry
-from crm_platform.services import outbox, webhooks
-from crm_platform.services.outbox import dispatch_due
+from crm_platform.services.delivery import outbox, webhooks
+from crm_platform.services.delivery.outbox import dispatch_due
 
 
 class Endpoint:

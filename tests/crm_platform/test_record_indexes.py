@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from crm_platform.jobs import wait_for_jobs
-from crm_platform.services.data_fields import runtime_indexes
+from crm_platform.services.storage.data_fields import runtime_indexes
 
 MEMBER = {"key": "member", "fields": [
     {"key": "phone", "type": "text", "indexed": True},
@@ -151,7 +151,7 @@ def test_ties_follow_the_sort_direction_across_pages(client, db, tenant_a) -> No
         if connection.dialect.name != "postgresql":
             return
         # the page is read from the field's sort index (points, id) already in order
-        from crm_platform.services.record_query import _PAGES
+        from crm_platform.services.records.query import _PAGES
 
         sql = next(page.sql for page in _PAGES.values()
                    if "'points'" in page.sql and "DESC" in page.sql)
@@ -188,7 +188,11 @@ def test_forms_published_back_to_back_all_get_their_indexes(client, db, tenant_a
 def test_an_index_a_failed_build_left_invalid_is_built_again(db, client, tenant_a) -> None:
     from sqlalchemy import text
 
-    from crm_platform.services.data_fields import build_indexes, index_status, wanted_indexes
+    from crm_platform.services.storage.data_fields import (
+        build_indexes,
+        index_status,
+        wanted_indexes,
+    )
 
     if db.engine.dialect.name != "postgresql":
         return  # only PostgreSQL builds CONCURRENTLY, which can leave an invalid index
@@ -215,7 +219,7 @@ def test_a_sorted_page_reads_the_sort_index_without_sorting(client, db, tenant_a
     a page sorted by an indexed field now reads that field's sort index in order — with
     or without an equality filter on another indexed field, in both directions, blanks
     last, ties by id — and stops after the page."""
-    from crm_platform.services.record_query import _PAGES
+    from crm_platform.services.records.query import _PAGES
 
     if db.engine.dialect.name != "sqlite":
         return  # PostgreSQL's plan: test_ties_follow_the_sort_direction_across_pages

@@ -173,7 +173,7 @@ def test_too_many_search_terms_are_refused(client, tenant_a, leads) -> None:
 def test_postgresql_search_uses_the_forms_trigram_index(client, db, tenant_a, leads) -> None:
     from sqlalchemy import text
 
-    from crm_platform.services.data_fields import SearchText, runtime_indexes
+    from crm_platform.services.storage.data_fields import SearchText, runtime_indexes
 
     if db.engine.dialect.name != "postgresql":
         return  # SQLite searches by substring (LIKE) over the form's records

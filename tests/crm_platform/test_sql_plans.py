@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 
 from crm_platform.models import Record
-from crm_platform.services.sql_plans import Binder, Plan
+from crm_platform.services.storage.sql_plans import Binder, Plan
 
 
 def _owner(shape: Any, values: Iterator[Any], bind: Binder) -> ColumnElement[bool]:

@@ -22,7 +22,7 @@ from crm_platform.models.keys import (
     exists_on,
 )
 from crm_platform.scoping import TenantScope
-from crm_platform.services.tenants import create_tenant
+from crm_platform.services.identity.tenants import create_tenant
 from tests.conftest import PASSWORD
 
 TABLES = Base.metadata.tables

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from crm_platform.services.import_files import ImportFileError, read_sheet
+from crm_platform.services.imports.files import ImportFileError, read_sheet
 
 CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
                  b'openxmlformats.org/package/2006/content-types"><Default Extension="rels" '

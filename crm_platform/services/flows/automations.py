@@ -1,0 +1,252 @@
+"""Running automation rules on record changes, in the change's own transaction.
+
+After a record is created, changed or deleted through the record service, every published
+rule of its form whose trigger and condition hold (`workflow_engine.automations.fires`)
+runs its actions: set fields (which is itself a change, so rules cascade), assign the
+owner (round robin on an atomic counter — fair under concurrent creates — least loaded,
+or from a user field), notify, queue a webhook in the outbox, start an approval. Each
+firing is in the record's history. A cascade stops at `MAX_DEPTH` rules deep, and a rule
+that would fire again on the same record inside its own cascade is a loop: it is stopped
+and the history says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func
+
+from crm_platform.auth.principal import Principal
+from crm_platform.db import utcnow
+from crm_platform.models import (
+    Flow,
+    FlowVersion,
+    Form,
+    Notification,
+    OutboxEntry,
+    Record,
+    RecordHistory,
+    User,
+)
+from crm_platform.scoping import TenantScope
+from crm_platform.services.identity.directory import PlatformDirectory
+from crm_platform.services.records.resolver import PlatformResolver
+from form_engine.expressions import EvaluationContext, Evaluator, compile_expression
+from workflow_engine.automations import fires
+from workflow_engine.engine import resolve
+
+MAX_DEPTH = 5
+_CHAIN = "loom.automation_chain"
+
+
+# (version row id, published at) -> definition: published versions never change, so a
+# process may keep them; each save only asks which versions are current (no JSON).
+_DEFINITIONS: dict[tuple[int, Any], dict[str, Any]] = {}
+
+
+def _rules(scope: TenantScope, form: Form) -> list[dict[str, Any]]:
+    current = [tuple(row) for row in scope.session.execute(scope.filter(scope.select(
+        Flow, Flow.form_id == form.id, Flow.kind == "automation").join(
+        FlowVersion, (FlowVersion.flow_id == Flow.id)
+        & (FlowVersion.version == Flow.published_version)).with_only_columns(
+        FlowVersion.id, FlowVersion.published_at).order_by(Flow.id), FlowVersion))]
+    for key in current:
+        if key not in _DEFINITIONS:
+            row = scope.session.get(FlowVersion, (scope.tenant_id, key[0]))
+            if len(_DEFINITIONS) > 10_000:
+                _DEFINITIONS.clear()
+            _DEFINITIONS[key] = dict(row.definition) if row is not None else {}
+    return [_DEFINITIONS[key] for key in current if _DEFINITIONS.get(key)]
+
+
+def has_rules(scope: TenantScope, form: Form) -> bool:
+    return bool(_rules(scope, form))
+
+
+def on_change(scope: TenantScope, actor: Principal, form: Form, record: Record, event: str,
+              before: Mapping[str, Any] | None) -> None:
+    """Run the form's rules for this change (called by the record service)."""
+    rules = _rules(scope, form)
+    if not rules:
+        return
+    chain: list[tuple[str, int]] = scope.session.info.setdefault(_CHAIN, [])
+    after = dict(record.data)
+    evaluator = Evaluator(EvaluationContext())
+    for rule in rules:
+        if not fires(rule, event, before, after, evaluator=evaluator):
+            continue
+        link = (rule["key"], record.id)
+        if link in chain or len(chain) >= MAX_DEPTH:
+            write_history(scope, actor, record, "automation_stopped", rule["key"], event,
+                          reason="loop" if link in chain else "depth",
+                          chain=[k for k, _ in chain])
+            continue
+        chain.append(link)
+        try:
+            fire(scope, actor, form, record, rule, event)
+        finally:
+            chain.pop()
+
+
+def fire(scope: TenantScope, actor: Principal, form: Form, record: Record,
+         rule: Mapping[str, Any], event: str, **details: Any) -> None:
+    """One firing of `rule` on `record`: written to the history, then its actions, in
+    order (a change, a scheduled occurrence)."""
+    write_history(scope, actor, record, "automation", rule["key"], event, **details)
+    for action in rule["actions"]:
+        ACTIONS[action["type"]](scope, actor, form, record, rule, action, event)
+
+
+def write_history(scope: TenantScope, actor: Principal, record: Record, action: str,
+                  rule: str, event: str, **details: Any) -> None:
+    scope.add(RecordHistory(record_id=record.id, action=action, version=record.version,
+                            form_version=record.form_version, actor_id=actor.acting_user_id,
+                            changes={"automation": {"rule": rule, "event": event,
+                                                    **details}}))
+
+
+def _set_fields(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    if event == "deleted":
+        return
+    from crm_platform.services.records.operations import system_update
+
+    system_update(scope, actor, form, record, dict(action.get("values", {})))
+
+
+def _candidates(scope: TenantScope, action: Mapping[str, Any]) -> list[int]:
+    directory = PlatformDirectory(scope)
+    if "users" in action:
+        return directory.active(list(action["users"]))
+    return directory.users_with_roles([action["role"]])
+
+
+def _assign_owner(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                  rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    if event == "deleted":
+        return
+    strategy = action["strategy"]
+    owner: int | None
+    if strategy == "by_field":
+        value = with_people(record).get(action["field"])
+        owner = value if isinstance(value, int) else None
+    else:
+        people = _candidates(scope, action)
+        if not people:
+            return
+        if strategy == "round_robin":
+            turn = PlatformResolver(scope, form).next_sequence(f"~rr_{rule['key']}"[:63], "")
+            owner = people[(turn - 1) % len(people)]
+        else:  # least_loaded: fewest live records of this form
+            counts = dict(scope.session.execute(scope.filter(
+                scope.select(Record, Record.form_id == form.id, Record.deleted_at.is_(None),
+                             Record.owner_id.in_(people))
+                .with_only_columns(Record.owner_id, func.count()).group_by(Record.owner_id),
+                Record)).all())
+            owner = min(people, key=lambda person: (counts.get(person, 0),
+                                                    people.index(person)))
+    user = scope.find(User, owner) if owner is not None else None
+    if user is None or not user.is_active or record.owner_id == user.id:
+        return
+    record.owner_id, record.department_id = user.id, user.department_id
+    record.version += 1
+    record.updated_at = utcnow()
+    write_history(scope, actor, record, "assign", rule["key"], event, owner=user.id)
+
+
+def _people(scope: TenantScope, actor: Principal, record: Record,
+            action: Mapping[str, Any]) -> list[int]:
+    """The users an action's `to` names; heads and managers are those of whoever made the
+    change (nobody's, for a change the system made)."""
+    return resolve(action.get("to", []), PlatformDirectory(scope), with_people(record),
+                   actor.acting_user_id)
+
+
+def with_people(record: Record) -> dict[str, Any]:
+    """The record's values plus its owner, creator and last updater (user fields every
+    record has; a form field of the same key wins), as parties of flows and rules see
+    them."""
+    return {"owner": record.owner_id, "created_by": record.created_by_id,
+            "updated_by": record.updated_by_id, **record.data}
+
+
+def _notify(scope: TenantScope, actor: Principal, form: Form, record: Record,
+            rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    for person in _people(scope, actor, record, action):
+        scope.add(Notification(user_id=person, kind="automation", record_id=record.id,
+                               payload={"rule": rule["key"], "event": event,
+                                        **({"message": action["message"]}
+                                           if "message" in action else {})}))
+
+
+def _webhook(scope: TenantScope, actor: Principal, form: Form, record: Record,
+             rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    scope.add(OutboxEntry(kind="webhook", payload={
+        "url": action["url"], "rule": rule["key"], "event": event, "form": form.key,
+        "record": record.id, "data": dict(record.data)}))
+
+
+def _send_email(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    """One outbox entry per language among the recipients; the dispatcher sends it."""
+    from form_engine.messages import label_text
+
+    people = _people(scope, actor, record, action)
+    by_locale: dict[str, list[str]] = {}
+    for user in people:
+        row = scope.find(User, user)
+        if row is not None:
+            by_locale.setdefault(row.locale, []).append(row.email)
+    address = record.data.get(action.get("to_field", "")) if "to_field" in action else None
+    if isinstance(address, str) and address:
+        by_locale.setdefault("en", []).append(address)
+    for locale, emails in by_locale.items():
+        scope.add(OutboxEntry(kind="send_email", payload={
+            "to": sorted(set(emails)), "subject": label_text(action["subject"], locale),
+            "body": label_text(action["body"], locale), "rule": rule["key"],
+            "record": record.id, "event": event}))
+
+
+def _create_record(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                   rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    """A record of another form of the app, its fields worked out from this record
+    (`{"title": "'Follow up ' + name", "customer": "id"}`), checked like any new record."""
+    from crm_platform.services.records.operations import create_by_system
+
+    evaluator = Evaluator(EvaluationContext())
+    names = {**record.data, "id": record.id}
+    data = {}
+    for key, source in action.get("values", {}).items():
+        value = evaluator.run(compile_expression(source), names)
+        data[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    if isinstance(action.get("data"), Mapping):  # an approval flow's literal data
+        data.update(action["data"])
+    create_by_system(scope, actor, form.app_id, action["form"], data)
+
+
+def _start_approval(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                    rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    if event == "deleted":
+        return
+    from crm_platform.services.flows.approvals import submit
+
+    submit(scope, actor, form, record.id, action["flow"])
+
+
+def _release_to_pool(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                     rule: Mapping[str, Any], action: Mapping[str, Any], event: str) -> None:
+    """The record goes back to the pool: no owner (e.g. a customer nobody followed up)."""
+    if event == "deleted" or record.owner_id is None:
+        return
+    previous = record.owner_id
+    record.owner_id, record.department_id = None, None
+    record.version += 1
+    record.updated_at = utcnow()
+    write_history(scope, actor, record, "release", rule["key"], event, owner=previous)
+
+
+ACTIONS = {"set_fields": _set_fields, "assign_owner": _assign_owner, "notify": _notify,
+           "webhook": _webhook, "start_approval": _start_approval,
+           "release_to_pool": _release_to_pool, "send_email": _send_email,
+           "create_record": _create_record}

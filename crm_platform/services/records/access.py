@@ -1,0 +1,153 @@
+"""Who may do what with the records of a form: role × form permissions with scopes
+(own / department / department_tree / all) and field-level hidden / read-only.
+
+One policy, used by every path that touches records (API, batch, and later import and
+export). Tenant administrators and designers may do everything. A form nobody configured
+lets every member create records and see and change their own. Once a form has
+permissions, a member gets the union of their roles' rights: the widest scope of any role,
+and a field is hidden (or read-only) only if it is for every one of their roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, true
+
+from crm_platform.auth.principal import Principal
+from crm_platform.models import Department, Form, FormPermission, Record, User, UserRole
+from crm_platform.scoping import TenantScope
+from crm_platform.services.storage.sql_plans import Binder, Plan
+
+SCOPES = ("none", "own", "department", "department_tree", "all")
+
+
+@dataclass(frozen=True)
+class Access:
+    can_create: bool
+    read: str
+    update: str
+    delete: str
+    hidden: frozenset[str] = frozenset()
+    readonly: frozenset[str] = frozenset()
+
+
+FULL = Access(True, "all", "all", "all")
+UNCONFIGURED = Access(True, "own", "own", "own")
+NOTHING = Access(False, "none", "none", "none")
+
+
+def _wider(first: str, second: str) -> str:
+    return first if SCOPES.index(first) >= SCOPES.index(second) else second
+
+
+def access_for(scope: TenantScope, actor: Principal, form: Form) -> Access:
+    if actor.is_tenant_admin or actor.has_role("designer") or actor.via == "console":
+        return FULL
+    configured = list(scope.session.scalars(scope.select(FormPermission,
+                                                         FormPermission.form_id == form.id)))
+    if not configured:
+        return UNCONFIGURED
+    role_ids = set(scope.session.scalars(
+        scope.select(UserRole, UserRole.user_id == actor.user_id)
+        .with_only_columns(UserRole.role_id)))
+    mine = [row for row in configured if row.role_id in role_ids]
+    if not mine:
+        return NOTHING
+    access = NOTHING
+    hidden: set[str] | None = None
+    readonly: set[str] | None = None
+    for row in mine:
+        access = Access(access.can_create or row.can_create, _wider(access.read, row.read_scope),
+                        _wider(access.update, row.update_scope),
+                        _wider(access.delete, row.delete_scope))
+        hidden = set(row.hidden_fields) if hidden is None else hidden & set(row.hidden_fields)
+        readonly = set(row.readonly_fields) if readonly is None else readonly & set(
+            row.readonly_fields)
+    return Access(access.can_create, access.read, access.update, access.delete,
+                  frozenset(hidden or ()), frozenset(readonly or ()))
+
+
+def hidden_from_any_role(scope: TenantScope, form: Form) -> frozenset[str]:
+    """Every field some role hides on the form: what someone who has no role there (an
+    approver from another department) must not see unless a flow's node shows it."""
+    hidden: set[str] = set()
+    for fields in scope.session.scalars(scope.select(
+            FormPermission, FormPermission.form_id == form.id).with_only_columns(
+            FormPermission.hidden_fields)):
+        hidden.update(fields or ())
+    return frozenset(hidden)
+
+
+def _department_tree(scope: TenantScope, root: int) -> set[int]:
+    children: dict[int | None, list[int]] = {}
+    for department_id, parent_id in scope.session.execute(
+            scope.select(Department).with_only_columns(Department.id, Department.parent_id)):
+        children.setdefault(parent_id, []).append(department_id)
+    found, stack = set(), [root]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(children.get(current, []))
+    return found
+
+
+def _departments(scope: TenantScope, actor: Principal, kind: str) -> set[int]:
+    user = scope.find(User, actor.user_id)
+    if user is None or user.department_id is None:
+        return set()
+    if kind == "department":
+        return {user.department_id}
+    return _department_tree(scope, user.department_id)
+
+
+def scope_plan(scope: TenantScope, actor: Principal, kind: str) -> Plan:
+    """The records a scope covers, as a plan (sql_plans): the caller and their departments
+    are bound values, so every caller with the same kind of scope shares one SQL."""
+    if kind in ("all", "none"):
+        return Plan(_render_scope, (kind,))
+    if kind == "own":
+        return Plan(_render_scope, ("own", 0), (actor.user_id,))
+    departments = sorted(_departments(scope, actor, kind))
+    return Plan(_render_scope, ("own", len(departments)), (actor.user_id, *departments))
+
+
+def _render_scope(shape: tuple[Any, ...], values: Iterator[Any], bind: Binder
+                  ) -> ColumnElement[bool]:
+    if shape[0] == "all":
+        return true()
+    if shape[0] == "none":
+        return false()
+    own = Record.owner_id == bind(next(values), Record.owner_id.type)
+    if not shape[1]:
+        return own
+    return own | Record.department_id.in_([bind(next(values), Record.department_id.type)
+                                           for _ in range(shape[1])])
+
+
+def scope_condition(scope: TenantScope, actor: Principal, kind: str) -> ColumnElement[bool]:
+    """The records a scope covers, as a SQL condition."""
+    return scope_plan(scope, actor, kind).clause()
+
+
+def in_scope(scope: TenantScope, actor: Principal, kind: str, record: Record) -> bool:
+    if kind == "all":
+        return True
+    if kind == "none":
+        return False
+    if record.owner_id == actor.user_id:
+        return True
+    return kind != "own" and record.department_id in _departments(scope, actor, kind)
+
+
+def visible_data(data: dict[str, Any], access: Access) -> dict[str, Any]:
+    if not access.hidden:
+        return data
+    return {key: value for key, value in data.items() if key not in access.hidden}
+
+
+__all__ = ["FULL", "NOTHING", "SCOPES", "UNCONFIGURED", "Access", "access_for",
+           "hidden_from_any_role", "in_scope", "scope_condition", "scope_plan", "visible_data"]
