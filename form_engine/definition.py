@@ -1,7 +1,8 @@
 """Checking a form definition: the meta-schema first, then what a schema cannot see.
 
-`check_definition(definition)` returns every problem at once, each with its JSON path
-(`fields[3].options[1].value`), so a designer fixes a whole form in one pass.
+`structure_problems(definition)` returns every problem at once, each with its JSON path
+(`fields[3].options[1].value`), so a designer fixes a whole form in one pass;
+`form_engine.checks.check_definition` adds what needs the compiler (subtable default lines).
 """
 
 from __future__ import annotations
@@ -92,41 +93,13 @@ def _field_problems(field: Mapping[str, Any], path: str, known: Collection[str],
             yield from _expression_problems(field[option], known, join_path(path, option))
     if field["type"] == "formula":
         yield from _expression_problems(field["expression"], known, join_path(path, "expression"))
-    if "default" in field and field["type"] == "subtable":
-        yield from _subtable_default_problems(field, path, env)
-    elif "default" in field and kind.kind == "value":
+    if "default" in field and kind.kind == "value" and field["type"] != "subtable":
         try:
             kind.coercer(field, False, env)(field["default"])
         except CoercionError as error:
             yield Problem(join_path(path, "default"), "bad_default",
                           {"reason": error.code, "reason_params": {
                               **error.params, "label": field.get("label", field["key"])}})
-
-
-def _subtable_default_problems(field: Mapping[str, Any], path: str, env: TypeEnv
-                               ) -> Iterator[Problem]:
-    """Default lines must be lines this subtable would accept."""
-    from form_engine.compiler import compile_form
-    from form_engine.context import ValidationContext
-    from form_engine.validation import validate
-
-    rows = field["default"]
-    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        yield Problem(join_path(path, "default"), "bad_default",
-                      {"reason": "wrong_type", "reason_params": {"expected": "list",
-                                                                 "label": field["key"]}})
-        return
-    try:
-        row_form = compile_form({"key": field["key"], "fields": field["fields"]}, env=env,
-                                checked=True)
-    except Exception:  # the columns themselves are broken: reported on their own
-        return
-    for index, row in enumerate(rows):
-        for problem in validate(row_form, row, ValidationContext()).errors:
-            yield Problem(join_path(path, "default"), "bad_default", {
-                "reason": problem.code,
-                "reason_params": {**problem.params, "label": f"[{index}].{problem.path}"}})
-            return
 
 
 def _duplicate_keys(fields: list[Mapping[str, Any]], path: str) -> Iterator[Problem]:
@@ -273,9 +246,10 @@ def _layout_problems(definition: Mapping[str, Any], keys: set[str]) -> Iterator[
             placed.add(key)
 
 
-def check_definition(definition: Any, known_forms: Collection[str] | None = None,
-                     env: TypeEnv | None = None) -> list[Problem]:
-    """Every problem of `definition`; an empty list means it can be saved and compiled.
+def structure_problems(definition: Any, known_forms: Collection[str] | None = None,
+                       env: TypeEnv | None = None) -> list[Problem]:
+    """Every problem of `definition` but its subtables' default lines (`checks` adds those,
+    which need the compiler and the validator); none means it can be compiled.
 
     `known_forms` (keys of the app's forms) lets lookups and related rollups be checked.
     """
@@ -294,7 +268,7 @@ def check_definition(definition: Any, known_forms: Collection[str] | None = None
 
 def require_valid(definition: Any, known_forms: Collection[str] | None = None,
                   env: TypeEnv | None = None) -> Mapping[str, Any]:
-    problems = check_definition(definition, known_forms, env)
+    problems = structure_problems(definition, known_forms, env)
     if problems:
         raise DefinitionError(problems)
     return definition

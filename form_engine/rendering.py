@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
-from form_engine.compiler import CompiledForm
+from form_engine.compiled import CompiledForm
 from form_engine.errors import Problem
 from form_engine.messages import label_text
 from form_engine.schema_export import layout_of

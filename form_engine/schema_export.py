@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from form_engine.compiler import CompiledField, CompiledForm
+from form_engine.compiled import CompiledField, CompiledForm
 from form_engine.messages import label_text
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

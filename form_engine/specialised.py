@@ -34,7 +34,7 @@ from form_engine.expressions.limits import to_number
 from form_engine.expressions.sandbox import operator_table
 
 if TYPE_CHECKING:
-    from form_engine.compiler import CompiledField, CompiledForm, CompiledRows
+    from form_engine.compiled import CompiledField, CompiledForm, CompiledRows
 
 # (data, run) -> (data, visible, required, read_only) | None
 Specialised = Callable[[Mapping[str, Any], Any], tuple[dict[str, Any], ...] | None]

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from form_engine.coercion import rounded
-from form_engine.compiler import CompiledField, CompiledForm, CompiledRows
+from form_engine.compiled import CompiledField, CompiledForm, CompiledRows
 from form_engine.context import ValidationContext
 from form_engine.errors import CoercionError, ExpressionError, Problem
 from form_engine.expressions import EvaluationContext, Evaluator

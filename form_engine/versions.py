@@ -23,7 +23,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Protocol
 
-from form_engine.compiler import CompiledForm
+from form_engine.compiled import CompiledForm
 from form_engine.errors import BreakingChange, CoercionError, Problem
 from form_engine.field_types import FIELD_TYPES
 

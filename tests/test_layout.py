@@ -37,3 +37,10 @@ def test_loom_console_script_is_declared() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["loom"] == "crm_platform.cli:main"
     assert project["requires-python"] == ">=3.11"
+
+
+@pytest.mark.parametrize("engine", ["form_engine", "workflow_engine"])
+def test_engine_modules_import_each_other_in_one_direction(engine: str) -> None:
+    from tests.import_graph import cycles, module_imports
+
+    assert cycles(module_imports(ROOT / engine, engine)) == []

@@ -16,7 +16,7 @@ from crm_platform.services.forms import apps as app_service
 from crm_platform.services.forms import definitions as service
 from crm_platform.services.forms import indexes
 from crm_platform.services.records import operations as record_service
-from form_engine.compiler import CompiledForm
+from form_engine.compiled import CompiledForm
 from form_engine.rendering import render_form
 from form_engine.schema_export import input_schema, record_schema, ui_schema
 

@@ -25,7 +25,7 @@ from crm_platform.services.records import filters as record_filters
 from crm_platform.services.records import operations as service
 from crm_platform.services.records import query as record_query
 from crm_platform.services.records.access import Access, visible_data
-from form_engine.compiler import CompiledForm
+from form_engine.compiled import CompiledForm
 
 TAGS = ("Records",)
 RECORDS = "/apps/<app>/forms/<form>/records"

@@ -7,6 +7,7 @@ import ast
 from pathlib import Path
 
 import crm_platform.services
+from tests.import_graph import cycles, module_imports
 
 SERVICES = Path(crm_platform.services.__file__).parent
 ORDER = ["identity", "storage", "forms", "records", "imports", "flows", "delivery"]
@@ -51,3 +52,8 @@ def test_services_never_import_the_api_or_the_pages():
     wrong = [f"{module} imports {name}" for _package, module, name in _imports()
              if name.startswith(("crm_platform.api", "crm_platform.web"))]
     assert wrong == []
+
+
+def test_no_service_module_imports_itself_round_a_circle():
+    graph = module_imports(SERVICES, "crm_platform.services")
+    assert cycles(graph) == []

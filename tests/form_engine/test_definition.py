@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
-from form_engine.compiler import CompiledForm, compile_form
-from form_engine.definition import check_definition, options_of
+from form_engine.checks import check_definition
+from form_engine.compiled import CompiledForm
+from form_engine.compiler import compile_form
+from form_engine.definition import options_of
 from form_engine.errors import DefinitionError, Problem
 from form_engine.field_types import FIELD_TYPES
 from tests.form_engine.conftest import APP_FORMS

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from form_engine.compiler import CompiledForm, compile_form
+from form_engine.compiled import CompiledForm
+from form_engine.compiler import compile_form
 from form_engine.context import ValidationContext
 from form_engine.errors import Problem
 from form_engine.field_types import TypeEnv

@@ -34,7 +34,7 @@ from crm_platform.models import (
     User,
 )
 from crm_platform.scoping import TenantScope, is_valid_id
-from crm_platform.services.flows.automations import with_people
+from crm_platform.services.flows.people import with_people
 from crm_platform.services.forms import definitions as form_service
 from crm_platform.services.identity.directory import PlatformDirectory
 from crm_platform.services.records import operations as record_service

@@ -30,6 +30,7 @@ from crm_platform.models import (
     User,
 )
 from crm_platform.scoping import TenantScope
+from crm_platform.services.flows.people import with_people
 from crm_platform.services.identity.directory import PlatformDirectory
 from crm_platform.services.records.resolver import PlatformResolver
 from form_engine.expressions import EvaluationContext, Evaluator, compile_expression
@@ -161,14 +162,6 @@ def _people(scope: TenantScope, actor: Principal, record: Record,
     change (nobody's, for a change the system made)."""
     return resolve(action.get("to", []), PlatformDirectory(scope), with_people(record),
                    actor.acting_user_id)
-
-
-def with_people(record: Record) -> dict[str, Any]:
-    """The record's values plus its owner, creator and last updater (user fields every
-    record has; a form field of the same key wins), as parties of flows and rules see
-    them."""
-    return {"owner": record.owner_id, "created_by": record.created_by_id,
-            "updated_by": record.updated_by_id, **record.data}
 
 
 def _notify(scope: TenantScope, actor: Principal, form: Form, record: Record,

@@ -26,8 +26,9 @@ from crm_platform.models import App, Form, FormVersion, Tenant
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms.versions import next_version_number, numbered_version
 from crm_platform.services.storage.stats import FormRecordStats
-from form_engine.compiler import CompiledForm, compile_form
-from form_engine.definition import check_definition
+from form_engine.checks import check_definition
+from form_engine.compiled import CompiledForm
+from form_engine.compiler import compile_form
 from form_engine.errors import Problem
 from form_engine.field_types import TypeEnv
 from form_engine.versions import plan_publish

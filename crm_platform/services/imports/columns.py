@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from crm_platform.services.imports.files import ImportFileError
 from crm_platform.services.records.access import Access
-from form_engine.compiler import CompiledField, CompiledForm
+from form_engine.compiled import CompiledField, CompiledForm
 
 
 def _normal(text: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from crm_platform.models import Record
 from crm_platform.services.imports.cells import neutralise
 from crm_platform.services.records.access import Access
-from form_engine.compiler import CompiledField, CompiledForm
+from form_engine.compiled import CompiledField, CompiledForm
 from form_engine.messages import label_text
 
 BATCH = 1000

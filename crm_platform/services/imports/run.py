@@ -37,7 +37,8 @@ from crm_platform.services.records.duplicates import (
     who_to_ask,
 )
 from crm_platform.services.records.new_records import BackgroundCopy, NewRecords, Outcome
-from form_engine.compiler import CompiledForm
+from crm_platform.services.storage.json_values import json_ready
+from form_engine.compiled import CompiledForm
 from form_engine.context import ValidationContext
 from form_engine.errors import CoercionError
 from form_engine.validation import input_values, validate
@@ -233,7 +234,7 @@ class Importer:
                 value = self.compiled.by_key[key].lenient(data[key])
             except CoercionError:
                 return None  # validation reports it
-            values.append(record_service.json_ready(value))
+            values.append(json_ready(value))
         return tuple(values) if values else None
 
     def matched(self, chunk: list[tuple[int, list[Any]]]
@@ -359,7 +360,7 @@ class Importer:
                 self.row_error(number, problem.path, problem.code,
                                {"text": problem.message(self.actor.locale)}, data)
             return None
-        return Outcome("create", record_service.json_ready(result.data))
+        return Outcome("create", json_ready(result.data))
 
     def check_update(self, number: int, data: dict[str, Any], record_id: int
                      ) -> Outcome | None:
@@ -382,7 +383,7 @@ class Importer:
                 self.row_error(number, problem.path, problem.code,
                                {"text": problem.message(self.actor.locale)}, data)
             return None
-        normalized = record_service.json_ready(result.data)
+        normalized = json_ready(result.data)
         return Outcome("update", {key: normalized[key] for key in data}, record_id)
 
     def duplicate_error(self, number: int, keys: list[str], code: str, found: int,

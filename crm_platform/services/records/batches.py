@@ -36,7 +36,8 @@ from crm_platform.services.records.duplicates import (
     match_keys,
     readable_ids,
 )
-from form_engine.compiler import CompiledForm
+from crm_platform.services.storage.json_values import json_ready
+from form_engine.compiled import CompiledForm
 from form_engine.validation import validate
 
 MAX_BATCH = 1000
@@ -127,7 +128,7 @@ def _checked_creates(scope: TenantScope, actor: Principal, form: Form,
             results[index] = _error(index, record_service.validation_failed(result, locale),
                                     locale)
             continue
-        checked.append((index, record_service.json_ready(result.data)))
+        checked.append((index, json_ready(result.data)))
     return _without_duplicates(scope, actor, form, compiled, checked, results, locale)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import bindparam
 from crm_platform.models import Form, FormVersion, Record
 from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services.forms import definitions as form_service
+from crm_platform.services.storage.json_values import json_ready
 from form_engine.context import ValidationContext
 from form_engine.validation import derived_values
 
@@ -69,7 +70,6 @@ def refresh_related(scope: TenantScope, form: Form,
     if not dependants or depth >= MAX_DEPTH:
         return
     changes = list(changes)
-    from crm_platform.services.records.operations import json_ready
 
     for parent_form_id, link_field in dependants:
         ids = sorted({value for pair in changes for data in pair if data is not None

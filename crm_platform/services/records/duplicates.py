@@ -24,7 +24,7 @@ from crm_platform.models import Form, Record, Tenant, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services.records.access import access_for, scope_condition
 from crm_platform.services.storage.data_fields import data_field
-from form_engine.compiler import CompiledForm
+from form_engine.compiled import CompiledForm
 
 
 def _kind(value: Any) -> str:

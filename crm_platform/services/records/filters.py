@@ -28,7 +28,7 @@ from crm_platform.services.storage.data_fields import data_field, sort_field
 from crm_platform.services.storage.kinds import field_kind
 from crm_platform.services.storage.sql_plans import Binder, Plan
 from form_engine.coercion import parse_bool, parse_decimal, whole_number
-from form_engine.compiler import CompiledField, CompiledForm
+from form_engine.compiled import CompiledField, CompiledForm
 from form_engine.errors import CoercionError
 
 MAX_DEPTH = 5

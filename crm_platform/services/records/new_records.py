@@ -25,7 +25,8 @@ from crm_platform.services.records.bulk_insert import (
     prepare,
     write,
 )
-from form_engine.compiler import CompiledForm
+from crm_platform.services.storage.json_values import json_ready
+from form_engine.compiled import CompiledForm
 from form_engine.validation import input_values, validate
 
 
@@ -99,7 +100,7 @@ class NewRecords:
                 if not numbered.ok:  # it passed the same checks moments ago
                     raise Conflict("import_write_failed", row=number,
                                    detail=numbered.errors[0].message(self.actor.locale))
-                data = record_service.json_ready(numbered.data)
+                data = json_ready(numbered.data)
                 outcome.data = data
             rows.append({"tenant_id": self.scope.tenant_id, "form_id": self.form.id,
                          "form_version": form_version, "data": data,

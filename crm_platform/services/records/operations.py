@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +36,8 @@ from crm_platform.services.records.derived import refresh_related
 from crm_platform.services.records.duplicates import check_duplicates, lock_unique_fields
 from crm_platform.services.records.query import Listing
 from crm_platform.services.records.resolver import PlatformResolver
-from form_engine.compiler import CompiledForm
+from crm_platform.services.storage.json_values import json_ready
+from form_engine.compiled import CompiledForm
 from form_engine.context import ValidationContext
 from form_engine.validation import ValidationResult, input_values, stored_values, validate
 from form_engine.versions import upgrade
@@ -63,28 +63,6 @@ def guard_fields(access: Access, data: Mapping[str, Any], before: Mapping[str, A
 
 
 # Values stored as they are: nothing to convert (the common case, checked first).
-_STORED_AS_IS = frozenset({str, int, float, bool, Decimal, type(None)})
-
-
-def json_ready(value: Any) -> Any:
-    """Values as they are stored: dates as ISO text, decimals exact."""
-    kind = type(value)
-    if kind in _STORED_AS_IS:
-        return value
-    if kind is dict:
-        return {key: item if type(item) in _STORED_AS_IS else json_ready(item)
-                for key, item in value.items()}
-    if isinstance(value, dict):
-        return {key: json_ready(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [json_ready(item) for item in value]
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()  # one zone: filters and sorts compare text
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return value
-
-
 def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     keys = list(dict.fromkeys([*before, *after]))
     return {key: [before.get(key), after.get(key)] for key in keys

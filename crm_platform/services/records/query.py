@@ -47,7 +47,7 @@ from crm_platform.services.records.filters import Column, column, like_escape, s
 from crm_platform.services.storage.data_fields import SearchText, fold_case
 from crm_platform.services.storage.kinds import search_keys
 from crm_platform.services.storage.sql_plans import Binder, Plan
-from form_engine.compiler import CompiledForm
+from form_engine.compiled import CompiledForm
 
 COUNT_CAP = 10_000
 

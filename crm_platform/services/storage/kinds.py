@@ -3,7 +3,7 @@ search reads it (`search_keys`), and which fields get an index (`indexed_fields`
 
 from __future__ import annotations
 
-from form_engine.compiler import CompiledField, CompiledForm
+from form_engine.compiled import CompiledField, CompiledForm
 from form_engine.field_types import REFERENCE_TYPES
 
 _TEXT = frozenset({"text", "textarea", "email", "phone", "url", "select", "autonumber",
