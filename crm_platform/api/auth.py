@@ -15,6 +15,7 @@ from crm_platform.models import Tenant, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services.identity.tokens import issue_token
 from crm_platform.services.identity.tokens import revoke_own_token as revoke_own_token_service
+from crm_platform.services.identity.users import update_own_settings
 
 TAGS = ("Authentication",)
 
@@ -49,7 +50,18 @@ def revoke_own_token(principal: Principal):
            responses={200: schemas.ME})
 def me(principal: Principal):
     scope = scope_of(principal)
-    user = scope.get(User, principal.user_id, "user")
+    return _me(scope, principal, scope.get(User, principal.user_id, "user"))
+
+
+@api.patch("/me")
+@operation("Change your own name, language or time zone (null: the tenant's)", tags=TAGS,
+           body=schemas.ME_UPDATE, responses={200: schemas.ME})
+def update_me(principal: Principal, body: dict[str, Any]):
+    scope = scope_of(principal)
+    return _me(scope, principal, update_own_settings(scope, principal, body))
+
+
+def _me(scope: TenantScope, principal: Principal, user: User) -> dict[str, Any]:
     tenant = scope.session.get(Tenant, principal.tenant_id)
     assert tenant is not None
     return {

@@ -21,7 +21,8 @@ def tenant(row: Tenant) -> dict[str, Any]:
 
 def user(row: User) -> dict[str, Any]:
     return {"id": row.id, "email": row.email, "name": row.name, "locale": row.locale,
-            "manager_id": row.manager_id, "department_id": row.department_id,
+            "timezone": row.timezone, "manager_id": row.manager_id,
+            "department_id": row.department_id,
             "is_active": row.is_active,
             "roles": [{"id": r.id, "key": r.key, "name": r.name} for r in row.roles],
             "created_at": iso(row.created_at), "updated_at": iso(row.updated_at)}

@@ -92,13 +92,15 @@ ROLE_REF = obj({"id": ID, "key": {"type": "string"}, "name": {"type": "string"}}
 
 USER = obj({
     "id": ID, "email": {"type": "string"}, "name": {"type": "string"}, "locale": LOCALE,
-    "manager_id": nullable(ID), "department_id": nullable(ID), "is_active": {"type": "boolean"},
+    "timezone": nullable(TIMEZONE), "manager_id": nullable(ID), "department_id": nullable(ID),
+    "is_active": {"type": "boolean"},
     "roles": {"type": "array", "items": ROLE_REF},
     "created_at": TIMESTAMP, "updated_at": TIMESTAMP,
 }, ("id", "email", "name", "locale", "manager_id", "department_id", "is_active", "roles"))
 
 _USER_FIELDS = {
     "email": EMAIL, "name": text(), "password": PASSWORD, "locale": LOCALE,
+    "timezone": nullable(TIMEZONE),
     "manager_id": nullable(ID), "department_id": nullable(ID),
     "roles": {"type": "array", "items": ID, "uniqueItems": True, "maxItems": 100},
 }
@@ -109,6 +111,8 @@ ME = obj({
     "user": USER, "tenant": obj({"id": ID, "slug": SLUG, "name": {"type": "string"}}),
     "is_platform_admin": {"type": "boolean"}, "is_tenant_admin": {"type": "boolean"},
 })
+ME_UPDATE = obj({"name": text(), "locale": LOCALE, "timezone": nullable(TIMEZONE)},
+                minProperties=1)
 
 # Departments -----------------------------------------------------------------------------
 DEPARTMENT = obj({

@@ -93,7 +93,7 @@ def principal_for(session: Session, user: User, via: str, token_id: int | None =
     return principal_from(PrincipalFacts(
         user.id, tenant.id, user.email, user.locale, user.is_active, user.is_platform_admin,
         tenant.status, tenant.is_platform, frozenset(role.key for role in user.roles),
-        user.department_id), via, token_id)
+        user.department_id, user.timezone or tenant.timezone), via, token_id)
 
 
 class PrincipalFacts(NamedTuple):
@@ -109,6 +109,7 @@ class PrincipalFacts(NamedTuple):
     tenant_platform: bool
     roles: frozenset[str]
     department_id: int | None
+    timezone: str  # the user's own, else their tenant's
 
 
 def principal_from(facts: PrincipalFacts, via: str, token_id: int | None = None
@@ -121,4 +122,5 @@ def principal_from(facts: PrincipalFacts, via: str, token_id: int | None = None
         # The platform tenant has no tenant administrators: nobody there may manage users.
         is_tenant_admin=ADMIN in facts.roles and not facts.tenant_platform,
         role_keys=facts.roles, via=via, token_id=token_id, department_id=facts.department_id,
+        timezone=facts.timezone,
     )

@@ -20,6 +20,7 @@ class Principal:
     token_id: int | None = None
     # the user's department as the request began: new records go to it
     department_id: int | None = None
+    timezone: str = "UTC"  # IANA name: the user's own, else their tenant's
 
     @classmethod
     def console(cls, tenant_id: int) -> Principal:

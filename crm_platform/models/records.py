@@ -33,6 +33,7 @@ class Record(Base):
         Index(None, "tenant_id", "form_id", "id"),
         Index(None, "tenant_id", "form_id", "owner_id"),
         Index(None, "tenant_id", "form_id", "updated_at"),
+        Index(None, "tenant_id", "updated_by_id", "updated_at"),  # "my recent records"
     )
 
     id: Mapped[RowId]

@@ -76,6 +76,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: the tenant's
     manager_id: Mapped[int | None] = mapped_column(IdType)
     department_id: Mapped[int | None] = mapped_column(IdType)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

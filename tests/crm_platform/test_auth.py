@@ -213,3 +213,27 @@ def test_client_address_comes_from_a_trusted_proxy(make_app, make_tenant) -> Non
     other = request_token(client, "alpha", "admin@alpha.example",
                           **{"X-Forwarded-For": "198.51.100.7"})
     assert other.status_code == 201
+
+
+def test_a_user_sets_their_own_language_and_time_zone(client, member_token) -> None:
+    headers = bearer(member_token)
+    changed = client.patch("/api/v1/me", json={"locale": "zh", "timezone": "Europe/Berlin"},
+                           headers=headers)
+    assert changed.status_code == 200, changed.get_json()
+    user = changed.get_json()["user"]
+    assert (user["locale"], user["timezone"]) == ("zh", "Europe/Berlin")
+    # the next request speaks the user's new language
+    wrong = client.patch("/api/v1/me", json={"timezone": "Mars/Olympus"}, headers=headers)
+    assert wrong.status_code == 422
+    field = wrong.get_json()["error"]["fields"][0]
+    assert field["path"] == "timezone"
+    assert not field["message"].isascii()
+    back = client.patch("/api/v1/me", json={"timezone": None}, headers=headers).get_json()
+    assert back["user"]["timezone"] is None
+
+
+def test_a_user_cannot_give_themselves_roles_or_another_address(client, member_token) -> None:
+    refused = client.patch("/api/v1/me", json={"roles": [1], "email": "boss@alpha.example"},
+                           headers=bearer(member_token))
+    assert refused.status_code == 422
+    assert {item["path"] for item in refused.get_json()["error"]["fields"]} >= {"roles"}

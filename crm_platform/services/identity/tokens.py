@@ -94,7 +94,8 @@ def principal_for_secret(session: Session, secret: str, touch_every: timedelta
     principal = principal_from(PrincipalFacts(
         row.user_id, row.tenant_id, row.email, row.locale, row.user_active,
         row.platform_admin, row.tenant_status, row.tenant_platform,
-        frozenset(filter(None, (row.roles or "").split(","))), row.department_id),
+        frozenset(filter(None, (row.roles or "").split(","))), row.department_id,
+        row.timezone),
         "token", row.id)
     return principal, row.last_used_at is None or now - row.last_used_at >= touch_every
 
@@ -119,7 +120,7 @@ def _role_keys() -> Any:
 _BY_HASH = (
     select(ApiToken.id, ApiToken.tenant_id, ApiToken.user_id, ApiToken.expires_at,
            ApiToken.revoked_at, ApiToken.last_used_at, User.email, User.locale,
-           User.department_id,
+           User.department_id, func.coalesce(User.timezone, Tenant.timezone).label("timezone"),
            User.is_active.label("user_active"), User.is_platform_admin.label("platform_admin"),
            Tenant.status.label("tenant_status"), Tenant.is_platform.label("tenant_platform"),
            _role_keys().label("roles"))

@@ -13,7 +13,11 @@ from crm_platform.errors import Conflict, invalid
 from crm_platform.models import Department, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services.identity import roles as role_service
-from crm_platform.services.identity.checks import check_password, normalize_email
+from crm_platform.services.identity.checks import (
+    check_password,
+    check_timezone,
+    normalize_email,
+)
 
 
 def _email_is_free(scope: TenantScope, email: str, except_id: int | None = None) -> bool:
@@ -47,6 +51,9 @@ def _apply(scope: TenantScope, user: User, body: dict[str, Any]) -> None:
         user.name = body["name"]
     if "locale" in body:
         user.locale = body["locale"]
+    if "timezone" in body:
+        user.timezone = (None if body["timezone"] is None
+                         else check_timezone(body["timezone"]))
     if "password" in body:
         user.password_hash = hash_password(check_password(
             body["password"], "password", user.email or "", user.name or ""))
@@ -115,3 +122,13 @@ def update_user(scope: TenantScope, actor: Principal, user_id: int, body: dict[s
 def deactivate_user(scope: TenantScope, actor: Principal, user_id: int) -> User:
     """Users are never hard-deleted: their records, history and approvals keep the name."""
     return update_user(scope, actor, user_id, {"is_active": False})
+
+
+def update_own_settings(scope: TenantScope, actor: Principal, body: dict[str, Any]) -> User:
+    """What every user may change about themselves: their name, language and time zone
+    (None: their tenant's)."""
+    user = scope.get(User, actor.user_id, "user")
+    _apply(scope, user, {key: body[key] for key in ("name", "locale", "timezone")
+                         if key in body})
+    scope.session.flush()
+    return user
