@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
@@ -24,15 +24,18 @@ from crm_platform.errors import (
     PayloadTooLarge,
     TooManyRequests,
 )
-from crm_platform.i18n import pick_locale, render_error
+from crm_platform.i18n import LOCALES, pick_locale, render_error
 
 log = logging.getLogger(__name__)
 
 def request_locale() -> str:
-    """The signed-in user's locale, else the best of Accept-Language, else the default."""
+    """The signed-in user's locale, else the one chosen on the sign-in page, else the best
+    of Accept-Language, else the default."""
     principal = g.get("principal")
     if principal is not None:
         return principal.locale
+    if session.get("locale") in LOCALES:
+        return session["locale"]
     accepted = [value for value, _quality in request.accept_languages]
     return pick_locale(*accepted, default=current_app.config["LOOM_SETTINGS"].default_locale)
 
@@ -52,7 +55,7 @@ def respond(error: LoomError) -> Response:
     if _wants_json():
         response = jsonify(body)
     else:
-        response = Response(render_template("error.html", error=body["error"],
+        response = Response(render_template("shell/error.html", error=body["error"],
                                             status=error.status), mimetype="text/html")
     response.status_code = error.status
     for name, value in error.headers.items():

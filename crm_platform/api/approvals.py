@@ -14,6 +14,7 @@ from crm_platform.auth.principal import Principal
 from crm_platform.models import Flow, FlowInstance, FlowTask, Form, Notification
 from crm_platform.scoping import TenantScope
 from crm_platform.services.flows import approvals as service
+from crm_platform.services.workspace import notifications as notification_service
 
 TAGS = ("Approvals",)
 COMMENT = {"type": "string", "maxLength": 2000}
@@ -172,7 +173,7 @@ def get_instance(principal: Principal, instance_id: int):
            responses={200: schemas.page_of(NOTIFICATION)})
 def notifications(principal: Principal, query: dict[str, Any]):
     scope = scope_of(principal)
-    return paginate(scope.session, service.notifications_query(
+    return paginate(scope.session, notification_service.notifications_query(
         scope, principal, query.get("unread", False)), Notification, query, lambda note: {
             "id": note.id, "kind": note.kind, "record": note.record_id,
             "instance": note.instance_id, "payload": note.payload,
@@ -183,4 +184,4 @@ def notifications(principal: Principal, query: dict[str, Any]):
 @operation("Mark notifications read", tags=TAGS, body=READ,
            responses={200: schemas.obj({"marked": {"type": "integer"}}, ("marked",))})
 def read_notifications(principal: Principal, body: dict[str, Any]):
-    return {"marked": service.mark_read(scope_of(principal), principal, body["ids"])}
+    return {"marked": notification_service.mark_read(scope_of(principal), principal, body["ids"])}

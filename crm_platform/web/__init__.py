@@ -1,24 +1,15 @@
-"""Server-rendered pages: sign-in, sign-out and the home page."""
+"""Server-rendered pages (see ../shared/UI.md): one module per feature, each with its own
+template folder, like `api/`. Views are thin: they parse the request, call a service and
+render; no query or rule lives here."""
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Flask,
-    current_app,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from typing import Any
 
-from crm_platform.auth.login import authenticate, session_fingerprint, signed_in_user
-from crm_platform.db import database, request_session, utcnow
-from crm_platform.errors import LoomError
-from crm_platform.http_errors import error_body, request_locale
-from crm_platform.models import Tenant, User
+from flask import Blueprint, Flask, g
+
+from crm_platform.http_errors import request_locale
+from crm_platform.web.formatting import Formats
 from crm_platform.web.strings import ui_text
 
 web = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -26,55 +17,33 @@ web = Blueprint("web", __name__, template_folder="templates", static_folder="sta
 
 
 @web.app_context_processor
-def _template_helpers():
+def _template_helpers() -> dict[str, Any]:
+    from crm_platform.web.shell import Shell
+
     locale = request_locale()
-    return {"t": lambda key, **params: ui_text(key, locale, **params), "locale": locale}
-
-
-@web.get("/login")
-def login_form():
-    if g.get("principal") is not None:
-        return redirect(url_for("web.home"))
-    return render_template("login.html", form={"tenant": request.args.get("tenant", "")})
-
-
-@web.post("/login")
-def login():
-    form = {name: request.form.get(name, "").strip() for name in ("tenant", "email")}
-    password = request.form.get("password", "")
-    try:
-        user_key = authenticate(database(), current_app.extensions["loom.throttler"],
-                                form["tenant"], form["email"], password, request.remote_addr)
-        user = signed_in_user(request_session(), user_key)
-    except LoomError as error:
-        body = error_body(error, request_locale())
-        response = current_app.make_response(
-            (render_template("login.html", form=form, error=body["error"]), error.status))
-        response.headers.update(error.headers)
-        return response
-    session.clear()
-    session.update(user_id=user.id, tenant_id=user.tenant_id, fp=session_fingerprint(user),
-                   iat=int(utcnow().timestamp()))
-    session.permanent = True
-    return redirect(url_for("web.home"))
-
-
-@web.post("/logout")
-def logout():
-    session.clear()
-    return redirect(url_for("web.login_form"))
-
-
-@web.get("/")
-def home():
     principal = g.get("principal")
-    if principal is None:
-        return redirect(url_for("web.login_form"))
-    db_session = request_session()
-    user = db_session.get(User, (principal.tenant_id, principal.user_id))
-    tenant = db_session.get(Tenant, principal.tenant_id)
-    return render_template("home.html", user=user, tenant=tenant, principal=principal)
+    return {
+        "t": lambda key, **params: ui_text(key, locale, **params),
+        "locale": locale,
+        "fmt": Formats(locale, principal.timezone if principal else "UTC"),
+        "label": lambda value: _label(value, locale),
+        "shell": Shell(principal) if principal is not None else None,
+    }
+
+
+def _label(value: Any, locale: str) -> str:
+    from form_engine.messages import label_text
+
+    return label_text(value, locale)
 
 
 def init_app(app: Flask) -> None:
+    from crm_platform.web import (  # noqa: F401  (modules register their routes)
+        api_docs,
+        auth,
+        home,
+        notifications,
+        preferences,
+    )
+
     app.register_blueprint(web)

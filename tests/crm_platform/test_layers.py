@@ -10,7 +10,8 @@ import crm_platform.services
 from tests.import_graph import cycles, module_imports
 
 SERVICES = Path(crm_platform.services.__file__).parent
-ORDER = ["identity", "storage", "forms", "records", "imports", "flows", "delivery"]
+ORDER = ["identity", "storage", "forms", "records", "imports", "flows", "workspace",
+         "delivery"]
 
 
 def _imports() -> list[tuple[str, str, str]]:

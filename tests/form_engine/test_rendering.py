@@ -73,3 +73,19 @@ def test_hidden_fields_render_hidden() -> None:
     result = validate(form, {"level": "b"}, ValidationContext())
     html = render_form(form, result.data, visible=result.visible)
     assert 'data-key="budget" hidden' in html
+
+
+def test_a_record_title_follows_the_form_template_and_never_shows_hidden_fields() -> None:
+    from form_engine.compiler import compile_form
+    from form_engine.titles import record_title
+
+    form = compile_form({"key": "deal", "title": "{code} {customer}", "fields": [
+        {"key": "code", "type": "text"}, {"key": "customer", "type": "text"},
+        {"key": "amount", "type": "currency"}]})
+    assert record_title(form, {"code": "D-7", "customer": "华为"}) == "D-7 华为"
+    assert record_title(form, {"code": "D-7", "customer": "华为"}, hidden={"customer"}) == "D-7"
+    untitled = compile_form({"key": "note", "fields": [
+        {"key": "amount", "type": "currency"}, {"key": "secret", "type": "text"},
+        {"key": "name", "type": "text"}]})
+    assert record_title(untitled, {"secret": "x", "name": "Acme"}, hidden={"secret"}) == "Acme"
+    assert record_title(untitled, {"amount": "5"}) == ""

@@ -382,19 +382,3 @@ def get_instance(scope: TenantScope, actor: Principal, instance_id: int) -> Flow
 def inbox_query(scope: TenantScope, actor: Principal, status: str) -> Select[tuple[FlowTask]]:
     return scope.select(FlowTask, FlowTask.assignee_id == actor.user_id,
                         FlowTask.status == status)
-
-
-def notifications_query(scope: TenantScope, actor: Principal, unread: bool
-                        ) -> Select[tuple[Notification]]:
-    statement = scope.select(Notification, Notification.user_id == actor.user_id)
-    return statement.where(Notification.read_at.is_(None)) if unread else statement
-
-
-def mark_read(scope: TenantScope, actor: Principal, ids: Sequence[int]) -> int:
-    rows = scope.session.scalars(scope.select(
-        Notification, Notification.user_id == actor.user_id, Notification.id.in_(list(ids)),
-        Notification.read_at.is_(None))).all()
-    for row in rows:
-        row.read_at = utcnow()
-    return len(rows)
-

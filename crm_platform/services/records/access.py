@@ -10,7 +10,7 @@ and a field is hidden (or read-only) only if it is for every one of their roles.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,16 +44,43 @@ def _wider(first: str, second: str) -> str:
 
 
 def access_for(scope: TenantScope, actor: Principal, form: Form) -> Access:
-    if actor.is_tenant_admin or actor.has_role("designer") or actor.via == "console":
+    if _sees_everything(actor):
         return FULL
     configured = list(scope.session.scalars(scope.select(FormPermission,
                                                          FormPermission.form_id == form.id)))
     if not configured:
         return UNCONFIGURED
-    role_ids = set(scope.session.scalars(
+    return _combined([row for row in configured if row.role_id in _role_ids(scope, actor)])
+
+
+def access_to_forms(scope: TenantScope, actor: Principal, form_ids: Iterable[int]
+                    ) -> dict[int, Access]:
+    """`access_for` of many forms at once, in two statements (menus, the home page)."""
+    form_ids = list(dict.fromkeys(form_ids))
+    if _sees_everything(actor):
+        return dict.fromkeys(form_ids, FULL)
+    configured: dict[int, list[FormPermission]] = {}
+    for row in scope.session.scalars(scope.select(
+            FormPermission, FormPermission.form_id.in_(form_ids))):
+        configured.setdefault(row.form_id, []).append(row)
+    role_ids = _role_ids(scope, actor) if configured else set()
+    return {form_id: _combined([row for row in configured[form_id] if row.role_id in role_ids])
+            if form_id in configured else UNCONFIGURED for form_id in form_ids}
+
+
+def _sees_everything(actor: Principal) -> bool:
+    return actor.is_tenant_admin or actor.has_role("designer") or actor.via == "console"
+
+
+def _role_ids(scope: TenantScope, actor: Principal) -> set[int]:
+    return set(scope.session.scalars(
         scope.select(UserRole, UserRole.user_id == actor.user_id)
         .with_only_columns(UserRole.role_id)))
-    mine = [row for row in configured if row.role_id in role_ids]
+
+
+def _combined(mine: list[FormPermission]) -> Access:
+    """The widest of the caller's roles' rights; a field stays hidden (read-only) only
+    when every one of them hides it (makes it read-only)."""
     if not mine:
         return NOTHING
     access = NOTHING
