@@ -42,6 +42,16 @@ def rep(client, tenant_a) -> dict:
     return {"id": user["id"], "headers": bearer(token), "email": "rep@alpha.example"}
 
 
+def published_flow(client, tenant_a, approver: int) -> None:
+    """Flow `big` on deals: one approval step, `boss`, by `approver`."""
+    created(client, "/api/v1/apps/crm/flows", {"key": "big", "form": "deal", "nodes": [
+        {"key": "start", "type": "start", "next": "boss"},
+        {"key": "boss", "type": "approval", "next": "end",
+         "approvers": [{"source": "users", "users": [approver]}]},
+        {"key": "end", "type": "end"}]}, tenant_a.headers)
+    created(client, "/api/v1/apps/crm/flows/big/publish", {}, tenant_a.headers)
+
+
 def test_home_lists_only_the_forms_and_records_the_user_may_read(client, tenant_a, rep):
     created(client, RECORDS, {"data": {"name": "Boss deal"}}, tenant_a.headers)
     handed = created(client, RECORDS, {"data": {"name": "Rita", "margin": "SECRET-M"}},
@@ -60,14 +70,7 @@ def test_home_lists_only_the_forms_and_records_the_user_may_read(client, tenant_
 
 
 def test_a_pending_task_shows_on_the_approvers_home(client, tenant_a, rep):
-    flow = {"key": "big", "form": "deal", "nodes": [
-        {"key": "start", "type": "start", "next": "boss"},
-        {"key": "boss", "type": "approval", "approvers": [{"source": "users", "users": [tenant_a.admin_id]}],
-         "next": "end"},
-        {"key": "end", "type": "end"}]}
-    created(client, "/api/v1/apps/crm/flows", flow, tenant_a.headers)
-    assert client.post("/api/v1/apps/crm/flows/big/publish", json={},
-                       headers=tenant_a.headers).status_code in (200, 201)
+    published_flow(client, tenant_a, tenant_a.admin_id)
     record = created(client, RECORDS, {"data": {"name": "Needs a yes"}}, rep["headers"])
     submitted = client.post(f"{RECORDS}/{record['id']}/submit", json={"flow": "big"},
                             headers=rep["headers"])
@@ -112,13 +115,7 @@ def test_signing_in_returns_to_the_page_asked_for(client, tenant_a):
 
 
 def test_notifications_are_listed_and_marked_read(client, tenant_a, rep):
-    flow = {"key": "big", "form": "deal", "nodes": [
-        {"key": "start", "type": "start", "next": "boss"},
-        {"key": "boss", "type": "approval", "approvers": [{"source": "users", "users": [rep["id"]]}],
-         "next": "end"},
-        {"key": "end", "type": "end"}]}
-    created(client, "/api/v1/apps/crm/flows", flow, tenant_a.headers)
-    client.post("/api/v1/apps/crm/flows/big/publish", json={}, headers=tenant_a.headers)
+    published_flow(client, tenant_a, rep["id"])
     record = created(client, RECORDS, {"data": {"name": "Ask Rita"}}, rep["headers"])
     client.post(f"{RECORDS}/{record['id']}/submit", json={"flow": "big"},
                 headers=rep["headers"])
