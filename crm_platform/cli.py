@@ -207,17 +207,38 @@ def serve(database_url: str | None, host: str, port: int) -> None:
 def demo(database_url: str, host: str, port: int, no_serve: bool) -> None:
     """Create a demo database, tenant and administrator, print the login, and serve."""
     from crm_platform.cli_support import prepare_demo
+    from crm_platform.demo import PEOPLE
     from crm_platform.migrate import upgrade
 
     settings = _settings(database_url)
     upgrade(settings.database_url)
-    with _transaction(settings) as session:
-        created = prepare_demo(session, DEMO_TENANT, DEMO_EMAIL, DEMO_PASSWORD)
-    state = "created" if created else "already there"
+    from crm_platform import create_app
+    from crm_platform.db import database
+
+    # an application (in-process jobs): publishing the demo's forms queues their indexes
+    app = create_app(Settings.from_env(database_url=settings.database_url,
+                                       secret_key=secret_key_for(settings)))
+    with app.app_context():
+        try:
+            with database(app).transaction() as session:
+                created, people = prepare_demo(session, DEMO_TENANT, DEMO_EMAIL,
+                                               DEMO_PASSWORD)
+        except LoomError as error:
+            raise click.ClickException(_describe(error)) from error
+        finally:
+            from crm_platform.jobs import wait_for_jobs
+
+            wait_for_jobs(app)
+    state = "created" if created else "already there (its data is kept)"
     click.echo(f"Demo tenant '{DEMO_TENANT}' {state}.")
-    click.echo(f"Open http://{host}:{port}/ and sign in with")
-    click.echo(f"  tenant: {DEMO_TENANT}   e-mail: {DEMO_EMAIL}   password: {DEMO_PASSWORD}")
+    if people:
+        click.echo("Sales app 'sales' created: customers, contacts and deals, ~200 records.")
+    click.echo(f"Sign in with tenant: {DEMO_TENANT}   password: {DEMO_PASSWORD}   e-mail:")
+    for email, who in ((DEMO_EMAIL, "administrator"),
+                       *((person.email, person.role) for person in PEOPLE)):
+        click.echo(f"  {email:32} {who}")
     if not no_serve:
+        click.echo(f"Open http://{host}:{port}/")
         _serve(settings, host, port)
 
 

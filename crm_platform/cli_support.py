@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from crm_platform.api import schemas
 from crm_platform.api.body import check_against
 from crm_platform.auth.principal import Principal
+from crm_platform.demo import Person, create_sales_app
 from crm_platform.errors import NotFound, invalid
 from crm_platform.models import Role, Tenant, User
 from crm_platform.scoping import TenantScope
@@ -43,10 +44,14 @@ def create_user_in_tenant(session: Session, tenant_slug: str, body: dict[str, An
     return create_user(scope, Principal.console(tenant.id), body)
 
 
-def prepare_demo(session: Session, slug: str, email: str, password: str) -> bool:
-    """The demo tenant and its administrator; False when they already exist."""
-    if tenant_by_slug(session, slug) is not None:
-        return False
-    create_tenant(session, {"slug": slug, "name": "Demo Co.", "admin": {
-        "email": email, "password": password, "name": "Demo Admin"}})
-    return True
+def prepare_demo(session: Session, slug: str, email: str, password: str
+                 ) -> tuple[bool, list[Person]]:
+    """The demo tenant, its administrator and its sales app (`crm_platform.demo`): whether
+    the tenant was made now, and the people the sales app added (none when it was there)."""
+    tenant = tenant_by_slug(session, slug)
+    created = tenant is None
+    if tenant is None:
+        tenant, _admin = create_tenant(session, {"slug": slug, "name": "Demo Co.", "admin": {
+            "email": email, "password": password, "name": "Demo Admin"}})
+        session.flush()
+    return created, create_sales_app(session, tenant, password)

@@ -36,6 +36,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_email": ("{label} is not a valid e-mail address: {detail}", "{label}不是有效的邮箱地址：{detail}"),
     "bad_phone": ("{label} is not a valid phone number for {region}.",
                   "{label}不是有效的电话号码（地区 {region}）。"),
+    "phone_needs_country_code": (
+        "{label} needs its country code ({country} for {region}) and no spaces.",
+        "{label}需要带国家代码（{region}为 {country}）且不含空格。"),
     "bad_url": ("{label} must be a web address starting with http:// or https://.",
                 "{label}应为以 http:// 或 https:// 开头的网址。"),
     "bad_reference": ("{label} must be the id of a {target}.", "{label}应为{target}的编号。"),

@@ -68,7 +68,7 @@ class Phone(StringType):
             if len(value) > limit:
                 raise reject("too_long", limit=limit)
             if not lenient and not _E164.fullmatch(value):
-                raise reject("bad_phone", region="E.164 (+8613812345678)")
+                raise reject("phone_needs_country_code", region=region, country=f"+{country}")
             if not lenient:
                 verdict = fast_validity(value)  # canonical already: no parsing needed
                 if verdict is True:

@@ -77,6 +77,8 @@ def test_demo_prepares_a_database_and_prints_the_login(tmp_path) -> None:
     first = CliRunner().invoke(main, ["demo", "--database-url", url, "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "tenant: demo" in first.output and "password: loom-demo-password" in first.output
+    assert "sales@demo.loom.example" in first.output and "manager@demo.loom.example" in first.output
+    assert "Open http" not in first.output  # --no-serve serves nothing to open
     again = CliRunner().invoke(main, ["demo", "--database-url", url, "--no-serve"])
     assert again.exit_code == 0 and "already there" in again.output
 

@@ -441,7 +441,7 @@ def test_an_autonumber_pattern_needs_exactly_one_sequence() -> None:
     ({"key": "price", "type": "currency", "default": 9.999}, "decimal place"),
     ({"key": "due", "type": "date", "default": "2024/1/5"}, "must be a date"),
     ({"key": "vip", "type": "boolean", "default": "yes"}, "yes or no"),
-    ({"key": "phone", "type": "phone", "default": "13812345678"}, "not a valid phone"),
+    ({"key": "phone", "type": "phone", "default": "13812345678"}, "needs its country code"),
 ])
 def test_a_default_that_does_not_fit_the_field_is_reported(field: dict[str, Any], detail: str
                                                            ) -> None:

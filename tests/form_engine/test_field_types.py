@@ -609,7 +609,15 @@ def test_an_invalid_phone_number_is_refused_naming_the_region(typed: str) -> Non
 
 def test_the_api_takes_phone_numbers_with_their_country_code_only() -> None:
     assert coerce("phone", "+8613812345678") == "+8613812345678"
-    assert refusal("phone", "13812345678").code == "bad_phone"
+    error = refusal("phone", "13812345678", region="CN")
+    assert (error.code, error.params["region"], error.params["country"]) == (
+        "phone_needs_country_code", "CN", "+86")
+    from form_engine.messages import render
+
+    said = {locale: render(error.code, locale, {**error.params, "label": "Phone"})
+            for locale in ("en", "zh")}
+    assert said == {"en": "Phone needs its country code (+86 for CN) and no spaces.",
+                    "zh": "Phone需要带国家代码（CN为 +86）且不含空格。"}
     assert refusal("phone", 8613812345678).code == "wrong_type"
 
 
