@@ -3,10 +3,11 @@
 
     . .venv/bin/activate && pip install playwright && python scripts/screenshots.py
 
-A fresh SQLite database and a live server on a free port; Debian's Chromium
-(`/usr/bin/chromium`, `apt-get install chromium fonts-noto-cjk`), never a downloaded one.
-The pages as there are today: sign-in (empty, and after a wrong password), home, and an
-unknown page (404).
+A fresh SQLite database with `loom demo`'s sales app and a live server on a free port;
+Debian's Chromium (`/usr/bin/chromium`, `apt-get install chromium fonts-noto-cjk`), never a
+downloaded one. The pages as there are today: sign-in (empty, and after a wrong password),
+home, a record list (and one with a wrong filter), notifications, the API reference and an unknown page (404); English as the demo's
+administrator, Chinese as its sales user.
 """
 
 from __future__ import annotations
@@ -25,22 +26,32 @@ WIDTHS = {"desktop": 1280, "phone": 390}
 PASSWORD = "screenshot horse battery"
 
 
-def walk(page: Any, base: str, tenant: str, suffix: str) -> None:
-    """Every page, as a user meets them: sign-in, a wrong password, home, an unknown page."""
+def walk(page: Any, base: str, email: str, suffix: str) -> None:
+    """Every page, as a user meets them."""
     def shot(name: str) -> None:
         page.screenshot(path=str(OUT / f"{name}-{suffix}.png"), full_page=True)
 
     page.goto(f"{base}/login")
     shot("login")
-    page.fill("input[name=tenant]", tenant)
-    page.fill("input[name=email]", f"admin@{tenant}.example")
+    page.fill("input[name=tenant]", "demo")
+    page.fill("input[name=email]", email)
     page.fill("input[name=password]", "wrong password")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     shot("login-error")
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/")
     shot("home")
+    page.goto(f"{base}/apps/sales/deal?sort=-amount")
+    shot("records")
+    page.goto(f"{base}/apps/sales/deal?field=amount&op=gt&value=lots")
+    page.click("details.filters summary") if not page.is_visible(".filter-row") else None
+    shot("records-filter-error")
+    page.goto(f"{base}/notifications")
+    shot("notifications")
+    page.goto(f"{base}/api/docs")
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": 900})
+    page.screenshot(path=str(OUT / f"api-docs-{suffix}.png"))  # the top: it is long
     page.goto(f"{base}/no-such-page")
     shot("not-found")
 
@@ -50,19 +61,19 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from crm_platform import create_app
+    from crm_platform.cli_support import prepare_demo
     from crm_platform.db import database
+    from crm_platform.jobs import wait_for_jobs
     from crm_platform.migrate import upgrade
-    from crm_platform.services.identity.tenants import create_tenant
 
     folder = tempfile.mkdtemp()
     url = f"sqlite:///{folder}/screens.db"
     upgrade(url)
     app = create_app({"database_url": url, "secret_key": "screens"})
-    with app.app_context(), database(app).transaction() as session:
-        for slug, locale in (("acme", "en"), ("huaxia", "zh")):
-            create_tenant(session, {"slug": slug, "name": slug.title(), "default_locale": locale,
-                                    "admin": {"email": f"admin@{slug}.example", "name": "王芳",
-                                              "password": PASSWORD, "locale": locale}})
+    with app.app_context():
+        with database(app).transaction() as session:
+            prepare_demo(session, "demo", "admin@demo.loom.example", PASSWORD)
+        wait_for_jobs(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
@@ -72,11 +83,12 @@ def main() -> None:
             executable_path="/usr/bin/chromium",
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"])
-        for locale, tenant in (("en", "acme"), ("zh", "huaxia")):
+        for locale, email in (("en", "admin@demo.loom.example"),
+                              ("zh", "sales@demo.loom.example")):
             for size, width in WIDTHS.items():
                 context = browser.new_context(viewport={"width": width, "height": 800},
                                               locale="zh-CN" if locale == "zh" else "en-US")
-                walk(context.new_page(), base, tenant, f"{locale}-{size}")
+                walk(context.new_page(), base, email, f"{locale}-{size}")
                 context.close()
         browser.close()
     server.shutdown()

@@ -4,27 +4,24 @@ recycle bin, restore, history."""
 from __future__ import annotations
 
 import re
-import tempfile
 from typing import Any
 
-from flask import Response, jsonify, request, send_file
+from flask import Response, jsonify, request
 
 from crm_platform.api import api, form_of, schemas
 from crm_platform.api.operations import operation
 from crm_platform.api.pagination import paginate
 from crm_platform.api.render import iso
 from crm_platform.auth.principal import Principal
-from crm_platform.db import database
 from crm_platform.errors import BadRequest
+from crm_platform.http_downloads import export_response
 from crm_platform.models import Form, Record, RecordHistory
 from crm_platform.scoping import TenantScope
-from crm_platform.services.forms import definitions as form_service
-from crm_platform.services.imports import export as record_export
 from crm_platform.services.records import batches
-from crm_platform.services.records import filters as record_filters
 from crm_platform.services.records import operations as service
 from crm_platform.services.records import query as record_query
 from crm_platform.services.records.access import Access, visible_data
+from crm_platform.services.records.finding import find_records
 from form_engine.compiled import CompiledForm
 
 TAGS = ("Records",)
@@ -75,20 +72,9 @@ RECORD_PAGE = schemas.obj({"items": {"type": "array", "items": RECORD},
 
 def _found(scope: TenantScope, principal: Principal, row: Form, query: dict[str, Any]
            ) -> tuple[CompiledForm, record_query.Listing, Access]:
-    """The records the caller may see that match `filter`, `search` (and `deleted`); the
-    form as the caller sees it (hidden fields cannot be filtered, sorted or searched on:
-    that would reveal them) and the caller's access."""
-    _version, compiled = service.current_version(scope, row)
-    access = service.access(scope, principal, row)
-    compiled = record_query.without(compiled, access.hidden)
-    found = service.listing(scope, principal, row, query.get("deleted", False))
-    if "filter" in query:
-        found = found.narrowed(record_filters.plan_filter(
-            compiled, record_filters.parse_filter(query["filter"]), form_service.now_in(scope)))
-    if query.get("search"):
-        found = found.narrowed(record_query.search(
-            compiled, query["search"], scope.session.get_bind().dialect.name))
-    return compiled, found, access
+    found = find_records(scope, principal, row, query.get("filter"), query.get("search"),
+                         query.get("deleted", False))
+    return found.form, found.listing, found.access
 
 
 def render_record(record: Record | Any, form_key: str, access: Access) -> dict[str, Any]:
@@ -201,29 +187,9 @@ EXPORT_QUERY = {
                        "cells a spreadsheet would run as formulas are prefixed with '.")
 def export(principal: Principal, app: str, form: str, query: dict[str, Any]):
     scope, row = form_of(principal, app, form)
-    compiled, found, access = _found(scope, principal, row, query)
-    statement = found.select(scope)
-    locale = principal.locale
-    name = f"{app}-{form}"
-    if query.get("format", "csv") == "xlsx":
-        # Not a `with` block: send_file closes the file once the response has been sent.
-        handle = tempfile.TemporaryFile()  # noqa: SIM115
-        with database().transaction() as session:
-            record_export.write_xlsx(handle, session, statement, compiled, access, locale)
-        handle.seek(0)
-        return send_file(handle, as_attachment=True, download_name=f"{name}.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument"
-                                  ".spreadsheetml.sheet")
-
-    store = database()
-
-    def chunks():
-        # The request's own session is closed once the view returns: stream from a new one.
-        with store.transaction() as session:
-            yield from record_export.csv_chunks(session, statement, compiled, access, locale)
-
-    return Response(chunks(), mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{name}.csv"'})
+    found = find_records(scope, principal, row, query.get("filter"), query.get("search"))
+    return export_response(found, found.listing.select(scope), f"{app}-{form}",
+                           query.get("format", "csv"), principal.locale)
 
 
 @api.post(RECORDS + "/batch")

@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
         home,
         notifications,
         preferences,
+        records,
     )
 
     app.register_blueprint(web)

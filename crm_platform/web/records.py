@@ -1,0 +1,196 @@
+"""A form's records as a list: columns, filter builder, search, sort, pages, the column
+chooser, and bulk delete / transfer / export. Everything is found through the same service
+as the API's list (`records.finding`), so a page never shows what the API would not."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+
+from crm_platform.auth.principal import Principal
+from crm_platform.errors import FieldError, LoomError, ValidationFailed
+from crm_platform.http_downloads import export_response
+from crm_platform.http_errors import error_body
+from crm_platform.i18n import render_error
+from crm_platform.models import User
+from crm_platform.scoping import TenantScope
+from crm_platform.services.forms.definitions import form_in_app
+from crm_platform.services.records import operations as record_service
+from crm_platform.services.records import query as record_query
+from crm_platform.services.records.finding import Found, find_records
+from crm_platform.services.workspace.references import Names, names_for
+from crm_platform.web import web
+from crm_platform.web.cells import cell_text
+from crm_platform.web.formatting import Formats
+from crm_platform.web.list_query import ListQuery
+from crm_platform.web.signed_in import same_site_path, signed_in
+from crm_platform.web.strings import ui_text
+from form_engine.compiled import CompiledField, CompiledForm
+from form_engine.messages import label_text
+from form_engine.titles import record_title
+
+PAGE_SIZE = 50
+DEFAULT_COLUMNS = 6
+_CONDITION = re.compile(r"^filter(?:\.and\[(\d+)\])?")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: Any
+    item: CompiledField | None  # None: a system column (owner, updated_at)
+
+
+def _listable(form: CompiledForm) -> list[CompiledField]:
+    return [item for item in form.fields if item.kind != "layout"]
+
+
+def _columns(form: CompiledForm, chosen: tuple[str, ...]) -> list[Column]:
+    fields = {item.key: item for item in _listable(form)}
+    system = {"owner": Column("owner", None, None),
+              "updated_at": Column("updated_at", None, None)}
+    first = [item.key for item in _listable(form) if item.rows is None][:DEFAULT_COLUMNS]
+    keys = [key for key in chosen if key in fields or key in system] or [
+        *first, "owner", "updated_at"]
+    return [Column(key, fields[key].label, fields[key]) if key in fields else system[key]
+            for key in keys]
+
+
+def _filter_errors(error: ValidationFailed, query: ListQuery, form: CompiledForm,
+                   locale: str) -> list[dict[str, Any]]:
+    """Each problem's message, naming the field of its filter row as the user knows it (not
+    the filter's JSON path), with the row's index on the page."""
+    errors = []
+    for problem in error.fields:
+        match = _CONDITION.match(problem.path)
+        row = int(match.group(1) or 0) if match else 0
+        key = query.conditions[row].field if row < len(query.conditions) else ""
+        item = form.by_key.get(key)
+        named = FieldError(problem.path, problem.code, {
+            **problem.params, "field": label_text(item.label, locale) if item else key})
+        message = render_error(ValidationFailed(fields=[named]), locale)["fields"][0]["message"]
+        errors.append({"message": message, "row": row})
+    return errors
+
+
+@web.get("/apps/<app>/<form>")
+@signed_in
+def record_list(principal: Principal, scope: TenantScope, app: str, form: str):
+    row = form_in_app(scope, app, form)
+    query = ListQuery.from_args(request.args)
+    errors: list[dict[str, Any]] = []
+    records: list[Any] = []
+    next_cursor = None
+    count, exact = 0, True
+    try:
+        found = find_records(scope, principal, row, query.filter(), query.search)
+        sort = record_query.parse_sort(found.form, query.sort or None)
+        records, next_cursor = record_query.page(scope, found.listing, sort, PAGE_SIZE,
+                                                 query.cursor)
+        count, exact = record_query.count(scope.session, found.listing.select(scope))
+    except ValidationFailed as error:
+        found = find_records(scope, principal, row)
+        errors = _filter_errors(error, query, found.form, principal.locale)
+    columns = _columns(found.form, query.columns)
+    if query.columns:  # links carry the columns shown, never a key the form does not show
+        query = replace(query, columns=tuple(column.key for column in columns))
+    names = names_for(scope, principal, row, found.form, [r.data for r in records],
+                      [r.owner_id for r in records])
+    fmt = Formats(principal.locale, principal.timezone)
+    context = {
+        "app_key": app, "form_row": row, "form": found.form, "query": query,
+        "columns": columns, "all_columns": _column_choices(found.form),
+        "records": records, "next_cursor": next_cursor, "count": count, "exact": exact,
+        "errors": errors, "error_rows": {item["row"] for item in errors}, "access": found.access,
+        "cell": lambda record, column: _cell(record, column, names, fmt, principal.locale),
+        "title": lambda record: record_title(found.form, record.data, found.access.hidden)
+        or f"#{record.id}",
+        "filterable": [item for item in _listable(found.form) if item.field_type.operators],
+        "base": url_for("web.record_list", app=app, form=form),
+        "owners": _owners(scope) if found.access.update != "none" else [],
+    }
+    template = ("records/_results.html" if request.headers.get("HX-Request")
+                and request.headers.get("HX-Target") == "results" else "records/list.html")
+    return render_template(template, **context), 422 if errors else 200
+
+
+def _column_choices(form: CompiledForm) -> list[Column]:
+    return [Column(item.key, item.label, item) for item in _listable(form)] + [
+        Column("owner", None, None), Column("updated_at", None, None)]
+
+
+def _cell(record: Any, column: Column, names: Names, fmt: Formats, locale: str) -> str:
+    if column.item is None:
+        if column.key == "owner":
+            return names.users.get(record.owner_id, "") if record.owner_id else ""
+        return fmt.datetime(record.updated_at)
+    return cell_text(column.item, record.data.get(column.key), fmt, locale, names)
+
+
+def _owners(scope: TenantScope) -> list[tuple[int, str]]:
+    """Who a record may be handed to: the tenant's active users, by name."""
+    return list(scope.session.execute(scope.select(User, User.is_active.is_(True))
+                                      .with_only_columns(User.id, User.name)
+                                      .order_by(User.name).limit(500)).all())
+
+
+@web.get("/apps/<app>/<form>/export")
+@signed_in
+def record_export(principal: Principal, scope: TenantScope, app: str, form: str):
+    row = form_in_app(scope, app, form)
+    query = ListQuery.from_args(request.args)
+    found: Found = find_records(scope, principal, row, query.filter(), query.search)
+    file_format = "xlsx" if request.args.get("format") == "xlsx" else "csv"
+    return export_response(found, found.listing.select(scope), f"{app}-{form}", file_format,
+                           principal.locale)
+
+
+@web.post("/apps/<app>/<form>/bulk")
+@signed_in
+def record_bulk(principal: Principal, scope: TenantScope, app: str, form: str):
+    row = form_in_app(scope, app, form)
+    ids = [int(value) for value in request.form.getlist("id") if value.isdigit()][:PAGE_SIZE]
+    back = same_site_path(request.form.get("back")) or url_for("web.record_list", app=app,
+                                                                 form=form)
+    action = request.form.get("action")
+    locale = principal.locale
+    if not ids:
+        flash(ui_text("nothing_selected", locale), "error")
+        return redirect(back)
+    if action == "export":
+        return redirect(ListQuery(ids=tuple(ids)).url(
+            url_for("web.record_export", app=app, form=form), format="xlsx"))
+    if action == "delete" and request.form.get("confirmed") != "yes":
+        return render_template("records/confirm_delete.html", app_key=app, form_row=row,
+                               ids=ids, back=back)
+    owner = None
+    if action == "transfer":
+        chosen = request.form.get("owner", "")
+        owner = scope.find(User, int(chosen)) if chosen.isdigit() else None
+        if owner is None:
+            flash(ui_text("choose_owner", locale), "error")
+            return redirect(back)
+    done, failed = 0, []
+    for record_id in ids:
+        try:
+            with scope.session.begin_nested():
+                if action == "delete":
+                    record_service.delete_record(scope, principal, row, record_id)
+                elif action == "transfer":
+                    record_service.transfer_record(scope, principal, row, record_id,
+                                                   owner.id)
+                else:
+                    break
+            done += 1
+        except LoomError as error:
+            failed.append((record_id, error_body(error, locale)["error"]["message"]))
+    if done:
+        flash(ui_text("done_deleted" if action == "delete" else "done_transferred", locale,
+                      count=done, name=owner.name if owner else ""), "done")
+    if failed:
+        flash(ui_text("not_done", locale, count=len(failed)) + " " + "; ".join(
+            f"#{record_id}: {message}" for record_id, message in failed[:10]), "error")
+    return redirect(back)

@@ -1,0 +1,128 @@
+"""The record list page: the columns a user may see, the filter builder, search, sort,
+pages, and bulk delete / transfer / export — with the API's permissions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from tests.conftest import created
+from tests.crm_platform.test_web import csrf_from, sign_in
+from tests.crm_platform.test_web_shell import RECORDS, rep  # noqa: F401  (fixture)
+
+LIST = "/apps/crm/deal"
+
+
+def cells(page: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<td data-label[^>]*>.*?</td>", page, re.S)]
+
+
+def deals(client, headers, *rows: tuple[str, int]) -> list[int]:
+    return [created(client, RECORDS, {"data": {"name": name, "amount": amount,
+                                               "margin": "M-SECRET"}}, headers)["id"]
+            for name, amount in rows]
+
+
+def test_a_list_shows_the_users_records_with_formatted_values(client, tenant_a, rep):  # noqa: F811
+    handed = deals(client, tenant_a.headers, ("Acme renewal", 1234567), ("Not mine", 5))
+    client.post(f"{RECORDS}/{handed[0]}/transfer", json={"owner": rep["id"]},
+                headers=tenant_a.headers)
+    sign_in(client, "alpha", rep["email"])
+    page = client.get(LIST).get_data(as_text=True)
+    assert "Acme renewal" in page and "Not mine" not in page
+    assert "CN¥1,234,567.00" in cells(page)             # Babel, the reader's language
+    assert "1 records" in page
+    assert "M-SECRET" not in page and 'value="margin"' not in page  # hidden: nowhere
+
+
+def test_asking_for_a_hidden_column_or_filter_shows_nothing_of_it(client, tenant_a, rep):  # noqa: F811
+    created(client, RECORDS, {"data": {"name": "Mine"}}, rep["headers"])
+    sign_in(client, "alpha", rep["email"])
+    assert "margin" not in client.get(LIST).get_data(as_text=True)  # the key, anywhere
+    page = client.get(f"{LIST}?cols=margin&cols=name").get_data(as_text=True)
+    assert ">Mine<" in page and 'data-label="margin"' not in page
+    assert "export?format=csv&amp;cols=name\"" in page  # links carry only shown columns
+    probe = client.get(f"{LIST}?field=margin&op=eq&value=M-SECRET")
+    assert probe.status_code == 422
+    assert "margin" in probe.get_data(as_text=True)  # named as asked: "no such field"
+    assert "M-SECRET" in probe.get_data(as_text=True).split('name="value"')[1][:80]
+
+
+def test_filter_search_sort_and_pages(client, tenant_a, rep):  # noqa: F811
+    deals(client, tenant_a.headers, *((f"Deal {index:02d}", index * 100)
+                                      for index in range(1, 61)))
+    sign_in(client, "alpha", tenant_a.admin_email)
+    big = client.get(f"{LIST}?field=amount&op=gte&value=5000&sort=-amount&cols=name"
+                     "&cols=amount").get_data(as_text=True)
+    assert cells(big)[:4] == ["Deal 60", "CN¥6,000.00", "Deal 59", "CN¥5,900.00"]
+    assert len(cells(big)) == 22
+    assert 'aria-sort="descending"' in big and "11 records" in big
+    found = client.get(f"{LIST}?q=deal+5&cols=name").get_data(as_text=True)
+    assert sorted(cells(found)) == sorted(f"Deal {index:02d}" for index in range(1, 61)
+                                          if "5" in f"{index:02d}")
+    first = client.get(f"{LIST}?sort=amount&cols=name").get_data(as_text=True)
+    assert cells(first)[0] == "Deal 01" and len(cells(first)) == 50
+    following = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = client.get(following).get_data(as_text=True)
+    assert cells(second) == [f"Deal {index}" for index in range(51, 61)]
+
+
+def test_a_wrong_filter_is_explained_in_chinese_beside_its_row(client, tenant_a, rep):  # noqa: F811
+    client.patch("/api/v1/me", json={"locale": "zh"}, headers=tenant_a.headers)
+    sign_in(client, "alpha", tenant_a.admin_email)
+    response = client.get(f"{LIST}?field=amount&op=gt&value=lots")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert page.count("amount：lots 不是该字段可接受的值。") == 2  # summary and row
+    assert 'value="lots"' in page                          # what was typed stays
+
+
+def test_bulk_delete_asks_first_and_transfer_hands_records_over(client, tenant_a, rep):  # noqa: F811
+    ids = deals(client, tenant_a.headers, ("One", 1), ("Two", 2), ("Three", 3))
+    sign_in(client, "alpha", tenant_a.admin_email)
+    token = csrf_from(client.get(LIST).get_data(as_text=True))
+    bulk = f"{LIST}/bulk"
+    asked = client.post(bulk, data={"action": "delete", "id": ids[:2], "csrf_token": token})
+    assert asked.status_code == 200 and "Delete 2 records?" in asked.get_data(as_text=True)
+    assert client.get(f"{RECORDS}/{ids[0]}", headers=tenant_a.headers).status_code == 200
+    done = client.post(bulk, data={"action": "delete", "id": ids[:2], "confirmed": "yes",
+                                   "csrf_token": token}, follow_redirects=True)
+    assert "2 records deleted." in done.get_data(as_text=True)
+    assert client.get(f"{RECORDS}/{ids[0]}", headers=tenant_a.headers).status_code == 404
+    moved = client.post(bulk, data={"action": "transfer", "id": [ids[2]], "owner": rep["id"],
+                                    "csrf_token": token}, follow_redirects=True)
+    assert "1 records transferred to Rita Rep." in moved.get_data(as_text=True)
+    record = client.get(f"{RECORDS}/{ids[2]}", headers=tenant_a.headers).get_json()
+    assert record["owner"] == rep["id"]
+
+
+def test_a_user_cannot_act_on_records_outside_their_scope(client, tenant_a, rep):  # noqa: F811
+    theirs = deals(client, tenant_a.headers, ("Boss only", 1))[0]
+    sign_in(client, "alpha", rep["email"])
+    token = csrf_from(client.get(LIST).get_data(as_text=True))
+    refused = client.post(f"{LIST}/bulk", data={"action": "transfer", "id": [theirs],
+                                                "owner": rep["id"], "csrf_token": token},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "1 records were left unchanged" in refused and "Boss only" not in refused
+    owner = client.get(f"{RECORDS}/{theirs}", headers=tenant_a.headers).get_json()["owner"]
+    assert owner == tenant_a.admin_id
+
+
+def test_export_of_the_selected_records(client, tenant_a, rep):  # noqa: F811
+    ids = deals(client, tenant_a.headers, ("Keep", 1), ("Skip", 2))
+    sign_in(client, "alpha", tenant_a.admin_email)
+    token = csrf_from(client.get(LIST).get_data(as_text=True))
+    asked = client.post(f"{LIST}/bulk", data={"action": "export", "id": [ids[0]],
+                                              "csrf_token": token})
+    assert asked.status_code == 302 and "format=xlsx" in asked.headers["Location"]
+    sheet = client.get(asked.headers["Location"].replace("format=xlsx", "format=csv"))
+    rows = list(csv.reader(io.StringIO(sheet.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 2 and "Keep" in rows[1] and not any("Skip" in row for row in rows)
+
+
+def test_another_tenants_form_is_not_found(client, tenant_a, tenant_b):
+    created(client, "/api/v1/apps", {"key": "crm", "name": "CRM"}, tenant_b.headers)
+    sign_in(client, "alpha", tenant_a.admin_email)
+    assert client.get(LIST).status_code == 404
