@@ -6,8 +6,8 @@
 A fresh SQLite database with `loom demo`'s sales app and a live server on a free port;
 Debian's Chromium (`/usr/bin/chromium`, `apt-get install chromium fonts-noto-cjk`), never a
 downloaded one. The pages as there are today: sign-in (empty, and after a wrong password),
-home, a record list (and one with a wrong filter), notifications, the API reference and an unknown page (404); English as the demo's
-administrator, Chinese as its sales user.
+home, a record list (and one with a wrong filter), notifications, the API reference and an
+unknown page (404); English as the demo's administrator, Chinese as its sales user.
 """
 
 from __future__ import annotations
