@@ -41,9 +41,11 @@ def init_app(app: Flask) -> None:
     from crm_platform.web import (  # noqa: F401  (modules register their routes)
         api_docs,
         auth,
+        entry,
         home,
         notifications,
         preferences,
+        record_page,
         records,
     )
 

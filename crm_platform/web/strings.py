@@ -123,6 +123,45 @@ UI: dict[str, dict[str, str]] = {
     "op_this_month": {"en": "is this month", "zh": "在本月"},
     "op_last_n_days": {"en": "is in the last N days", "zh": "在最近 N 天内"},
     "op_next_n_days": {"en": "is in the next N days", "zh": "在未来 N 天内"},
+    # record page
+    "edit": {"en": "Edit", "zh": "编辑"},
+    "new_record": {"en": "New", "zh": "新建"},
+    "add": {"en": "Add", "zh": "添加"},
+    "back_to_list": {"en": "Back to the list", "zh": "返回列表"},
+    "details": {"en": "Details", "zh": "详情"},
+    "related": {"en": "Related records", "zh": "相关记录"},
+    "no_related": {"en": "None yet.", "zh": "暂无。"},
+    "see_all": {"en": "See all {count}", "zh": "查看全部 {count} 条"},
+    "history": {"en": "History", "zh": "变更记录"},
+    "no_history": {"en": "No changes yet.", "zh": "暂无变更。"},
+    "locked": {"en": "Locked while an approval runs", "zh": "审批进行中，记录已锁定"},
+    "created_by_at": {"en": "Created by {name}, {when}", "zh": "{name} 创建于 {when}"},
+    "system": {"en": "the system", "zh": "系统"},
+    "history_create": {"en": "created the record", "zh": "创建了记录"},
+    "history_update": {"en": "changed", "zh": "修改了"},
+    "history_delete": {"en": "deleted the record", "zh": "删除了记录"},
+    "history_restore": {"en": "restored the record", "zh": "恢复了记录"},
+    "history_transfer": {"en": "handed the record over", "zh": "转移了记录"},
+    "history_automation": {"en": "an automation rule ran", "zh": "自动化规则已执行"},
+    "history_other": {"en": "{action}", "zh": "{action}"},
+    "empty_value": {"en": "(empty)", "zh": "（空）"},
+    # entry and edit
+    "save": {"en": "Save", "zh": "保存"},
+    "saved": {"en": "Saved.", "zh": "已保存。"},
+    "saved_new": {"en": "Record created.", "zh": "记录已创建。"},
+    "new_title": {"en": "New {form}", "zh": "新建{form}"},
+    "edit_title": {"en": "Edit {title}", "zh": "编辑 {title}"},
+    "stale_title": {"en": "Changed by {name} at {when}", "zh": "{name} 已于 {when} 修改了这条记录"},
+    "stale_text": {
+        "en": "Someone saved this record after you opened it. Your changes are still in "
+              "the form below: save them over the new version, or reload to see theirs.",
+        "zh": "您打开后，他人已保存了这条记录。您的修改仍保留在下面的表单中："
+              "可以在新版本上重新保存，也可以重新加载查看对方的修改。"},
+    "reapply": {"en": "Save my changes over theirs", "zh": "用我的修改覆盖保存"},
+    "reload": {"en": "Reload their version", "zh": "重新加载对方的版本"},
+    "duplicate_title": {"en": "This may be a duplicate", "zh": "可能是重复记录"},
+    "see_existing": {"en": "Open the existing record", "zh": "打开已有记录"},
+    "save_anyway": {"en": "Save anyway", "zh": "仍然保存"},
     # API reference
     "api_reference_intro": {
         "en": "Every operation of Loom's REST API, from the same OpenAPI document that "

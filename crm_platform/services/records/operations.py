@@ -117,8 +117,11 @@ def current_version(scope: TenantScope, form: Form) -> tuple[FormVersion, Compil
 
 def create_record(scope: TenantScope, actor: Principal, form: Form,
                   data: Mapping[str, Any], confirm_duplicate: bool = False,
-                  idempotency_key: str | None = None) -> tuple[Record, bool]:
-    """The new record and whether it was created now (False: an idempotent replay)."""
+                  idempotency_key: str | None = None, mode: str = "json"
+                  ) -> tuple[Record, bool]:
+    """The new record and whether it was created now (False: an idempotent replay).
+    `mode`: "json" reads values as the API sends them (exact types), "input" as a person
+    types them into a page ("1,200.50", "2026/12/3", an option's label)."""
     access = access_for(scope, actor, form)
     if not access.can_create:
         raise Forbidden("record_create_forbidden")
@@ -127,7 +130,7 @@ def create_record(scope: TenantScope, actor: Principal, form: Form,
         replayed = _claim_idempotency_key(scope, actor, form, idempotency_key, data)
         if replayed is not None:
             return replayed, False
-    record = _create(scope, actor, form, data, confirm_duplicate)
+    record = _create(scope, actor, form, data, confirm_duplicate, mode)
     record_changes.announce(scope, actor, form, record, "created", None)
     if idempotency_key is not None:
         claim = scope.session.get(IdempotencyKey, (scope.tenant_id, form.id,
@@ -185,7 +188,7 @@ def _claim_idempotency_key(scope: TenantScope, actor: Principal, form: Form, key
 
 
 def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str, Any],
-            confirm_duplicate: bool) -> Record:
+            confirm_duplicate: bool, mode: str = "json") -> Record:
     version, compiled = current_version(scope, form)
     record = scope.add(Record(form_id=form.id, form_version=version.version, data={},
                               owner_id=actor.acting_user_id, created_by_id=actor.acting_user_id,
@@ -193,7 +196,7 @@ def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str,
                               department_id=actor.department_id))
     scope.session.flush()  # the id, for related rollups and history
     result = validate(compiled, data, validation_context(scope, actor, form, record_id=record.id,
-                                               assign_numbers=True))
+                                                         assign_numbers=True, mode=mode))
     if not result.ok:
         raise validation_failed(result, actor.locale)
     check_duplicates(scope, actor, form, compiled, json_ready(result.data), record.id,
@@ -256,8 +259,9 @@ def _upgraded(scope: TenantScope, form: Form, record: Record, target: FormVersio
 
 def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
                   patch: Mapping[str, Any], if_match: int | None = None,
-                  confirm_duplicate: bool = False) -> Record:
-    """Change the fields in `patch`; the others keep their values (PATCH semantics)."""
+                  confirm_duplicate: bool = False, mode: str = "json") -> Record:
+    """Change the fields in `patch`; the others keep their values (PATCH semantics).
+    `mode` as for `create_record`."""
     write_first(scope.session)  # SQLite: nothing may be written between check and write
     lock_unique_fields(scope, form, current_version(scope, form)[1], shared=True)
     record = locked_record(scope, actor, form, record_id, action="update")
@@ -265,7 +269,7 @@ def update_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
     if record.locked:
         raise Conflict("record_locked")  # pending approval: only the flow may change it
     guard_fields(access_for(scope, actor, form), patch, record.data, actor.locale)
-    version, compiled, new_data = _patched(scope, actor, form, record, patch)
+    version, compiled, new_data = _patched(scope, actor, form, record, patch, mode=mode)
     check_duplicates(scope, actor, form, compiled, new_data, record.id, confirm_duplicate)
     changes = changes_between(record.data, new_data)
     if changes or record.form_version != version.version:
