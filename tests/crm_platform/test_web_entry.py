@@ -41,8 +41,7 @@ def flat(page: str) -> str:
 
 
 def post(client, url: str, **fields):
-    token = csrf_from(client.get(url if not url.endswith("/edit") else url).get_data(
-        as_text=True))
+    token = csrf_from(client.get(url).get_data(as_text=True))
     return client.post(url, data={"csrf_token": token, **fields})
 
 
