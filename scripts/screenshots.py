@@ -6,7 +6,8 @@
 A fresh SQLite database with `loom demo`'s sales app and a live server on a free port;
 Debian's Chromium (`/usr/bin/chromium`, `apt-get install chromium fonts-noto-cjk`), never a
 downloaded one. The pages as there are today: sign-in (empty, and after a wrong password),
-home, a record list (and one with a wrong filter), notifications, the API reference and an
+home, a record list (and one with a wrong filter), a record, a new record with an error,
+notifications, the API reference and an
 unknown page (404); English as the demo's administrator, Chinese as its sales user.
 """
 
@@ -44,9 +45,18 @@ def walk(page: Any, base: str, email: str, suffix: str) -> None:
     shot("home")
     page.goto(f"{base}/apps/sales/deal?sort=-amount")
     shot("records")
+    records_url = page.url
     page.goto(f"{base}/apps/sales/deal?field=amount&op=gt&value=lots")
     page.click("details.filters summary") if not page.is_visible(".filter-row") else None
     shot("records-filter-error")
+    page.goto(records_url)
+    page.click("table.records tbody tr:first-child td a")
+    shot("record")
+    page.goto(f"{base}/apps/sales/customer/new")
+    page.fill("#loom-customer-name", "深圳新元科技有限公司")
+    page.fill("#loom-customer-phone", "12345")
+    page.click("form#entry button[type=submit]")
+    shot("entry-error")
     page.goto(f"{base}/notifications")
     shot("notifications")
     page.goto(f"{base}/api/docs")

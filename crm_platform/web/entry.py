@@ -21,7 +21,9 @@ from crm_platform.services.records import operations as record_service
 from crm_platform.services.records.access import Access
 from crm_platform.services.records.operations import PreconditionFailed
 from crm_platform.services.records.query import without
+from crm_platform.services.workspace.references import Names
 from crm_platform.web import web
+from crm_platform.web.cells import cell_text
 from crm_platform.web.form_input import typed_data
 from crm_platform.web.formatting import Formats
 from crm_platform.web.signed_in import signed_in
@@ -166,15 +168,23 @@ def record_update(principal: Principal, scope: TenantScope, app: str, form: str,
 @web.post("/apps/<app>/<form>/evaluate")
 @signed_in
 def record_evaluate(principal: Principal, scope: TenantScope, app: str, form: str):
-    """The entry form again for what has been typed so far: conditions (visible, required,
-    read-only) and formulas as the server evaluates them; nothing is saved, and errors are
-    not shown before the person asks to save."""
+    """What the typing so far makes of the form — which fields show, which are required,
+    what the formulas give — as the server evaluates it; nothing is saved and no error is
+    shown before the person asks to save. The answer is a small state fragment that
+    `js/conditions.js` applies to the page: the inputs themselves are never replaced, so
+    nothing typed meanwhile is lost."""
     row = form_in_app(scope, app, form)
     shown, access = _writable_form(scope, principal, row)
     data = typed_data(shown, request.form, access.readonly)
     preview = record_service.evaluate(scope, principal, row, shown, data, "input")
-    computed = {item.key: preview.data.get(item.key) for item in shown.computed}
-    return render_form(shown, {**data, **computed}, [], principal.locale, preview.visible)
+    fmt = Formats(principal.locale, principal.timezone)
+    computed = {item.key: cell_text(item, preview.data.get(item.key), fmt, principal.locale,
+                                    Names()) for item in shown.computed}
+    return render_template(
+        "records/_state.html",
+        hidden=[key for key, shows in preview.visible.items() if shows is False],
+        required=[key for key, needed in preview.required.items() if needed],
+        computed=computed, form=shown)
 
 
 def _duplicate(error: LoomError) -> dict[str, Any] | None:
