@@ -307,6 +307,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field}: operator {value} does not apply to this field; use one of {allowed}.",
         "zh": "{field}：运算符 {value} 不适用于该字段，可用：{allowed}。",
     },
+    "not_groupable": {
+        "en": "{field}: a board is grouped by a single-choice field, and {value} is not one.",
+        "zh": "{field}：看板只能按单选字段分组，{value} 不是单选字段。",
+    },
     "bad_filter_value": {
         "en": "{field}: {value} is not a value this field can hold.",
         "zh": "{field}：{value} 不是该字段可接受的值。",

@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     from crm_platform.web import (  # noqa: F401  (modules register their routes)
         api_docs,
         auth,
+        board,
         entry,
         home,
         notifications,

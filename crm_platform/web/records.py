@@ -111,6 +111,7 @@ def record_list(principal: Principal, scope: TenantScope, app: str, form: str):
         "filterable": [item for item in _listable(found.form) if item.field_type.operators],
         "base": url_for("web.record_list", app=app, form=form),
         "owners": _owners(scope) if found.access.update != "none" else [],
+        "has_board": any(item.type == "select" for item in found.form.fields),
     }
     template = ("records/_results.html" if request.headers.get("HX-Request")
                 and request.headers.get("HX-Target") == "results" else "records/list.html")

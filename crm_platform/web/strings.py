@@ -162,6 +162,19 @@ UI: dict[str, dict[str, str]] = {
     "duplicate_title": {"en": "This may be a duplicate", "zh": "可能是重复记录"},
     "see_existing": {"en": "Open the existing record", "zh": "打开已有记录"},
     "save_anyway": {"en": "Save anyway", "zh": "仍然保存"},
+    # kanban
+    "board": {"en": "Board", "zh": "看板"},
+    "list": {"en": "List", "zh": "列表"},
+    "group_by": {"en": "Columns by", "zh": "分组字段"},
+    "sum_of": {"en": "Total of", "zh": "合计字段"},
+    "no_total": {"en": "(none)", "zh": "（不合计）"},
+    "no_value": {"en": "No value", "zh": "未填写"},
+    "move_to": {"en": "Move to …", "zh": "移动到…"},
+    "move_card_to": {"en": "Move {title} to {column}", "zh": "把 {title} 移动到 {column}"},
+    "moved": {"en": "Moved.", "zh": "已移动。"},
+    "more_cards": {"en": "{count} more in the list", "zh": "列表中还有 {count} 条"},
+    "drag_hint": {"en": "Drag a card to another column, or use its “Move to …” menu.",
+                  "zh": "拖动卡片到其他列，或使用卡片上的“移动到…”菜单。"},
     # API reference
     "api_reference_intro": {
         "en": "Every operation of Loom's REST API, from the same OpenAPI document that "
