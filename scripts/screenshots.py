@@ -6,9 +6,9 @@
 A fresh SQLite database with `loom demo`'s sales app and a live server on a free port;
 Debian's Chromium (`/usr/bin/chromium`, `apt-get install chromium fonts-noto-cjk`), never a
 downloaded one. The pages as there are today: sign-in (empty, and after a wrong password),
-home, a record list (and one with a wrong filter), a record, a new record with an error,
-notifications, the API reference and an
-unknown page (404); English as the demo's administrator, Chinese as its sales user.
+home, a record list (and one with a wrong filter), the deals' board, a record, a new record
+with an error, notifications, the API reference and an unknown page (404); English as the
+demo's administrator, Chinese as its sales user.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ def walk(page: Any, base: str, email: str, suffix: str) -> None:
     page.goto(f"{base}/apps/sales/deal?sort=-amount")
     shot("records")
     records_url = page.url
+    page.goto(f"{base}/apps/sales/deal/board")
+    shot("board")
     page.goto(f"{base}/apps/sales/deal?field=amount&op=gt&value=lots")
     page.click("details.filters summary") if not page.is_visible(".filter-row") else None
     shot("records-filter-error")
