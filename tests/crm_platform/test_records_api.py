@@ -70,7 +70,7 @@ def test_every_problem_is_listed_under_data(client, tenant_a, crm) -> None:
     assert response.status_code == 422
     paths = {f["path"]: f["code"] for f in response.get_json()["error"]["fields"]}
     assert paths == {"data.name": "required", "data.level": "not_an_option",
-                     "data.phone": "bad_phone", "data.extra": "unknown_field"}
+                     "data.phone": "phone_needs_country_code", "data.extra": "unknown_field"}
     listed = client.get(f"{crm}/customer/records", headers=tenant_a.headers).get_json()
     assert listed["items"] == []
 
