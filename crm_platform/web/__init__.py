@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
         board,
         entry,
         home,
+        imports,
         notifications,
         preferences,
         record_page,

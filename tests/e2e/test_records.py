@@ -136,3 +136,24 @@ def test_the_second_of_two_editors_sees_the_conflict_and_keeps_their_input(
     expect(second.get_by_label("Name")).to_have_value("Acme Ltd")
     second.get_by_role("button", name="Save my changes over theirs").click()
     expect(second.get_by_role("heading", level=1)).to_have_text("Acme Ltd")
+
+
+def test_a_gbk_csv_with_chinese_headers_goes_through_the_import_wizard(
+        client, crm, open_page, live_server):
+    client.patch("/api/v1/me", json={"locale": "zh"}, headers=crm.headers)
+    sheet = "名称,电话\n华为技术,13800138000\n坏电话公司,12345\n腾讯,+8613900139000\n"
+    page = open_page(crm.admin_email, locale="zh")
+    page.goto(f"{live_server}/apps/crm/customer")
+    page.get_by_role("link", name="导入").click()
+    page.get_by_label("CSV 或 Excel（.xlsx）文件").set_input_files(files=[{
+        "name": "客户.csv", "mimeType": "text/csv", "buffer": sheet.encode("gbk")}])
+    page.get_by_role("button", name="下一步：匹配列").click()
+    expect(page.get_by_label("名称")).to_have_value("name")      # matched by its label
+    expect(page.get_by_label("电话")).to_have_value("phone")
+    page.get_by_role("button", name="检查每一行（暂不保存）").click()
+    expect(page.locator("table.records")).to_contain_text("电话不是有效的电话号码（地区 CN）。")
+    page.get_by_role("button", name="导入 2 行无问题的数据").click()
+    expect(page.get_by_text("记录已保存。")).to_be_visible()
+    page.get_by_role("link", name="查看记录").click()
+    expect(page.locator("table.records tbody tr")).to_have_count(2)
+    expect(page.get_by_role("link", name="腾讯")).to_be_visible()

@@ -28,14 +28,41 @@ def importable(item: CompiledField) -> bool:
     return item.kind == "value"
 
 
-def map_columns(compiled: CompiledForm, headers: Sequence[str],
-                explicit: Mapping[str, str | None] | None, access: Access) -> dict[int, str]:
-    """Column index -> field key. Headers match a field's key or label (en / zh / plain)."""
+def _names(compiled: CompiledForm) -> dict[str, str]:
+    """Every name a header may give a field by: its key and its labels, normalised."""
     names: dict[str, str] = {}
     for item in compiled.fields:
         labels = item.label.values() if isinstance(item.label, Mapping) else [item.label]
         for name in (item.key, *labels):
             names.setdefault(_normal(str(name)), item.key)
+    return names
+
+
+def writable_fields(compiled: CompiledForm, access: Access) -> list[CompiledField]:
+    """The fields a sheet's column may fill for this caller."""
+    return [item for item in compiled.fields if importable(item) and not item.read_only
+            and item.key not in access.hidden and item.key not in access.readonly]
+
+
+def propose_columns(compiled: CompiledForm, headers: Sequence[str], access: Access
+                    ) -> list[str | None]:
+    """A field for each header as `map_columns` would match it — None where nothing
+    matches (or the match cannot be written) — for a person to confirm or change."""
+    names, writable = _names(compiled), {item.key for item in writable_fields(compiled,
+                                                                              access)}
+    proposal: list[str | None] = []
+    for index, header in enumerate(headers):
+        key = RECORD_ID if index == 0 and _normal(header) == RECORD_ID else names.get(
+            _normal(header))
+        proposal.append(key if key == RECORD_ID or (key in writable and key not in proposal)
+                        else None)
+    return proposal
+
+
+def map_columns(compiled: CompiledForm, headers: Sequence[str],
+                explicit: Mapping[str, str | None] | None, access: Access) -> dict[int, str]:
+    """Column index -> field key. Headers match a field's key or label (en / zh / plain)."""
+    names = _names(compiled)
     explicit = dict(explicit or {})
     columns: dict[int, str] = {}
     unknown: list[str] = []

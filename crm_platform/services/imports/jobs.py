@@ -166,7 +166,8 @@ def _fail(db: Database, key: tuple[int, int], error: dict[str, Any]) -> None:
 def get_import(scope: TenantScope, actor: Principal, import_id: int) -> Import:
     """An import its creator (or a tenant admin) may see; anything else is a 404."""
     job = scope.find(Import, import_id)
-    if job is None or not (actor.is_tenant_admin or job.created_by_id == actor.user_id):
+    if job is None or job.status == "draft" or not (
+            actor.is_tenant_admin or job.created_by_id == actor.user_id):
         raise NotFound("resource_not_found", resource="import", id=import_id)
     return job
 

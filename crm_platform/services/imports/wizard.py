@@ -1,0 +1,68 @@
+"""The import wizard's steps over one uploaded file: upload (the file is read and kept as a
+draft import, with a field proposed for each column), then a dry run and the real run
+with the columns as the person mapped them — each a normal import (`jobs.start_import`),
+so the wizard checks and writes exactly as the API does. The draft, file included, is
+removed once the real run has started."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from crm_platform.auth.principal import Principal
+from crm_platform.errors import Forbidden, NotFound
+from crm_platform.models import Form, Import
+from crm_platform.scoping import TenantScope
+from crm_platform.services.imports import jobs
+from crm_platform.services.imports.columns import propose_columns
+from crm_platform.services.imports.files import read_sheet
+from crm_platform.services.records import operations as record_service
+from crm_platform.services.records.access import access_for
+
+DRAFT = "draft"
+PREVIEW_ROWS = 5
+
+
+def upload(scope: TenantScope, actor: Principal, form: Form, content: bytes,
+           filename: str) -> Import:
+    """Read the file (a bad one is refused whole, nothing kept) and keep it as a draft with
+    its headers, a few rows to show and a proposed field per column."""
+    access = access_for(scope, actor, form)
+    if not access.can_create:
+        raise Forbidden("record_create_forbidden")
+    _, compiled = record_service.current_version(scope, form)
+    sheet = read_sheet(content, filename)
+    preview = [["" if cell is None else str(cell) for cell in row]
+               for row in sheet.rows[:PREVIEW_ROWS]]
+    draft = scope.add(Import(
+        form_id=form.id, created_by_id=actor.acting_user_id, status=DRAFT, dry_run=True,
+        mode="insert", on_error="all_or_nothing", locale=actor.locale,
+        filename=filename[:255] or "upload", format=sheet.format, encoding=sheet.encoding,
+        options={"headers": sheet.headers, "preview": preview,
+                 "proposal": propose_columns(compiled, sheet.headers, access)},
+        total_rows=len(sheet.rows), row_errors=[], content=content))
+    scope.session.flush()
+    return draft
+
+
+def get_draft(scope: TenantScope, actor: Principal, draft_id: int) -> Import:
+    """A draft its uploader may continue; anything else is a 404."""
+    draft = scope.find(Import, draft_id)
+    if draft is None or draft.status != DRAFT or draft.created_by_id != actor.user_id:
+        raise NotFound("resource_not_found", resource="import", id=draft_id)
+    return draft
+
+
+def run(scope: TenantScope, actor: Principal, draft: Import, columns: Mapping[str, Any],
+        mode: str, on_error: str, dry_run: bool) -> Import:
+    """A dry or a real run of the draft's file with `columns` ({header: field key or None
+    to skip}); the real run ends the draft. Returns the import (done, or queued: the
+    caller queues it)."""
+    form = scope.find(Form, draft.form_id)
+    if form is None:
+        raise NotFound("resource_not_found", resource="form", id=draft.form_id)
+    job = jobs.start_import(scope, actor, form, draft.content or b"", draft.filename, {
+        "columns": dict(columns), "mode": mode, "on_error": on_error, "dry_run": dry_run})
+    if not dry_run:
+        scope.session.delete(draft)
+    return job
