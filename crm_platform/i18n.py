@@ -331,6 +331,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field}: {value} cannot be sorted on.",
         "zh": "{field}：不能按 {value} 排序。",
     },
+    "view_change_forbidden": {
+        "en": "Only its owner (and, for a shared view, a designer) may change this view.",
+        "zh": "只有视图的创建者（共享视图还包括设计者）可以修改它。",
+    },
     "record_create_forbidden": {
         "en": "Your roles may not create records in this form.",
         "zh": "您的角色不能在此表单中新建记录。",

@@ -1,6 +1,6 @@
 """All ORM models, imported here so `Base.metadata` knows every table."""
 
-from crm_platform.models.apps import App, Form, FormVersion
+from crm_platform.models.apps import App, Form, FormVersion, SavedView
 from crm_platform.models.flows import (
     AutomationRun,
     Flow,
@@ -45,6 +45,7 @@ __all__ = [
     "Record",
     "RecordHistory",
     "Role",
+    "SavedView",
     "Sequence",
     "Tenant",
     "TenantStatus",

@@ -65,3 +65,27 @@ class FormVersion(Base):
     migrations: Mapped[dict[str, Any]] = mapped_column(JSONType)
     published_by_id: Mapped[int | None] = mapped_column(IdType)
     published_at: Mapped[Timestamp]
+
+
+class SavedView(Base):
+    """A saved arrangement of a form's records — a list (columns, sort, filter, search) or
+    a kanban board (grouped by a select field, with a total) — personal to its owner, or
+    shared with some roles or everyone in the tenant."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (tenant_key(),
+                      *references(("form_id", "forms", "CASCADE"),
+                                  ("owner_id", "users", "CASCADE")),
+                      Index(None, "tenant_id", "form_id"))
+
+    id: Mapped[RowId]
+    tenant_id: Mapped[int] = tenant_fk()
+    form_id: Mapped[int] = mapped_column(IdType)
+    owner_id: Mapped[int] = mapped_column(IdType)
+    name: Mapped[Any] = mapped_column(JSONType)          # text or {en, zh}
+    kind: Mapped[str] = mapped_column(String(16))        # list | kanban
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    visibility: Mapped[str] = mapped_column(String(16))  # personal | roles | everyone
+    roles: Mapped[list[str]] = mapped_column(JSONType)   # role keys, for "roles"
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)

@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
         preferences,
         record_page,
         records,
+        saved_views,
     )
 
     app.register_blueprint(web)

@@ -19,7 +19,7 @@ from crm_platform.services.workspace.references import names_for
 from crm_platform.web import web
 from crm_platform.web.cells import cell_text
 from crm_platform.web.formatting import Formats
-from crm_platform.web.list_query import ListQuery
+from crm_platform.web.saved_views import opened_view, views_of
 from crm_platform.web.signed_in import same_site_path, signed_in
 from crm_platform.web.strings import ui_text
 from form_engine.titles import record_title
@@ -29,9 +29,13 @@ DRAG_HEADER = "X-Loom-Drag"
 
 def _board_context(principal: Principal, scope: TenantScope, app: str, form: str):
     row = form_in_app(scope, app, form)
-    query = ListQuery.from_args(request.args)
-    shown = board_service.board(scope, principal, row, request.args.get("by"),
-                                request.args.get("sum"), query.filter(), query.search)
+    query, view = opened_view(scope, principal, row)
+    if view is not None:  # a saved board: no `total` means none
+        group, total = view.definition.get("group_by"), view.definition.get("total", "")
+    else:  # the page's own: no `sum` means the form's first money or number field
+        group, total = request.args.get("by"), request.args.get("sum")
+    shown = board_service.board(scope, principal, row, group, total, query.filter(),
+                                query.search)
     cards = [card for column in shown.columns for card in column.cards]
     names = names_for(scope, principal, row, shown.found.form, [card.data for card in cards],
                       [card.owner_id for card in cards])
@@ -51,6 +55,7 @@ def _board_context(principal: Principal, scope: TenantScope, app: str, form: str
         "card_total": lambda card: "" if total is None else cell_text(
             total, card.data.get(total.key), fmt, principal.locale, names),
         "owner": lambda card: names.users.get(card.owner_id, ""),
+        "views": views_of(scope, principal, row), "view": view,
     }
 
 

@@ -5,6 +5,7 @@ the page and the API find records the same way."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
+
+from crm_platform.services.records.filters import parse_filter
 
 NO_VALUE = frozenset({"is_empty", "not_empty", "today", "this_week", "this_month"})
 MANY_VALUES = frozenset({"in", "not_in", "between"})
@@ -47,6 +50,7 @@ class ListQuery:
     conditions: tuple[Condition, ...] = ()
     cursor: str | None = None
     ids: tuple[int, ...] = field(default=())  # "export the selected records"
+    node: Any = None  # a filter in the filter language as it is (a saved view's)
 
     @classmethod
     def from_args(cls, args: MultiDict[str, str]) -> ListQuery:
@@ -57,11 +61,32 @@ class ListQuery:
             if name and op)[:MAX_CONDITIONS]
         columns = tuple(dict.fromkeys(key for key in args.getlist("cols") if key))
         ids = tuple(int(value) for value in args.getlist("id") if value.isdigit())
+        node = args.get("filter") or None  # JSON text: the filter service reads and checks it
         return cls(args.get("q", "").strip()[:200], args.get("sort", "")[:200], columns,
-                   conditions, args.get("cursor") or None, ids)
+                   conditions, args.get("cursor") or None, ids, node)
+
+    @classmethod
+    def from_view(cls, definition: Mapping[str, Any]) -> ListQuery:
+        """A saved view's list: its filter's plain conditions as rows, anything richer
+        (or-groups, nesting) kept whole."""
+        node = definition.get("filter")
+        parts = node["and"] if isinstance(node, dict) and list(node) == ["and"] else [node]
+        rows = [part for part in parts if isinstance(part, dict) and "field" in part
+                and not isinstance(part.get("value"), dict)]
+        rest = [part for part in parts if part is not None and part not in rows]
+        conditions = tuple(Condition(
+            str(row["field"]), str(row.get("op", "eq")),
+            ", ".join(map(str, row["value"])) if isinstance(row.get("value"), list)
+            else "" if row.get("value") is None else str(row["value"])) for row in rows)
+        return cls(definition.get("search", ""), definition.get("sort", ""),
+                   tuple(definition.get("columns", ())), conditions, None, (),
+                   json.dumps(rest[0] if len(rest) == 1 else {"and": rest},
+                              ensure_ascii=False) if rest else None)
 
     def filter(self) -> dict[str, Any] | None:
-        nodes = [condition.as_filter() for condition in self.conditions]
+        nodes: list[Any] = [condition.as_filter() for condition in self.conditions]
+        if self.node is not None:
+            nodes.append(self.node if not isinstance(self.node, str) else _parsed(self.node))
         if self.ids:
             nodes.append({"field": "id", "op": "in", "value": list(self.ids[:500])})
         if not nodes:
@@ -77,6 +102,9 @@ class ListQuery:
             pairs += [("field", condition.field), ("op", condition.op),
                       ("value", condition.value)]
         pairs += [("id", str(record_id)) for record_id in self.ids]
+        if self.node is not None:
+            pairs.append(("filter", self.node if isinstance(self.node, str)
+                          else json.dumps(self.node, ensure_ascii=False)))
         return pairs
 
     def url(self, base: str, **changes: Any) -> str:
@@ -94,6 +122,11 @@ class ListQuery:
         if self.sort == f"-{key}":
             return "descending"
         return None
+
+
+def _parsed(text: str) -> Any:
+    """A filter given as JSON text, read as the API reads one (a mistake is a 422 there)."""
+    return parse_filter(text)
 
 
 def query_from(args: Mapping[str, Any] | MultiDict[str, str]) -> ListQuery:

@@ -226,6 +226,17 @@ UI: dict[str, dict[str, str]] = {
     "import_valid": {"en": "Import the {count} rows without problems",
                      "zh": "导入 {count} 行无问题的数据"},
     "import_back_to_mapping": {"en": "Change the columns", "zh": "修改列匹配"},
+    # saved views
+    "views": {"en": "Views", "zh": "视图"},
+    "no_views": {"en": "No saved views yet.", "zh": "还没有保存的视图。"},
+    "save_view": {"en": "Save as a view", "zh": "保存为视图"},
+    "view_name": {"en": "Name of the view", "zh": "视图名称"},
+    "view_personal": {"en": "Only me", "zh": "仅自己"},
+    "view_everyone": {"en": "Everyone", "zh": "所有人"},
+    "view_shared_with": {"en": "Who sees it", "zh": "谁可以看到"},
+    "view_saved": {"en": "View saved.", "zh": "视图已保存。"},
+    "kind_list": {"en": "list", "zh": "列表"},
+    "kind_kanban": {"en": "board", "zh": "看板"},
     # API reference
     "api_reference_intro": {
         "en": "Every operation of Loom's REST API, from the same OpenAPI document that "

@@ -24,7 +24,7 @@ GHOSTS = {"user_id": "987654321", "department_id": "987654321", "role_id": "9876
           "token_id": "987654321", "app": "ghostapp", "form": "ghostform",
           "record_id": "987654321", "import_id": "987654321", "flow": "ghostflow",
           "task_id": "987654321", "instance_id": "987654321", "entry_id": "987654321",
-          "automation": "ghostrule"}
+          "automation": "ghostrule", "view_id": "987654321"}
 DEFINITION = {"key": "secretform", "fields": [{"key": "name", "type": "text"}]}
 
 
@@ -54,6 +54,8 @@ def body_for(rule: str, method: str) -> dict | None:
         return SECRET_RULE
     if rule.endswith("/permissions"):
         return {"items": []}
+    if "/views" in rule and method in ("PUT", "POST"):
+        return {"name": "Renamed", "kind": "list"}
     if rule.endswith("/transfer"):
         return {"owner": 1}
     if rule.endswith("/batch"):
@@ -152,6 +154,8 @@ def world_a(client, tenant_a) -> dict[str, str]:
     post("/api/v1/apps/secretapp/flows/secretflow/publish", {})
     post("/api/v1/apps/secretapp/automations", SECRET_RULE)
     post("/api/v1/apps/secretapp/automations/secretrule/publish", {})
+    view = post("/api/v1/apps/secretapp/forms/secretform/views", {
+        "name": "Secret View", "kind": "list", "search": "Secret", "visibility": "everyone"})
     instance = post(f"/api/v1/apps/secretapp/forms/secretform/records/{record['id']}/submit",
                     {"flow": "secretflow", "comment": "Secret comment"})
     with client.application.extensions["loom.db"].transaction() as session:
@@ -165,7 +169,7 @@ def world_a(client, tenant_a) -> dict[str, str]:
             "app": "secretapp", "form": "secretform", "record_id": str(record["id"]),
             "import_id": str(imported.get_json()["id"]), "flow": "secretflow",
             "task_id": str(instance["tasks"][0]["id"]), "instance_id": str(instance["id"]),
-            "entry_id": str(entry_id), "automation": "secretrule"}
+            "entry_id": str(entry_id), "automation": "secretrule", "view_id": str(view["id"])}
 
 
 def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
@@ -184,7 +188,8 @@ def snapshot(client, tenant_a, world: dict[str, str]) -> dict[str, object]:
              "/api/v1/apps/secretapp/flows/secretflow/versions",
              f"/api/v1/instances/{world['instance_id']}", "/api/v1/tasks",
              "/api/v1/notifications", "/api/v1/admin/outbox",
-             "/api/v1/apps/secretapp/automations/secretrule"]
+             "/api/v1/apps/secretapp/automations/secretrule",
+             f"/api/v1/apps/secretapp/forms/secretform/views/{world['view_id']}"]
     return {path: client.get(path, headers=headers).get_json() for path in paths}
 
 

@@ -83,3 +83,14 @@ def test_a_drag_answers_the_new_board_or_the_reason(client, tenant_a, pipeline):
 def test_a_board_needs_a_single_choice_field(client, pipeline):
     response = client.get(f"{BOARD}?by=name")
     assert response.status_code == 422
+
+
+def test_a_board_saved_as_a_view_keeps_its_grouping_and_total(client, pipeline):
+    token = csrf_from(client.get(f"{BOARD}?sum=").get_data(as_text=True))
+    saved = client.post("/apps/crm/deal/views", data={
+        "csrf_token": token, "name": "Pipeline, no totals", "kind": "kanban", "by": "stage",
+        "q": "Big"})
+    assert saved.status_code == 302 and "/board?view=" in saved.headers["Location"]
+    page = re.sub(r"\s+", " ", client.get(saved.headers["Location"]).get_data(as_text=True))
+    assert "Pipeline, no totals" in page and "Big" in page and "Small" not in page
+    assert "CN¥" not in page.split('id="board"')[1].split("</section>")[0]

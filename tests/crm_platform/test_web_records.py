@@ -126,3 +126,34 @@ def test_another_tenants_form_is_not_found(client, tenant_a, tenant_b):
     created(client, "/api/v1/apps", {"key": "crm", "name": "CRM"}, tenant_b.headers)
     sign_in(client, "alpha", tenant_a.admin_email)
     assert client.get(LIST).status_code == 404
+
+
+def test_a_list_saved_as_a_view_opens_the_same_way(client, tenant_a, rep):  # noqa: F811
+    deals(client, tenant_a.headers, ("Small", 5), ("Large", 5000))
+    sign_in(client, "alpha", tenant_a.admin_email)
+    url = f"{LIST}?field=amount&op=gte&value=1000&cols=name&sort=-amount"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    saved = client.post(f"{LIST}/views", data={
+        "csrf_token": token, "name": "Large deals", "kind": "list", "visibility": "everyone",
+        "field": "amount", "op": "gte", "value": "1000", "cols": "name", "sort": "-amount"})
+    assert saved.status_code == 302 and "view=" in saved.headers["Location"]
+    opened = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert cells(opened) == ["Large"] and "Large deals" in opened
+    api = client.get("/api/v1/apps/crm/forms/deal/views", headers=tenant_a.headers).get_json()
+    assert api["items"][0]["filter"] == {"field": "amount", "op": "gte", "value": "1000"}
+    # shared with everyone: the rep opens it too, through their own permissions
+    client.post("/logout", data={"csrf_token": token})
+    sign_in(client, "alpha", rep["email"])
+    theirs = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Large deals" in theirs and cells(theirs) == []   # the rep reads only their own
+
+
+def test_a_view_a_user_may_not_share_is_refused_on_the_page(client, tenant_a, rep):  # noqa: F811
+    sign_in(client, "alpha", rep["email"])
+    token = csrf_from(client.get(LIST).get_data(as_text=True))
+    refused = client.post(f"{LIST}/views", data={"csrf_token": token, "name": "For all",
+                                                 "kind": "list", "visibility": "everyone"},
+                          follow_redirects=True)
+    assert "designer" in refused.get_data(as_text=True).lower()
+    assert client.get("/api/v1/apps/crm/forms/deal/views",
+                      headers=rep["headers"]).get_json()["items"] == []
