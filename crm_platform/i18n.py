@@ -331,6 +331,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field}: {value} cannot be sorted on.",
         "zh": "{field}：不能按 {value} 排序。",
     },
+    "unknown_action": {
+        "en": "{action} is not something this task can do.",
+        "zh": "此任务不能执行“{action}”。",
+    },
     "view_change_forbidden": {
         "en": "Only its owner (and, for a shared view, a designer) may change this view.",
         "zh": "只有视图的创建者（共享视图还包括设计者）可以修改它。",

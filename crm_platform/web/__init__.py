@@ -40,6 +40,7 @@ def _label(value: Any, locale: str) -> str:
 def init_app(app: Flask) -> None:
     from crm_platform.web import (  # noqa: F401  (modules register their routes)
         api_docs,
+        approvals,
         auth,
         board,
         entry,

@@ -13,7 +13,8 @@ from crm_platform.services.forms.definitions import form_in_app
 from crm_platform.services.records import operations as record_service
 from crm_platform.services.records.access import visible_data
 from crm_platform.services.records.query import without
-from crm_platform.services.workspace.references import names_for
+from crm_platform.services.workspace.approval_panel import approval_panel
+from crm_platform.services.workspace.references import active_people, names_for
 from crm_platform.services.workspace.related import related_lists
 from crm_platform.web import web
 from crm_platform.web.cells import cell_text
@@ -57,5 +58,8 @@ def record_page(principal: Principal, scope: TenantScope, app: str, form: str,
         can_update=access.update != "none" and not record.locked,
         history=[(entry, visible_data(entry.changes or {}, access)) for entry in history],
         related=related_lists(scope, principal, row, record),
+        approvals=approval_panel(scope, principal, row, record),
+        colleagues=active_people(scope),
         user_name=lambda user_id: names.users.get(user_id) or (
             f"#{user_id}" if user_id else ""))
+

@@ -21,7 +21,7 @@ from crm_platform.services.forms.definitions import form_in_app
 from crm_platform.services.records import operations as record_service
 from crm_platform.services.records import query as record_query
 from crm_platform.services.records.finding import Found, find_records
-from crm_platform.services.workspace.references import Names, names_for
+from crm_platform.services.workspace.references import Names, active_people, names_for
 from crm_platform.web import web
 from crm_platform.web.cells import cell_text
 from crm_platform.web.formatting import Formats
@@ -111,7 +111,7 @@ def record_list(principal: Principal, scope: TenantScope, app: str, form: str):
         or f"#{record.id}",
         "filterable": [item for item in _listable(found.form) if item.field_type.operators],
         "base": url_for("web.record_list", app=app, form=form),
-        "owners": _owners(scope) if found.access.update != "none" else [],
+        "owners": active_people(scope) if found.access.update != "none" else [],
         "has_board": any(item.type == "select" for item in found.form.fields),
         "views": views_of(scope, principal, row), "view": view,
     }
@@ -131,13 +131,6 @@ def _cell(record: Any, column: Column, names: Names, fmt: Formats, locale: str) 
             return names.users.get(record.owner_id, "") if record.owner_id else ""
         return fmt.datetime(record.updated_at)
     return cell_text(column.item, record.data.get(column.key), fmt, locale, names)
-
-
-def _owners(scope: TenantScope) -> list[tuple[int, str]]:
-    """Who a record may be handed to: the tenant's active users, by name."""
-    return list(scope.session.execute(scope.select(User, User.is_active.is_(True))
-                                      .with_only_columns(User.id, User.name)
-                                      .order_by(User.name).limit(500)).all())
 
 
 @web.get("/apps/<app>/<form>/export")

@@ -76,3 +76,11 @@ def _titles(scope: TenantScope, actor: Principal, app_id: int, key: str, ids: se
         titles[(key, record.id)] = record_title(compiled, record.data, access.hidden) or (
             f"#{record.id}")
     return titles
+
+
+def active_people(scope: TenantScope, limit: int = 500) -> list[tuple[int, str]]:
+    """(id, name) of the tenant's active users, by name: whom a record or a task may be
+    handed to."""
+    return [tuple(row) for row in scope.session.execute(
+        scope.select(User, User.is_active.is_(True)).with_only_columns(User.id, User.name)
+        .order_by(User.name).limit(limit)).all()]
