@@ -34,6 +34,7 @@ from form_engine.messages import label_text
 from form_engine.titles import record_title
 
 PAGE_SIZE = 50
+PICKED = 20  # choices a lookup picker offers at once
 DEFAULT_COLUMNS = 6
 _CONDITION = re.compile(r"^filter(?:\.and\[(\d+)\])?")
 
@@ -190,3 +191,20 @@ def record_bulk(principal: Principal, scope: TenantScope, app: str, form: str):
         flash(ui_text("not_done", locale, count=len(failed)) + " " + "; ".join(
             f"#{record_id}: {message}" for record_id, message in failed[:10]), "error")
     return redirect(back)
+
+
+@web.get("/apps/<app>/<form>/pick")
+@signed_in
+def record_pick(principal: Principal, scope: TenantScope, app: str, form: str):
+    """A lookup picker's choices: the records of `form` the reader may read that match
+    `q` (its search), or the one record `id` — as `<option>`s of id and title."""
+    row = form_in_app(scope, app, form)
+    record_id = request.args.get("id", type=int)
+    search = request.args.get("q", "").strip()[:200]
+    node = {"field": "id", "op": "eq", "value": record_id} if record_id is not None else None
+    found = find_records(scope, principal, row, node, search or None)
+    sort = record_query.parse_sort(found.form, "-updated_at")
+    records, _next = record_query.page(scope, found.listing, sort, PICKED, None)
+    return render_template("records/_picks.html", choices=[
+        (record.id, record_title(found.form, record.data, found.access.hidden)
+         or f"#{record.id}") for record in records])

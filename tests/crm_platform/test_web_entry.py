@@ -141,3 +141,13 @@ def test_a_record_another_user_may_not_read_is_not_found(client, crm):
     missing = client.get(f"/apps/crm/customer/{record['id']}")
     assert missing.status_code == 404 and "Secret" not in missing.get_data(as_text=True)
     assert client.get(f"/apps/crm/customer/{record['id']}/edit").status_code == 404
+
+
+def test_a_lookup_picker_offers_matching_records_the_user_may_read(client, crm):
+    for name in ("Acme", "Acme Asia", "Globex"):
+        created(client, "/api/v1/apps/crm/forms/customer/records", {"data": {"name": name}},
+                crm.headers)
+    picks = client.get("/apps/crm/customer/pick?q=acme").get_data(as_text=True)
+    assert re.findall(r">([^<]+)</option>", picks) == ["Acme Asia", "Acme"]
+    one = client.get("/apps/crm/customer/pick?id=1").get_data(as_text=True)
+    assert re.findall(r">([^<]+)</option>", one) == ["Acme"]

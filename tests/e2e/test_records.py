@@ -157,3 +157,31 @@ def test_a_gbk_csv_with_chinese_headers_goes_through_the_import_wizard(
     page.get_by_role("link", name="查看记录").click()
     expect(page.locator("table.records tbody tr")).to_have_count(2)
     expect(page.get_by_role("link", name="腾讯")).to_be_visible()
+
+
+CONTACT = {"key": "contact", "label": {"en": "Contacts", "zh": "联系人"}, "title": "{name}",
+           "fields": [{"key": "name", "type": "text", "required": True,
+                       "label": {"en": "Name", "zh": "姓名"}},
+                      {"key": "customer", "type": "lookup", "form": "customer",
+                       "label": {"en": "Customer", "zh": "客户"}}]}
+
+
+def test_a_lookup_is_chosen_by_searching_for_the_record(client, crm, open_page, live_server):
+    published_app_forms = client.post("/api/v1/apps/crm/forms", json=CONTACT,
+                                      headers=crm.headers)
+    assert published_app_forms.status_code == 201
+    client.post("/api/v1/apps/crm/forms/contact/publish", json={}, headers=crm.headers)
+    customer = created(client, "/api/v1/apps/crm/forms/customer/records",
+                       {"data": {"name": "Globex Trading"}}, crm.headers)
+    page = open_page(crm.admin_email)
+    page.goto(f"{live_server}/apps/crm/contact/new")
+    page.get_by_label("Name").fill("Li Lei")
+    page.locator("input.lookup-search").fill("globex")
+    choices = page.locator("select.lookup-choices")
+    expect(choices.locator("option")).to_have_text(["Globex Trading"])
+    choices.select_option(label="Globex Trading")
+    choices.press("Enter")
+    expect(page.locator("input.lookup-search")).to_have_value("Globex Trading")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("link", name="Globex Trading")).to_have_attribute(
+        "href", f"/apps/crm/customer/{customer['id']}")
