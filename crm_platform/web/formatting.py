@@ -17,9 +17,11 @@ BABEL_LOCALES = {"en": Locale.parse("en"), "zh": Locale.parse("zh_Hans_CN")}
 
 
 class Formats:
-    """One reader's formats; templates get it as `fmt`."""
+    """One reader's formats; templates get it as `fmt`. Made per request, it remembers what
+    it formatted: a list repeats its dates, small numbers and stages a great deal."""
 
     def __init__(self, locale: str, timezone: str) -> None:
+        self._seen: dict[tuple[str, Any, str], str] = {}
         self.locale = BABEL_LOCALES.get(locale, BABEL_LOCALES["en"])
         try:
             self.zone = ZoneInfo(timezone)
@@ -41,18 +43,30 @@ class Formats:
     def date(self, value: date | str | None, width: str = "medium") -> str:
         if value is None or value == "":
             return ""
-        if isinstance(value, str):
-            value = date.fromisoformat(value[:10])
-        return format_date(value, width, locale=self.locale)
+        key = ("date", str(value), width)
+        if key not in self._seen:
+            day = date.fromisoformat(value[:10]) if isinstance(value, str) else value
+            self._seen[key] = format_date(day, width, locale=self.locale)
+        return self._seen[key]
 
     def number(self, value: Any) -> str:
         number = _decimal(value)
-        return "" if number is None else format_decimal(number, locale=self.locale,
-                                                        decimal_quantization=False)
+        if number is None:
+            return ""
+        key = ("number", number, "")
+        if key not in self._seen:
+            self._seen[key] = format_decimal(number, locale=self.locale,
+                                             decimal_quantization=False)
+        return self._seen[key]
 
     def money(self, value: Any, currency: str) -> str:
         number = _decimal(value)
-        return "" if number is None else format_currency(number, currency, locale=self.locale)
+        if number is None:
+            return ""
+        key = ("money", number, currency)
+        if key not in self._seen:
+            self._seen[key] = format_currency(number, currency, locale=self.locale)
+        return self._seen[key]
 
 
 def _decimal(value: Any) -> Decimal | None:

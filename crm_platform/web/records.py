@@ -35,6 +35,7 @@ from form_engine.titles import record_title
 
 PAGE_SIZE = 50
 PICKED = 20  # choices a lookup picker offers at once
+NUMERIC = ("currency", "number", "percent", "rollup")  # right-aligned columns
 DEFAULT_COLUMNS = 6
 _CONDITION = re.compile(r"^filter(?:\.and\[(\d+)\])?")
 
@@ -107,11 +108,15 @@ def record_list(principal: Principal, scope: TenantScope, app: str, form: str):
         "columns": columns, "all_columns": _column_choices(found.form),
         "records": records, "next_cursor": next_cursor, "count": count, "exact": exact,
         "errors": errors, "error_rows": {item["row"] for item in errors}, "access": found.access,
-        "cell": lambda record, column: _cell(record, column, names, fmt, principal.locale),
-        "title": lambda record: record_title(found.form, record.data, found.access.hidden)
-        or f"#{record.id}",
+        # every cell's text made here, in one loop: far cheaper than a template call each
+        "rows": [(record, record_title(found.form, record.data, found.access.hidden)
+                  or f"#{record.id}", [_cell(record, column, names, fmt, principal.locale)
+                                       for column in columns]) for record in records],
+        "column_labels": [_column_label(column, principal.locale) for column in columns],
+        "numeric": [bool(column.item and column.item.type in NUMERIC) for column in columns],
         "filterable": [item for item in _listable(found.form) if item.field_type.operators],
         "base": url_for("web.record_list", app=app, form=form),
+        "record_base": url_for("web.record_list", app=app, form=form),
         "owners": active_people(scope) if found.access.update != "none" else [],
         "has_board": any(item.type == "select" for item in found.form.fields),
         "views": views_of(scope, principal, row), "view": view,
@@ -124,6 +129,12 @@ def record_list(principal: Principal, scope: TenantScope, app: str, form: str):
 def _column_choices(form: CompiledForm) -> list[Column]:
     return [Column(item.key, item.label, item) for item in _listable(form)] + [
         Column("owner", None, None), Column("updated_at", None, None)]
+
+
+def _column_label(column: Column, locale: str) -> str:
+    if column.item is not None:
+        return label_text(column.label, locale)
+    return ui_text("owner" if column.key == "owner" else "updated_at", locale)
 
 
 def _cell(record: Any, column: Column, names: Names, fmt: Formats, locale: str) -> str:
