@@ -21,10 +21,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-import simplejson
-from sqlalchemy import create_engine, text
-
-from benchmarks.common import report
+from benchmarks.common import insert_records, report
 from benchmarks.records import loom, percentile, published_form
 
 PAGES = 300
@@ -33,27 +30,11 @@ PAGES = 300
 def load(url: str, tenant_id: int, form_id: int, user_id: int, count: int) -> None:
     """`count` deals written straight into the records table (as an import stores them)."""
     rng = random.Random(5)
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        start = connection.execute(text("SELECT coalesce(max(id), 0) FROM records")
-                                   ).scalar() + 1
-        batch = []
-        for index in range(count):
-            amount = Decimal(rng.randrange(100_000, 500_000_000)) / 100
-            data = simplejson.dumps({"code": f"D{index:08d}", "name": f"客户 {index}",
-                                     "region": rng.choice(["华北", "华东", "华南"]),
-                                     "amount": amount}, use_decimal=True,
-                                    ensure_ascii=False)
-            batch.append((start + index, tenant_id, form_id, data, user_id))
-            if len(batch) == 50_000 or index == count - 1:
-                connection.exec_driver_sql(
-                    "INSERT INTO records (id, tenant_id, form_id, form_version, data, "
-                    "owner_id, version, locked, created_at, updated_at) VALUES "
-                    "(?, ?, ?, 1, ?, ?, 1, 0, '2026-01-01 00:00:00.000000', "
-                    "'2026-01-01 00:00:00.000000')", batch)
-                batch = []
-        connection.exec_driver_sql("ANALYZE")
-    engine.dispose()
+    insert_records(url, tenant_id, form_id, user_id, (
+        {"code": f"D{index:08d}", "name": f"客户 {index}",
+         "region": rng.choice(["华北", "华东", "华南"]),
+         "amount": Decimal(rng.randrange(100_000, 500_000_000)) / 100}
+        for index in range(count)), batch_size=50_000)
 
 
 def page_times(app: Any, tenant_id: int, user_id: int, form_id: int, pages: int

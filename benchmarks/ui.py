@@ -25,10 +25,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import simplejson
-from sqlalchemy import create_engine, text
-
-from benchmarks.common import report
+from benchmarks.common import insert_records, report
 from benchmarks.records import loom, percentile, published_form
 
 ROUNDS = 6
@@ -68,24 +65,8 @@ def deal(rng: random.Random, index: int) -> dict[str, Any]:
 
 def load(url: str, tenant_id: int, form_id: int, user_id: int, count: int) -> None:
     rng = random.Random(11)
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        start = connection.execute(text("SELECT coalesce(max(id), 0) FROM records")
-                                   ).scalar() + 1
-        batch = []
-        for index in range(count):
-            batch.append((start + index, tenant_id, form_id,
-                          simplejson.dumps(deal(rng, index), use_decimal=True,
-                                           ensure_ascii=False), user_id))
-            if len(batch) == 20_000 or index == count - 1:
-                connection.exec_driver_sql(
-                    "INSERT INTO records (id, tenant_id, form_id, form_version, data, "
-                    "owner_id, created_by_id, updated_by_id, version, locked, created_at, "
-                    "updated_at) VALUES (?, ?, ?, 1, ?, ?, ?5, ?5, 1, 0, "
-                    "'2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')", batch)
-                batch = []
-        connection.exec_driver_sql("ANALYZE")
-    engine.dispose()
+    insert_records(url, tenant_id, form_id, user_id, (deal(rng, index)
+                                                      for index in range(count)))
 
 
 def timed(client: Any, path: str, headers: dict[str, str] | None = None) -> float:
