@@ -7,8 +7,8 @@ A fresh SQLite database with `loom demo`'s sales app and a live server on a free
 Debian's Chromium (`/usr/bin/chromium`, `apt-get install chromium fonts-noto-cjk`), never a
 downloaded one. The pages as there are today: sign-in (empty, and after a wrong password),
 home, a record list (and one with a wrong filter), the deals' board, a record, a new record
-with an error, notifications, the API reference and an unknown page (404); English as the
-demo's administrator, Chinese as its sales user.
+with an error, the import wizard's mapping and check, notifications, the API reference and
+an unknown page (404); English as the demo's administrator, Chinese as its sales user.
 """
 
 from __future__ import annotations
@@ -59,6 +59,15 @@ def walk(page: Any, base: str, email: str, suffix: str) -> None:
     page.fill("#loom-customer-phone", "12345")
     page.click("form#entry button[type=submit]")
     shot("entry-error")
+    page.goto(f"{base}/apps/sales/customer/import")
+    page.set_input_files("input[type=file]", files=[{
+        "name": "customers.csv", "mimeType": "text/csv",
+        "buffer": "名称,电话,城市\n杭州启明科技有限公司,13800138000,杭州\n坏电话,12345,上海\n"
+                  .encode("gbk")}])
+    page.click("main button[type=submit]")
+    shot("import-mapping")
+    page.click("main button[type=submit]")
+    shot("import-check")
     page.goto(f"{base}/notifications")
     shot("notifications")
     page.goto(f"{base}/api/docs")
