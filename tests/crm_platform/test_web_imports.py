@@ -85,3 +85,24 @@ def test_another_users_draft_is_not_found(client, crm, tenant_b):
         as_text=True))})
     sign_in(client, "bravo", tenant_b.admin_email)
     assert client.get(mapping_url).status_code == 404
+
+
+def test_a_draft_nobody_finishes_is_forgotten_by_the_tick(app, client, crm, db):
+    from datetime import timedelta
+
+    from crm_platform.db import utcnow
+    from crm_platform.jobs import tick
+    from crm_platform.models import Import
+
+    mapping_url = upload(client, GBK.encode("gbk")).headers["Location"]
+    with app.app_context():
+        tick(app)  # a fresh draft stays
+    assert client.get(mapping_url).status_code == 200
+    with db.transaction() as session:
+        for draft in session.query(Import).filter(Import.status == "draft"):
+            draft.created_at = utcnow() - timedelta(days=2)
+    with app.app_context():
+        tick(app)
+    assert client.get(mapping_url).status_code == 404
+    with db.transaction() as session:
+        assert session.query(Import).count() == 0

@@ -7,9 +7,13 @@ removed once the real run has started."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from crm_platform.auth.principal import Principal
+from crm_platform.db import utcnow
 from crm_platform.errors import Forbidden, NotFound
 from crm_platform.models import Form, Import
 from crm_platform.scoping import TenantScope
@@ -20,6 +24,7 @@ from crm_platform.services.records import operations as record_service
 from crm_platform.services.records.access import access_for
 
 DRAFT = "draft"
+DRAFT_LIFETIME = timedelta(days=1)
 PREVIEW_ROWS = 5
 
 
@@ -66,3 +71,17 @@ def run(scope: TenantScope, actor: Principal, draft: Import, columns: Mapping[st
     if not dry_run:
         scope.session.delete(draft)
     return job
+
+
+def drop_stale_drafts(app: Any, now: datetime | None = None) -> int:
+    """Forget the drafts (and their files) nobody finished within `DRAFT_LIFETIME`: run
+    by the periodic tick, across tenants, a batch at a time. How many were dropped."""
+    from crm_platform.db import database
+
+    cutoff = (now or utcnow()) - DRAFT_LIFETIME
+    with database(app).transaction() as session:
+        stale = session.scalars(select(Import).where(
+            Import.status == DRAFT, Import.created_at < cutoff).limit(500)).all()
+        for draft in stale:
+            session.delete(draft)
+        return len(stale)
