@@ -60,7 +60,9 @@ def targets(client, tenant_a, platform_token):
     client.post("/api/v1/apps/crm/automations", headers=tenant_a.headers, json={
         "key": "rule", "form": "lead", "trigger": {"on": "created"},
         "actions": [{"type": "set_fields", "values": {"name": "y"}}]})
-    ids = {"user_id": tenant_a.admin_id, "tenant_id": tenant_a.id,
+    view = client.post("/api/v1/apps/crm/forms/lead/views", json={"name": "V", "kind": "list"},
+                       headers=tenant_a.headers).get_json()["id"]
+    ids = {"user_id": tenant_a.admin_id, "tenant_id": tenant_a.id, "view_id": view,
            "department_id": department, "role_id": role, "app": "crm", "form": "lead",
            "record_id": record, "flow": "approval", "task_id": 1, "instance_id": 1,
            "automation": "rule"}
