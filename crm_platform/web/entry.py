@@ -30,6 +30,7 @@ from crm_platform.web.signed_in import signed_in
 from crm_platform.web.strings import ui_text
 from form_engine.compiled import CompiledForm
 from form_engine.rendering import render_form
+from form_engine.titles import record_title
 from form_engine.validation import input_values
 
 
@@ -78,8 +79,11 @@ def _page(template: str, scope: TenantScope, principal: Principal, app: str, row
     # The renderer's own Jinja2 environment autoescapes every label and value it writes.
     fields = Markup(render_form(form, values, problems or [], principal.locale,
                                 preview.visible))
+    # the record's name, from what this reader may see (fields off the form are hidden)
+    record_name = (record_title(form, record.data, set(record.data) - set(form.by_key))
+                   or f"#{record.id}") if record is not None else ""
     return render_template(template, app_key=app, form_row=row, form=form, record=record,
-                           fields=fields, summary=summary or [],
+                           record_name=record_name, fields=fields, summary=summary or [],
                            fmt=Formats(principal.locale, principal.timezone),
                            **extra), status
 

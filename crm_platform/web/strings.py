@@ -149,7 +149,7 @@ UI: dict[str, dict[str, str]] = {
     "save": {"en": "Save", "zh": "保存"},
     "saved": {"en": "Saved.", "zh": "已保存。"},
     "saved_new": {"en": "Record created.", "zh": "记录已创建。"},
-    "new_title": {"en": "New {form}", "zh": "新建{form}"},
+    "new_title": {"en": "New record · {form}", "zh": "新建{form}"},
     "edit_title": {"en": "Edit {title}", "zh": "编辑 {title}"},
     "stale_title": {"en": "Changed by {name} at {when}", "zh": "{name} 已于 {when} 修改了这条记录"},
     "stale_text": {

@@ -98,3 +98,12 @@ def test_the_page_fits_a_390_px_phone(deal, tenant_a, open_page, live_server, na
         el => el.tagName + '.' + el.className + ':' + el.scrollWidth + '/' + el.clientWidth)""")
     assert width <= 390, f"{name} is {width}px wide: {wide[:8]}"
     expect(page.locator("main h1")).to_be_visible()
+
+
+def test_a_menu_opens_inside_a_390_px_phone(deal, tenant_a, open_page, live_server):
+    page = open_page(tenant_a.admin_email, width=390)
+    page.goto(f"{live_server}/apps/crm/deal")
+    page.locator(".views-menu summary").click()
+    box = page.locator(".views-menu .menu-list").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    expect(page.get_by_role("button", name="Save as a view")).to_be_in_viewport()
