@@ -44,6 +44,12 @@ def error_body(error: LoomError, locale: str) -> dict[str, Any]:
     return {"error": render_error(error, locale)}
 
 
+def error_text(error: LoomError, locale: str) -> str:
+    """The error in one line for a page's notice: each field's message, else the whole."""
+    said = render_error(error, locale)
+    return "; ".join(item["message"] for item in said["fields"]) or said["message"]
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz") or (
         request.accept_mimetypes.best == "application/json")

@@ -8,7 +8,7 @@ from flask import flash, redirect, request, url_for
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import LoomError
-from crm_platform.http_errors import error_body
+from crm_platform.http_errors import error_text
 from crm_platform.scoping import TenantScope
 from crm_platform.services.flows import approvals as approval_service
 from crm_platform.services.forms.definitions import form_in_app
@@ -17,11 +17,6 @@ from crm_platform.web.signed_in import same_site_path, signed_in
 from crm_platform.web.strings import ui_text
 
 ACTIONS = ("approve", "reject", "complete", "return", "transfer")
-
-
-def _refused(error: LoomError, locale: str) -> None:
-    said = error_body(error, locale)["error"]
-    flash("; ".join(item["message"] for item in said["fields"]) or said["message"], "error")
 
 
 @web.post("/apps/<app>/<form>/<int:record_id>/submit")
@@ -35,7 +30,7 @@ def record_submit(principal: Principal, scope: TenantScope, app: str, form: str,
                                     request.form.get("flow", ""),
                                     request.form.get("comment") or None)
     except LoomError as error:
-        _refused(error, principal.locale)
+        flash(error_text(error, principal.locale), "error")
     else:
         flash(ui_text("submitted", principal.locale), "done")
     return redirect(url_for("web.record_page", app=app, form=form, record_id=record_id))
@@ -58,7 +53,7 @@ def task_act(principal: Principal, scope: TenantScope, task_id: int):
         with scope.session.begin_nested():
             approval_service.task_action(scope, principal, task_id, action, body)
     except LoomError as error:
-        _refused(error, principal.locale)
+        flash(error_text(error, principal.locale), "error")
     else:
         flash(ui_text(f"done_{action}", principal.locale), "done")
     return redirect(back)

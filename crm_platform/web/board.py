@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import LoomError
-from crm_platform.http_errors import error_body
+from crm_platform.http_errors import error_text
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms.definitions import form_in_app
 from crm_platform.services.records import operations as record_service
@@ -84,8 +84,7 @@ def record_move(principal: Principal, scope: TenantScope, app: str, form: str,
                                          {field: value or None},
                                          if_match=int(version) if version.isdigit() else None)
     except LoomError as error:
-        body = error_body(error, principal.locale)["error"]
-        message = "; ".join(item["message"] for item in body["fields"]) or body["message"]
+        message = error_text(error, principal.locale)
         if dragged:
             return render_template("records/_move_refused.html", message=message), \
                 error.status

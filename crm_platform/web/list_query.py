@@ -86,7 +86,7 @@ class ListQuery:
     def filter(self) -> dict[str, Any] | None:
         nodes: list[Any] = [condition.as_filter() for condition in self.conditions]
         if self.node is not None:
-            nodes.append(self.node if not isinstance(self.node, str) else _parsed(self.node))
+            nodes.append(self.node if not isinstance(self.node, str) else parse_filter(self.node))
         if self.ids:
             nodes.append({"field": "id", "op": "in", "value": list(self.ids[:500])})
         if not nodes:
@@ -122,12 +122,3 @@ class ListQuery:
         if self.sort == f"-{key}":
             return "descending"
         return None
-
-
-def _parsed(text: str) -> Any:
-    """A filter given as JSON text, read as the API reads one (a mistake is a 422 there)."""
-    return parse_filter(text)
-
-
-def query_from(args: Mapping[str, Any] | MultiDict[str, str]) -> ListQuery:
-    return ListQuery.from_args(args if isinstance(args, MultiDict) else MultiDict(args))

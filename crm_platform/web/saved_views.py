@@ -10,7 +10,7 @@ from flask import flash, redirect, request, url_for
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import LoomError
-from crm_platform.http_errors import error_body
+from crm_platform.http_errors import error_text
 from crm_platform.models import Form, SavedView
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms.definitions import form_in_app
@@ -54,9 +54,7 @@ def save_view(principal: Principal, scope: TenantScope, app: str, form: str):
         with scope.session.begin_nested():
             view = view_service.create_view(scope, principal, row, body)
     except LoomError as error:
-        said = error_body(error, principal.locale)["error"]
-        flash("; ".join(item["message"] for item in said["fields"]) or said["message"],
-              "error")
+        flash(error_text(error, principal.locale), "error")
         return redirect(query.url(url_for(page, app=app, form=form)))
     flash(ui_text("view_saved", principal.locale), "done")
     return redirect(url_for(page, app=app, form=form, view=view.id))
