@@ -30,8 +30,8 @@ DESCRIPTION = ("A list view keeps `columns`, `sort`, `filter` (the filter langua
 @operation("The saved views of a form you may use", tags=TAGS, responses={200: VIEWS})
 def list_views(principal: Principal, app: str, form: str):
     scope, row = form_of(principal, app, form)
-    return {"items": [service.render_view(view, row.key) for view in scope.session.scalars(
-        service.visible_views(scope, principal, row))]}
+    return {"items": [service.render_view(view, row.key)
+                      for view in service.visible_views(scope, principal, row)]}
 
 
 @api.post(PATH)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import NamedTuple
 
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from crm_platform.auth.passwords import verify_password
@@ -14,7 +15,7 @@ from crm_platform.db import Database
 from crm_platform.errors import Forbidden, Unauthorized
 from crm_platform.models import Tenant, TenantStatus, User
 from crm_platform.scoping import TenantScope
-from crm_platform.services.identity.roles import ADMIN
+from crm_platform.services.identity.roles import ADMIN, role_keys_of, split_role_keys
 from crm_platform.services.identity.tenants import tenant_by_slug
 
 MAX_CREDENTIAL_LENGTH = 1024
@@ -81,9 +82,23 @@ def _refuse_disabled(tenant_status: str, user_active: bool) -> None:
         raise Forbidden("user_inactive")
 
 
-def session_fingerprint(user: User) -> str:
+def session_fingerprint(user_id: int, password_hash: str | None) -> str:
     """Changes when the password does, so a password change signs out other sessions."""
-    return hashlib.sha256(f"{user.id}:{user.password_hash}".encode()).hexdigest()[:24]
+    return hashlib.sha256(f"{user_id}:{password_hash}".encode()).hexdigest()[:24]
+
+
+def session_principal(session: Session, tenant_id: int, user_id: int, fingerprint: str
+                      ) -> Principal | None:
+    """The caller behind a web session — the user, their tenant and roles read in one
+    statement (every page starts here) — or None when the user is gone or changed their
+    password since signing in; Forbidden when they or their tenant are disabled."""
+    row = session.execute(_SESSION_USER, {"tenant": tenant_id, "user": user_id}).first()
+    if row is None or session_fingerprint(row.id, row.password_hash) != fingerprint:
+        return None
+    return principal_from(PrincipalFacts(
+        row.id, row.tenant_id, row.email, row.locale, row.is_active, row.is_platform_admin,
+        row.tenant_status, row.tenant_platform, split_role_keys(row.roles), row.department_id,
+        row.timezone, row.name, row.tenant_name), "session")
 
 
 def principal_for(session: Session, user: User, via: str, token_id: int | None = None
@@ -93,7 +108,8 @@ def principal_for(session: Session, user: User, via: str, token_id: int | None =
     return principal_from(PrincipalFacts(
         user.id, tenant.id, user.email, user.locale, user.is_active, user.is_platform_admin,
         tenant.status, tenant.is_platform, frozenset(role.key for role in user.roles),
-        user.department_id, user.timezone or tenant.timezone), via, token_id)
+        user.department_id, user.timezone or tenant.timezone, user.name, tenant.name), via,
+        token_id)
 
 
 class PrincipalFacts(NamedTuple):
@@ -110,6 +126,8 @@ class PrincipalFacts(NamedTuple):
     roles: frozenset[str]
     department_id: int | None
     timezone: str  # the user's own, else their tenant's
+    name: str | None  # for the page header
+    tenant_name: str
 
 
 def principal_from(facts: PrincipalFacts, via: str, token_id: int | None = None
@@ -122,5 +140,15 @@ def principal_from(facts: PrincipalFacts, via: str, token_id: int | None = None
         # The platform tenant has no tenant administrators: nobody there may manage users.
         is_tenant_admin=ADMIN in facts.roles and not facts.tenant_platform,
         role_keys=facts.roles, via=via, token_id=token_id, department_id=facts.department_id,
-        timezone=facts.timezone,
+        timezone=facts.timezone, name=facts.name or facts.email, tenant_name=facts.tenant_name,
     )
+
+
+_SESSION_USER = (
+    select(User.id, User.tenant_id, User.email, User.name, User.password_hash, User.locale,
+           User.department_id, func.coalesce(User.timezone, Tenant.timezone).label("timezone"),
+           User.is_active, User.is_platform_admin, Tenant.status.label("tenant_status"),
+           Tenant.is_platform.label("tenant_platform"), Tenant.name.label("tenant_name"),
+           role_keys_of(User.tenant_id, User.id).label("roles"))
+    .join(Tenant, Tenant.id == User.tenant_id)
+    .where(User.tenant_id == bindparam("tenant"), User.id == bindparam("user")))

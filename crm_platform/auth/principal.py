@@ -21,6 +21,8 @@ class Principal:
     # the user's department as the request began: new records go to it
     department_id: int | None = None
     timezone: str = "UTC"  # IANA name: the user's own, else their tenant's
+    name: str = ""  # shown in the page header: the user's name, else their e-mail
+    tenant_name: str = ""
 
     @classmethod
     def console(cls, tenant_id: int) -> Principal:

@@ -16,11 +16,10 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy.orm import Session
 from wtforms.validators import ValidationError as WTFValidationError
 
-from crm_platform.auth.login import principal_for, session_fingerprint
+from crm_platform.auth.login import session_principal
 from crm_platform.auth.principal import Principal
 from crm_platform.db import database, request_session, utcnow
 from crm_platform.errors import BadRequest, Forbidden, Unauthorized
-from crm_platform.models import User
 from crm_platform.scoping import is_valid_id
 from crm_platform.services.identity.tokens import principal_for_secret, touch
 
@@ -55,18 +54,17 @@ def _from_session(db_session: Session) -> Principal | None:
     if utcnow().timestamp() - started > SESSION_MAX_AGE.total_seconds():
         session.clear()
         return None
-    user = (db_session.get(User, (tenant_id, user_id))
-            if is_valid_id(user_id) and is_valid_id(tenant_id) else None)
-    if user is None or session_fingerprint(user) != session.get("fp"):
-        session.clear()  # stale: the user is gone or changed their password
-        return None
     try:
-        return principal_for(db_session, user, "session")
+        principal = (session_principal(db_session, tenant_id, user_id, session.get("fp", ""))
+                     if is_valid_id(user_id) and is_valid_id(tenant_id) else None)
     except Forbidden:
         if request.path.startswith("/api/"):
             raise
         session.clear()  # web pages: a suspended or deactivated user is signed out
         return None
+    if principal is None:
+        session.clear()  # stale: the user is gone or changed their password
+    return principal
 
 
 def resolve_principal() -> None:

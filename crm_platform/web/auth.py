@@ -37,7 +37,8 @@ def login():
         response.headers.update(error.headers)
         return response
     session.clear()
-    session.update(user_id=user.id, tenant_id=user.tenant_id, fp=session_fingerprint(user),
+    session.update(user_id=user.id, tenant_id=user.tenant_id,
+                   fp=session_fingerprint(user.id, user.password_hash),
                    iat=int(utcnow().timestamp()))
     session.permanent = True
     return redirect(same_site_path(form["next"]) or url_for("web.home"))

@@ -4,6 +4,7 @@ looked-up records by name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from crm_platform.services.workspace.references import Names
@@ -16,26 +17,42 @@ _NUMBERS = ("number", "rollup", "rating")
 
 def cell_text(item: CompiledField, value: Any, fmt: Formats, locale: str, names: Names
               ) -> str:
-    if value is None or value == "" or value == []:
-        return ""
+    return cell_maker(item, fmt, locale, names)(value)
+
+
+def cell_maker(item: CompiledField, fmt: Formats, locale: str, names: Names
+               ) -> Callable[[Any], str]:
+    """The field's value → text function, chosen once per column of a list, not per cell."""
+    text = _text_of(item, fmt, locale, names)
+
+    def cell(value: Any) -> str:
+        return "" if value is None or value == "" or value == [] else text(value)
+
+    return cell
+
+
+def _text_of(item: CompiledField, fmt: Formats, locale: str, names: Names
+             ) -> Callable[[Any], str]:
     kind = item.type
     if kind == "currency":
-        return fmt.money(value, item.spec.get("currency", "CNY"))
+        currency = item.spec.get("currency", "CNY")
+        return lambda value: fmt.money(value, currency)
     if kind == "percent":
-        return f"{fmt.number(value)}%"
+        return lambda value: f"{fmt.number(value)}%"
     if kind in _NUMBERS or (kind == "formula" and item.spec.get("result", "number") ==
                             "number"):
-        return fmt.number(value)
+        return fmt.number
     if kind == "date":
-        return fmt.date(value)
+        return fmt.date
     if kind == "datetime":
-        return fmt.datetime(value)
+        return fmt.datetime
     if kind == "user":
-        return names.users.get(value) or f"#{value}"
+        return lambda value: names.users.get(value) or f"#{value}"
     if kind == "department":
-        return names.departments.get(value) or f"#{value}"
+        return lambda value: names.departments.get(value) or f"#{value}"
     if kind == "lookup":
-        return names.records.get((item.spec["form"], value)) or f"#{value}"
+        target = item.spec["form"]
+        return lambda value: names.records.get((target, value)) or f"#{value}"
     if item.rows is not None:
-        return ui_text("rows_count", locale, count=len(value))
-    return item.field_type.display(item.spec, value, locale)
+        return lambda value: ui_text("rows_count", locale, count=len(value))
+    return lambda value: item.field_type.display(item.spec, value, locale)

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -95,9 +96,17 @@ class ListQuery:
 
     def params(self, **changes: Any) -> list[tuple[str, str]]:
         """The query string's pairs, with `changes` (sort=…, cursor=…) applied."""
+        return self._head(changes) + self._rest
+
+    def _head(self, changes: dict[str, Any]) -> list[tuple[str, str]]:
+        """The pairs a link may change: search, sort, page (and `count`)."""
         state = {"q": self.search, "sort": self.sort, "cursor": self.cursor, **changes}
-        pairs = [(name, str(value)) for name, value in state.items() if value]
-        pairs += [("cols", key) for key in self.columns]
+        return [(name, str(value)) for name, value in state.items() if value]
+
+    @cached_property
+    def _rest(self) -> list[tuple[str, str]]:
+        """The pairs every link of a page keeps as they are: columns and filters."""
+        pairs = [("cols", key) for key in self.columns]
         for condition in self.conditions:
             pairs += [("field", condition.field), ("op", condition.op),
                       ("value", condition.value)]
@@ -108,8 +117,15 @@ class ListQuery:
         return pairs
 
     def url(self, base: str, **changes: Any) -> str:
-        pairs = self.params(**changes)
-        return f"{base}?{urlencode(pairs)}" if pairs else base
+        """`base` with this query (and `changes`); a page makes dozens of these links, so
+        the part they share is encoded once."""
+        query = "&".join(part for part in (urlencode(self._head(changes)), self._encoded_rest)
+                         if part)
+        return f"{base}?{query}" if query else base
+
+    @cached_property
+    def _encoded_rest(self) -> str:
+        return urlencode(self._rest)
 
     def sort_link(self, key: str) -> str:
         """The sort a column header's link sets: ascending first, then descending."""

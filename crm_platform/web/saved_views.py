@@ -32,7 +32,7 @@ def opened_view(scope: TenantScope, principal: Principal, form: Form
 
 
 def views_of(scope: TenantScope, principal: Principal, form: Form) -> list[SavedView]:
-    return list(scope.session.scalars(view_service.visible_views(scope, principal, form)))
+    return view_service.visible_views(scope, principal, form)
 
 
 @web.post("/apps/<app>/<form>/views")

@@ -1,6 +1,6 @@
-"""What the header and navigation of every signed-in page show: the apps the user may use,
-their unread notifications, who they are. Read lazily: a page that never shows a part
-never queries it."""
+"""What the header and navigation of every signed-in page show: the apps the user may use
+and their unread notifications (who they are is on the principal). Read lazily: a page
+that never shows a part never queries it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from functools import cached_property
 
 from crm_platform.auth.principal import Principal
 from crm_platform.db import request_session
-from crm_platform.models import Tenant, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services.workspace import home
 
@@ -17,16 +16,6 @@ class Shell:
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
         self.scope = TenantScope(request_session(), principal.tenant_id)
-
-    @cached_property
-    def user(self) -> User:
-        return self.scope.get(User, self.principal.user_id, "user")
-
-    @cached_property
-    def tenant(self) -> Tenant:
-        tenant = self.scope.session.get(Tenant, self.principal.tenant_id)
-        assert tenant is not None
-        return tenant
 
     @cached_property
     def apps(self) -> list[home.AppEntry]:

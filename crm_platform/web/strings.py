@@ -73,6 +73,8 @@ UI: dict[str, dict[str, str]] = {
     "add_condition": {"en": "Add a condition", "zh": "添加条件"},
     "remove_condition": {"en": "Remove", "zh": "移除"},
     "columns": {"en": "Columns", "zh": "显示列"},
+    "counting": {"en": "Counting…", "zh": "正在计数…"},
+    "count_them": {"en": "Count", "zh": "计数"},
     "count_exact": {"en": "{count} records", "zh": "共 {count} 条记录"},
     "count_more": {"en": "More than {count} records", "zh": "超过 {count} 条记录"},
     "no_records": {"en": "No records match.", "zh": "没有符合条件的记录。"},

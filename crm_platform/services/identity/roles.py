@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, func, select
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import Conflict, invalid
@@ -82,3 +82,16 @@ def active_admin_ids(scope: TenantScope) -> set[int]:
         .join(Role, Role.id == UserRole.role_id), User
     ).where(Role.key == ADMIN, User.is_active.is_(True))
     return set(scope.session.scalars(statement))
+
+
+def role_keys_of(tenant_id: Any, user_id: Any) -> Any:
+    """A user's role keys, comma-joined, as a scalar subquery of a statement that names the
+    user by these two columns (keys are identifiers: no comma in them)."""
+    return (select(func.aggregate_strings(Role.key, ",")).select_from(UserRole)
+            .join(Role, (Role.tenant_id == UserRole.tenant_id) & (Role.id == UserRole.role_id))
+            .where(UserRole.tenant_id == tenant_id, UserRole.user_id == user_id)
+            .scalar_subquery())
+
+
+def split_role_keys(joined: str | None) -> frozenset[str]:
+    return frozenset(filter(None, (joined or "").split(",")))

@@ -18,8 +18,9 @@ from crm_platform.auth.login import PrincipalFacts, principal_from
 from crm_platform.auth.principal import Principal
 from crm_platform.db import Database, utcnow
 from crm_platform.errors import BadRequest, Unauthorized
-from crm_platform.models import ApiToken, Role, Tenant, User, UserRole
+from crm_platform.models import ApiToken, Tenant, User
 from crm_platform.scoping import TenantScope
+from crm_platform.services.identity.roles import role_keys_of, split_role_keys
 
 PREFIX = "loom_"
 
@@ -94,8 +95,8 @@ def principal_for_secret(session: Session, secret: str, touch_every: timedelta
     principal = principal_from(PrincipalFacts(
         row.user_id, row.tenant_id, row.email, row.locale, row.user_active,
         row.platform_admin, row.tenant_status, row.tenant_platform,
-        frozenset(filter(None, (row.roles or "").split(","))), row.department_id,
-        row.timezone),
+        split_role_keys(row.roles), row.department_id, row.timezone, row.name,
+        row.tenant_name),
         "token", row.id)
     return principal, row.last_used_at is None or now - row.last_used_at >= touch_every
 
@@ -109,20 +110,13 @@ def touch(db: Database, principal: Principal) -> None:
             ApiToken, ApiToken.id == principal.token_id).values(last_used_at=utcnow()))
 
 
-def _role_keys() -> Any:
-    """The user's role keys, comma-joined (keys are identifiers: no comma in them)."""
-    return (select(func.aggregate_strings(Role.key, ",")).select_from(UserRole)
-            .join(Role, (Role.tenant_id == UserRole.tenant_id) & (Role.id == UserRole.role_id))
-            .where(UserRole.tenant_id == ApiToken.tenant_id, UserRole.user_id == ApiToken.user_id)
-            .scalar_subquery())
-
-
 _BY_HASH = (
     select(ApiToken.id, ApiToken.tenant_id, ApiToken.user_id, ApiToken.expires_at,
            ApiToken.revoked_at, ApiToken.last_used_at, User.email, User.locale,
            User.department_id, func.coalesce(User.timezone, Tenant.timezone).label("timezone"),
            User.is_active.label("user_active"), User.is_platform_admin.label("platform_admin"),
            Tenant.status.label("tenant_status"), Tenant.is_platform.label("tenant_platform"),
-           _role_keys().label("roles"))
+           role_keys_of(ApiToken.tenant_id, ApiToken.user_id).label("roles"), User.name,
+           Tenant.name.label("tenant_name"))
     .join(ApiToken.user).join(ApiToken.tenant)
     .where(ApiToken.token_hash == bindparam("hash")))

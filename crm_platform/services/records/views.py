@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import Select, or_
+from sqlalchemy import or_
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -113,24 +113,26 @@ def _checked(scope: TenantScope, actor: Principal, form: Form, body: Any) -> dic
     return body
 
 
-def visible_views(scope: TenantScope, actor: Principal, form: Form
-                  ) -> Select[tuple[SavedView]]:
-    """The form's views the caller may use: their own, and those shared with everyone or
-    with one of their roles."""
-    mine = [SavedView.owner_id == actor.user_id, SavedView.visibility == "everyone"]
-    role_views = scope.session.scalars(scope.select(
-        SavedView, SavedView.form_id == form.id, SavedView.visibility == "roles")).all()
-    shared = [view.id for view in role_views if set(view.roles) & set(actor.role_keys)]
-    if shared:
-        mine.append(SavedView.id.in_(shared))
-    return scope.select(SavedView, SavedView.form_id == form.id, or_(*mine)).order_by(
-        SavedView.id)
+def visible_views(scope: TenantScope, actor: Principal, form: Form) -> list[SavedView]:
+    """The form's views the caller may use, in one statement: their own, and those shared
+    with everyone or with one of their roles."""
+    candidates = scope.session.scalars(scope.select(
+        SavedView, SavedView.form_id == form.id,
+        or_(SavedView.owner_id == actor.user_id,
+            SavedView.visibility.in_(("everyone", "roles")))).order_by(SavedView.id))
+    return [view for view in candidates if _may_use(view, actor)]
+
+
+def _may_use(view: SavedView, actor: Principal) -> bool:
+    return (view.owner_id == actor.user_id or view.visibility == "everyone"
+            or (view.visibility == "roles" and bool(set(view.roles) & actor.role_keys)))
 
 
 def get_view(scope: TenantScope, actor: Principal, form: Form, view_id: Any) -> SavedView:
-    view = scope.session.scalars(visible_views(scope, actor, form).where(
-        SavedView.id == view_id)).first() if isinstance(view_id, int) else None
-    if view is None:
+    view = scope.session.scalars(scope.select(
+        SavedView, SavedView.form_id == form.id, SavedView.id == view_id)).first() \
+        if isinstance(view_id, int) else None
+    if view is None or not _may_use(view, actor):
         raise NotFound("resource_not_found", resource="view", id=view_id)
     return view
 
