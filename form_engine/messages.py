@@ -7,6 +7,7 @@ in), other names come from the problem's params.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -34,11 +35,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "too_many_items": ("{label} allows at most {limit} choice(s).", "{label}最多选择 {limit} 项。"),
     "duplicate_items": ("{label} lists {value!r} twice.", "{label}中“{value}”重复。"),
     "bad_email": ("{label} is not a valid e-mail address: {detail}", "{label}不是有效的邮箱地址：{detail}"),
-    "bad_phone": ("{label} is not a valid phone number for {region}.",
-                  "{label}不是有效的电话号码（地区 {region}）。"),
+    "bad_phone": ("{label} is not a valid phone number for {region_name}{example}.",
+                  "{label}不是有效的{region_name}电话号码{example}。"),
     "phone_needs_country_code": (
-        "{label} needs its country code ({country} for {region}) and no spaces.",
-        "{label}需要带国家代码（{region}为 {country}）且不含空格。"),
+        "{label} needs its country code ({country} for {region_name}) and no spaces.",
+        "{label}需要带国家代码（{region_name}为 {country}）且不含空格。"),
     "bad_url": ("{label} must be a web address starting with http:// or https://.",
                 "{label}应为以 http:// 或 https:// 开头的网址。"),
     "bad_reference": ("{label} must be the id of a {target}.", "{label}应为{target}的编号。"),
@@ -151,6 +152,11 @@ def render(code: str, locale: str, params: Mapping[str, Any]) -> str:
     if "label" in values and isinstance(values["label"], Mapping):
         values["label"] = label_text(values["label"], locale)
     values.setdefault("label", values.get("key", ""))
+    if isinstance(values.get("region"), str):
+        values["region_name"] = territory_name(values["region"], locale)
+        example = example_phone(values["region"])
+        values["example"] = (("，例如 " if locale == "zh" else ", e.g. ") + example
+                             if example else "")
     if "reason" in values:  # a nested problem, rendered in the same language
         values["detail"] = render(values["reason"], locale, values.get("reason_params", {}))
     if code == "pattern_mismatch" and values.get("message"):
@@ -161,6 +167,24 @@ def render(code: str, locale: str, params: Mapping[str, Any]) -> str:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+@lru_cache(maxsize=512)
+def territory_name(region: str, locale: str) -> str:
+    """`CN` as the reader says it: "China", "中国" (CLDR, by Babel); the code when unknown."""
+    from babel import Locale
+
+    return Locale.parse("zh_Hans" if locale == "zh" else "en").territories.get(region, region)
+
+
+@lru_cache(maxsize=512)
+def example_phone(region: str) -> str:
+    """A mobile number of the region as people write it there: `131 2345 6789`."""
+    import phonenumbers
+
+    number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL) \
+        if number is not None else ""
 
 
 def label_text(label: Any, locale: str) -> str:

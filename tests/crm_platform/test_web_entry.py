@@ -51,7 +51,7 @@ def test_a_bad_phone_is_explained_in_chinese_beside_the_field_and_typing_is_kept
                                     "data.level": "b"})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    message = "电话不是有效的电话号码（地区 CN）。"
+    message = "电话不是有效的中国电话号码，例如 131 2345 6789。"
     assert page.count(message) == 2                  # in the summary and beside the field
     assert 'href="#loom-customer-phone"' in page     # the summary links to the field
     assert 'value="华为"' in page and 'value="12345"' in page

@@ -48,7 +48,7 @@ def test_a_gbk_sheet_with_chinese_headers_goes_through_the_wizard(client, crm):
                                          "mode": "insert", "step": "check"})
     result = client.get(checked.headers["Location"]).get_data(as_text=True)
     assert "Rows with problems" in result and "12345" in result
-    assert "Phone is not a valid phone number for CN." in result
+    assert "Phone is not a valid phone number for China, e.g. 131 2345 6789." in result
     assert "Import the 2 rows without problems" in result
     assert client.get("/api/v1/apps/crm/forms/customer/records?count=true",
                       headers=crm.headers).get_json()["count"] == 0  # a dry run saves nothing

@@ -50,7 +50,7 @@ def test_a_chinese_sales_user_fixes_a_bad_phone_and_finds_the_customer(
     page.get_by_label("电话").fill("12345")
     page.get_by_role("button", name="保存").click()
     beside = page.locator('.loom-field[data-key="phone"] .loom-error')
-    expect(beside).to_have_text("电话不是有效的电话号码（地区 CN）。")
+    expect(beside).to_have_text("电话不是有效的中国电话号码，例如 131 2345 6789。")
     expect(page.get_by_label("名称")).to_have_value("深圳新元科技有限公司")
     page.get_by_label("电话").fill("138 0013 8000")
     page.get_by_role("button", name="保存").click()
@@ -151,7 +151,7 @@ def test_a_gbk_csv_with_chinese_headers_goes_through_the_import_wizard(
     expect(page.get_by_label("名称")).to_have_value("name")      # matched by its label
     expect(page.get_by_label("电话")).to_have_value("phone")
     page.get_by_role("button", name="检查每一行（暂不保存）").click()
-    expect(page.locator("table.records")).to_contain_text("电话不是有效的电话号码（地区 CN）。")
+    expect(page.locator("table.records")).to_contain_text("电话不是有效的中国电话号码，例如 131 2345 6789。")
     page.get_by_role("button", name="导入 2 行无问题的数据").click()
     expect(page.get_by_text("记录已保存。")).to_be_visible()
     page.get_by_role("link", name="查看记录").click()

@@ -616,8 +616,8 @@ def test_the_api_takes_phone_numbers_with_their_country_code_only() -> None:
 
     said = {locale: render(error.code, locale, {**error.params, "label": "Phone"})
             for locale in ("en", "zh")}
-    assert said == {"en": "Phone needs its country code (+86 for CN) and no spaces.",
-                    "zh": "Phone需要带国家代码（CN为 +86）且不含空格。"}
+    assert said == {"en": "Phone needs its country code (+86 for China) and no spaces.",
+                    "zh": "Phone需要带国家代码（中国为 +86）且不含空格。"}
     assert refusal("phone", 8613812345678).code == "wrong_type"
 
 
