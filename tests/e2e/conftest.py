@@ -49,11 +49,20 @@ def live_server(app) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+def _a_problem(message: Any) -> bool:
+    """A console message that means something went wrong in the page. A refused request
+    (a 409 conflict, a 422 refusal the page then shows) is logged by Chromium as a failed
+    resource: that is the page working, not a fault."""
+    if "Content Security Policy" in message.text:
+        return True
+    return message.type == "error" and not message.text.startswith("Failed to load resource")
+
+
 @pytest.fixture
 def open_page(browser, live_server) -> Iterator[Callable[..., Any]]:
     """`open_page(email=None, locale="en", width=1280)`: a page in a fresh browser context,
     signed in to tenant `alpha` as `email` when given. Every page fails the test on a
-    JavaScript error or a violated Content-Security-Policy."""
+    JavaScript error, an error htmx reports, or a violated Content-Security-Policy."""
     contexts = []
     problems: list[str] = []
 
@@ -65,7 +74,7 @@ def open_page(browser, live_server) -> Iterator[Callable[..., Any]]:
         page.set_default_timeout(10_000)
         page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
         page.on("console", lambda message: problems.append(message.text)
-                if "Content Security Policy" in message.text else None)
+                if _a_problem(message) else None)
         if email is not None:
             page.goto(f"{live_server}/login")
             page.fill("input[name=tenant]", "alpha")

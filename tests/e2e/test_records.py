@@ -73,6 +73,43 @@ def test_a_chinese_sales_user_fixes_a_bad_phone_and_finds_the_customer(
     expect(page.get_by_role("link", name="深圳新元科技有限公司")).to_be_visible()
 
 
+def test_conditions_are_added_and_removed_and_columns_chosen_without_reloading(
+        client, crm, open_page, live_server):
+    for name, amount in (("Small", 100), ("Large", 9000), ("Huge", 50000)):
+        created(client, "/api/v1/apps/crm/forms/deal/records",
+                {"data": {"name": name, "stage": "lead", "amount": amount}}, crm.headers)
+    page = open_page(crm.admin_email)
+    page.goto(f"{live_server}/apps/crm/deal")
+    expect(page.get_by_text("3 records")).to_be_visible()
+    page.locator("details.filters summary").click()
+    first = page.locator(".filter-row").first
+    first.get_by_label("Field").select_option(label="Amount")
+    first.get_by_label("Condition").select_option(label="is at least")
+    first.get_by_label("Value").fill("a lot")
+    page.get_by_role("button", name="Apply").click()   # refused (422), and shown
+    expect(page.locator(".error-summary")).to_contain_text("Amount")
+    first = page.locator(".filter-row").first
+    first.get_by_label("Value").fill("1000")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("2 records")).to_be_visible()
+    expect(page.locator(".error-summary")).to_have_count(0)
+    second = page.locator(".filter-row").nth(1)       # redrawn: a blank row for the next
+    second.get_by_label("Field").select_option(label="Deal")
+    second.get_by_label("Condition").select_option(label="contains")
+    second.get_by_label("Value").fill("Hu")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("table.records tbody tr")).to_have_count(1)
+    page.get_by_role("button", name="Remove condition 1").click()   # the amount one
+    expect(page.get_by_text("1 records")).to_be_visible()
+    expect(page.locator(".filter-row")).to_have_count(2)   # "contains Hu" and a blank
+    page.get_by_role("button", name="Remove condition 1").click()
+    expect(page.get_by_text("3 records")).to_be_visible()
+    page.locator("details.columns-chooser summary").click()
+    page.get_by_role("checkbox", name="Stage").uncheck()   # no Apply needed
+    expect(page.locator("table.records th", has_text="Stage")).to_have_count(0)
+    expect(page.locator("table.records th", has_text="Amount")).to_have_count(1)
+
+
 def _deals(client, headers) -> dict[str, int]:
     return {name: created(client, "/api/v1/apps/crm/forms/deal/records", {"data": {
         "name": name, "stage": "lead", **({"amount": 900} if name == "Paid" else {})}},
@@ -151,7 +188,8 @@ def test_a_gbk_csv_with_chinese_headers_goes_through_the_import_wizard(
     expect(page.get_by_label("名称")).to_have_value("name")      # matched by its label
     expect(page.get_by_label("电话")).to_have_value("phone")
     page.get_by_role("button", name="检查每一行（暂不保存）").click()
-    expect(page.locator("table.records")).to_contain_text("电话不是有效的中国电话号码，例如 131 2345 6789。")
+    expect(page.locator("table.records")).to_contain_text(
+        "电话不是有效的中国电话号码，例如 131 2345 6789。")
     page.get_by_role("button", name="导入 2 行无问题的数据").click()
     expect(page.get_by_text("记录已保存。")).to_be_visible()
     page.get_by_role("link", name="查看记录").click()

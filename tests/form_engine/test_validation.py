@@ -362,7 +362,8 @@ def test_a_typed_phone_number_is_stored_in_e164(customer_form: CompiledForm) -> 
 def test_an_invalid_phone_is_reported_with_the_region(customer_form: CompiledForm) -> None:
     problem = only(validate(customer_form, {"name": "Acme", "phone": "12345"},
                             context(mode="input")))
-    assert problem.message("en") == "Phone is not a valid phone number for China, e.g. 131 2345 6789."
+    assert problem.message("en") == ("Phone is not a valid phone number for China, "
+                                     "e.g. 131 2345 6789.")
     assert problem.message("zh") == "电话不是有效的中国电话号码，例如 131 2345 6789。"
 
 

@@ -26,6 +26,18 @@
     });
   }
 
+  // Saving straight after a change: leaving the page would abort that change's evaluate
+  // request (htmx reports it as an error), so the save waits for its answer first.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "entry" || !form.classList.contains("htmx-request")) { return; }
+    event.preventDefault();
+    var submitter = event.submitter;
+    form.addEventListener("htmx:afterRequest", function () {
+      form.requestSubmit(submitter && submitter.form === form ? submitter : undefined);
+    }, { once: true });
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var state = event.detail.target.querySelector("[data-entry-state]");
     if (state) { apply(state); }

@@ -1,6 +1,8 @@
 // The filter builder: each condition offers only the operators its field's type has
 // (data-ops on the field's option); without JavaScript every operator is listed and the
-// server names a wrong one. Initialised on htmx:load, so swapped-in rows work too.
+// server names a wrong one. A condition's "Remove" button (shown only with JavaScript:
+// without it, choosing no field and applying does the same) empties the row and applies
+// the filters again. Initialised on htmx:load, so swapped-in rows work too.
 (function () {
   "use strict";
 
@@ -28,6 +30,17 @@
       if (field && !field.dataset.bound) {
         field.dataset.bound = "1";
         field.addEventListener("change", function () { limit(row); });
+      }
+      var remove = row.querySelector("[data-filter-remove]");
+      if (remove && !remove.dataset.bound) {
+        remove.dataset.bound = "1";
+        remove.hidden = false;
+        remove.addEventListener("click", function () {
+          field.value = "";  // a row without a field is no condition
+          row.querySelector("input[name=value]").value = "";
+          var form = row.closest("form");
+          if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+        });
       }
     });
   }
