@@ -22,6 +22,7 @@ MANY_VALUES = frozenset({"in", "not_in", "between"})
 COUNTED = frozenset({"last_n_days", "next_n_days"})
 _SEPARATORS = re.compile(r"\s*[,，、]\s*")
 MAX_CONDITIONS = 20
+MAX_TRAIL = 30  # pages "Previous" can step back through
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class ListQuery:
     cursor: str | None = None
     ids: tuple[int, ...] = field(default=())  # "export the selected records"
     node: Any = None  # a filter in the filter language as it is (a saved view's)
+    page: int = 1  # the page's number, shown beside the pager
+    trail: tuple[str, ...] = ()  # the cursors of the pages before it ("" for the first)
 
     @classmethod
     def from_args(cls, args: MultiDict[str, str]) -> ListQuery:
@@ -63,8 +66,11 @@ class ListQuery:
         columns = tuple(dict.fromkeys(key for key in args.getlist("cols") if key))
         ids = tuple(int(value) for value in args.getlist("id") if value.isdigit())
         node = args.get("filter") or None  # JSON text: the filter service reads and checks it
+        cursor = args.get("cursor") or None
+        page = args.get("page", 1, type=int) if cursor else 1
         return cls(args.get("q", "").strip()[:200], args.get("sort", "")[:200], columns,
-                   conditions, args.get("cursor") or None, ids, node)
+                   conditions, cursor, ids, node, max(1, min(page, 10**6)),
+                   tuple(args.getlist("trail"))[-MAX_TRAIL:] if cursor else ())
 
     @classmethod
     def from_view(cls, definition: Mapping[str, Any]) -> ListQuery:
@@ -99,9 +105,27 @@ class ListQuery:
         return self._head(changes) + self._rest
 
     def _head(self, changes: dict[str, Any]) -> list[tuple[str, str]]:
-        """The pairs a link may change: search, sort, page (and `count`)."""
+        """The pairs a link may change: search, sort, the page and the way back to the
+        pages before it (a link to another page, or another sort, starts afresh)."""
+        moving = "cursor" in changes
+        trail = changes.pop("trail", () if moving else self.trail)
+        number = changes.pop("page", 1 if moving else self.page)
         state = {"q": self.search, "sort": self.sort, "cursor": self.cursor, **changes}
-        return [(name, str(value)) for name, value in state.items() if value]
+        pairs = [(name, str(value)) for name, value in state.items() if value]
+        if state["cursor"]:
+            pairs += [("page", str(number)), *(("trail", cursor) for cursor in trail)]
+        return pairs
+
+    def next_url(self, base: str, cursor: str) -> str:
+        return self.url(base, cursor=cursor, page=self.page + 1,
+                        trail=(*self.trail, self.cursor or "")[-MAX_TRAIL:])
+
+    def previous_url(self, base: str) -> str | None:
+        """The page before this one; None on the first, or when the way back is lost."""
+        if not self.trail:
+            return None
+        return self.url(base, cursor=self.trail[-1] or None, page=self.page - 1,
+                        trail=self.trail[:-1])
 
     @cached_property
     def _rest(self) -> list[tuple[str, str]]:

@@ -73,6 +73,10 @@ def test_filter_search_sort_and_pages(client, tenant_a, rep):  # noqa: F811
     following = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
     second = client.get(following).get_data(as_text=True)
     assert cells(second) == [f"Deal {index}" for index in range(51, 61)]
+    assert "Page 2" in second and 'rel="next"' not in second
+    back = re.search(r'href="([^"]+)" rel="prev"', second).group(1).replace("&amp;", "&")
+    again = client.get(back).get_data(as_text=True)
+    assert cells(again) == cells(first) and "Page 1" in again and 'rel="prev"' not in again
 
 
 def test_a_wrong_filter_is_explained_in_chinese_beside_its_row(client, tenant_a, rep):  # noqa: F811
@@ -163,3 +167,27 @@ def test_a_view_a_user_may_not_share_is_refused_on_the_page(client, tenant_a, re
     assert "designer" in refused.get_data(as_text=True).lower()
     assert client.get("/api/v1/apps/crm/forms/deal/views",
                       headers=rep["headers"]).get_json()["items"] == []
+
+
+def test_previous_steps_back_page_by_page_and_a_new_sort_starts_afresh():
+    from urllib.parse import parse_qs, urlsplit
+
+    from werkzeug.datastructures import MultiDict
+
+    from crm_platform.web.list_query import ListQuery
+
+    def follow(url: str) -> ListQuery:
+        return ListQuery.from_args(MultiDict(
+            [(name, value) for name, values in parse_qs(urlsplit(url).query,
+                                                        keep_blank_values=True).items()
+             for value in values]))
+
+    first = ListQuery(sort="-amount")
+    third = follow(follow(first.next_url("/l", "c1")).next_url("/l", "c2"))
+    assert (third.page, third.cursor, third.trail) == (3, "c2", ("", "c1"))
+    second = follow(third.previous_url("/l"))
+    assert (second.page, second.cursor, second.sort) == (2, "c1", "-amount")
+    assert follow(second.previous_url("/l")) == first
+    assert first.previous_url("/l") is None
+    resorted = follow(third.url("/l", sort="name", cursor=None))
+    assert (resorted.page, resorted.trail, resorted.cursor) == (1, (), None)

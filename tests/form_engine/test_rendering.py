@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from form_engine.compiler import compile_form
 from form_engine.context import ValidationContext
 from form_engine.field_types import FIELD_TYPES
@@ -53,6 +55,25 @@ def test_required_marks_values_and_inline_errors() -> None:
     assert 'class="loom-required"' in html
     assert "名称为必填项。" in html
     assert "qty不能小于 1。" in html
+
+
+def test_a_wrong_field_is_marked_and_points_at_its_help_and_messages() -> None:
+    form = compile_form({"key": "lead", "fields": [
+        {"key": "name", "type": "text", "required": True, "help": {"en": "As on the licence"}},
+        {"key": "email", "type": "email"},
+        {"key": "lines", "type": "subtable", "fields": [
+            {"key": "qty", "type": "number", "kind": "integer", "min": 1}]}]})
+    result = validate(form, {"lines": [{"qty": 0}]}, ValidationContext())
+    html = render_form(form, result.data, result.errors, "en")
+    name = re.search(r"<input id=\"loom-lead-name\"[^>]*>", html).group(0)
+    assert 'aria-invalid="true"' in name
+    assert 'aria-describedby="loom-lead-name-help loom-lead-name-error-1"' in name
+    assert 'id="loom-lead-name-help"' in html and 'id="loom-lead-name-error-1"' in html
+    email = re.search(r"<input id=\"loom-lead-email\"[^>]*>", html).group(0)
+    assert "aria-invalid" not in email and "aria-describedby" not in email
+    qty = re.search(r"<input id=\"loom-lead-lines-0-qty\"[^>]*>", html).group(0)
+    assert 'aria-describedby="loom-lead-lines-0-qty-error-1"' in qty
+    assert 'id="loom-lead-lines-0-qty-error-1"' in html
 
 
 def test_layout_sections_and_columns() -> None:
