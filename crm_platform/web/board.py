@@ -11,17 +11,20 @@ from flask import flash, redirect, render_template, request, url_for
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import LoomError
 from crm_platform.http_errors import error_text
+from crm_platform.models import Form, Record
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms.definitions import form_in_app
 from crm_platform.services.records import operations as record_service
+from crm_platform.services.records.finding import find_records
 from crm_platform.services.workspace import board as board_service
 from crm_platform.services.workspace.references import names_for
 from crm_platform.web import web
 from crm_platform.web.cells import cell_text
 from crm_platform.web.formatting import Formats
-from crm_platform.web.saved_views import opened_view, views_of
+from crm_platform.web.saved_views import opened_view, views_context
 from crm_platform.web.signed_in import same_site_path, signed_in
 from crm_platform.web.strings import ui_text
+from form_engine.messages import label_text
 from form_engine.titles import record_title
 
 DRAG_HEADER = "X-Loom-Drag"
@@ -55,7 +58,7 @@ def _board_context(principal: Principal, scope: TenantScope, app: str, form: str
         "card_total": lambda card: "" if total is None else cell_text(
             total, card.data.get(total.key), fmt, principal.locale, names),
         "owner": lambda card: names.users.get(card.owner_id, ""),
-        "views": views_of(scope, principal, row), "view": view,
+        **views_context(scope, principal, row), "view": view,
     }
 
 
@@ -80,9 +83,9 @@ def record_move(principal: Principal, scope: TenantScope, app: str, form: str,
     dragged = request.headers.get(DRAG_HEADER) == "1"
     try:
         with scope.session.begin_nested():
-            record_service.update_record(scope, principal, row, record_id,
-                                         {field: value or None},
-                                         if_match=int(version) if version.isdigit() else None)
+            record = record_service.update_record(
+                scope, principal, row, record_id, {field: value or None},
+                if_match=int(version) if version.isdigit() else None)
     except LoomError as error:
         message = error_text(error, principal.locale)
         if dragged:
@@ -93,5 +96,18 @@ def record_move(principal: Principal, scope: TenantScope, app: str, form: str,
     if dragged:
         return render_template("records/_board.html",
                                **_board_context(principal, scope, app, form))
-    flash(ui_text("moved", principal.locale), "done")
+    flash(_moved(scope, principal, row, record, field, value), "done")
     return redirect(back)
+
+
+def _moved(scope: TenantScope, principal: Principal, row: Form, record: Record, field: str,
+           value: str) -> str:
+    """'Moved “Acme renewal” to Won.' — the card by its title, the column by its label."""
+    found = find_records(scope, principal, row)
+    item = found.form.by_key.get(field)
+    option = next((option for option in (item.spec.get("options", []) if item else [])
+                   if option.get("value") == value), None)
+    column = (label_text(option.get("label") or value, principal.locale) if option
+              else value or ui_text("no_value", principal.locale))
+    title = record_title(found.form, record.data, found.access.hidden) or f"#{record.id}"
+    return ui_text("moved_to", principal.locale, title=title, column=column)

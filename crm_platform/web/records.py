@@ -29,7 +29,7 @@ from crm_platform.web import web
 from crm_platform.web.cells import cell_maker
 from crm_platform.web.formatting import Formats
 from crm_platform.web.list_query import ListQuery
-from crm_platform.web.saved_views import opened_view, views_of
+from crm_platform.web.saved_views import opened_view, views_context
 from crm_platform.web.signed_in import same_site_path, signed_in
 from crm_platform.web.strings import ui_text
 from form_engine.compiled import CompiledField, CompiledForm
@@ -115,7 +115,7 @@ def record_list(principal: Principal, scope: TenantScope, app: str, form: str):
         "base": url_for("web.record_list", app=app, form=form),
         "owners": active_people(scope) if found.access.update != "none" else [],
         "has_board": any(item.type == "select" for item in found.form.fields),
-        "views": views_of(scope, principal, row), "view": view,
+        **views_context(scope, principal, row), "view": view,
     }
     template = ("records/_results.html" if request.headers.get("HX-Request")
                 and request.headers.get("HX-Target") == "results" else "records/list.html")

@@ -14,6 +14,7 @@ from crm_platform.http_errors import error_text
 from crm_platform.models import Form, SavedView
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms.definitions import form_in_app
+from crm_platform.services.identity.roles import role_choices
 from crm_platform.services.records import views as view_service
 from crm_platform.web import web
 from crm_platform.web.list_query import ListQuery
@@ -31,8 +32,11 @@ def opened_view(scope: TenantScope, principal: Principal, form: Form
     return ListQuery.from_view(view.definition), view
 
 
-def views_of(scope: TenantScope, principal: Principal, form: Form) -> list[SavedView]:
-    return view_service.visible_views(scope, principal, form)
+def views_context(scope: TenantScope, principal: Principal, form: Form) -> dict[str, Any]:
+    """What the views menu of a list or board shows: the views the user may open, and
+    the roles a designer may share a new one with."""
+    return {"views": view_service.visible_views(scope, principal, form),
+            "share_roles": role_choices(scope, principal)}
 
 
 @web.post("/apps/<app>/<form>/views")
@@ -43,6 +47,8 @@ def save_view(principal: Principal, scope: TenantScope, app: str, form: str):
     kind = "kanban" if request.form.get("kind") == "kanban" else "list"
     body: dict[str, Any] = {"name": request.form.get("name", "").strip(), "kind": kind,
                             "visibility": request.form.get("visibility", "personal")}
+    if body["visibility"] == "roles":
+        body["roles"] = request.form.getlist("roles")
     for key, value in (("columns", list(query.columns)), ("sort", query.sort),
                        ("search", query.search), ("filter", query.filter()),
                        ("group_by", request.form.get("by")),

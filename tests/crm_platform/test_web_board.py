@@ -59,7 +59,7 @@ def test_move_to_changes_the_stage_without_dragging(client, tenant_a, pipeline):
     response = move(client, pipeline["Big"], "won")
     assert response.status_code == 302
     assert stage_of(client, tenant_a, pipeline["Big"]) == "won"
-    assert "Moved." in client.get(BOARD).get_data(as_text=True)
+    assert "Moved “Big” to Won." in client.get(BOARD).get_data(as_text=True)
 
 
 def test_a_move_a_rule_refuses_is_explained_and_changes_nothing(client, tenant_a, pipeline):

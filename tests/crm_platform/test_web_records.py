@@ -158,6 +158,26 @@ def test_a_list_saved_as_a_view_opens_the_same_way(client, tenant_a, rep):  # no
     assert "Large deals" in theirs and cells(theirs) == []   # the rep reads only their own
 
 
+def test_a_designer_shares_a_view_with_a_role_from_the_page(client, tenant_a, rep):  # noqa: F811
+    sign_in(client, "alpha", tenant_a.admin_email)
+    page = client.get(LIST).get_data(as_text=True)
+    assert 'name="roles" value="rep"' in page and "Rep</label>" in page
+    token = csrf_from(page)
+    refused = client.post(f"{LIST}/views", data={      # "roles", yet none ticked
+        "csrf_token": token, "name": "Reps' view", "kind": "list", "visibility": "roles"},
+        follow_redirects=True)
+    assert "roles" in refused.get_data(as_text=True)
+    saved = client.post(f"{LIST}/views", data={
+        "csrf_token": token, "name": "Reps' view", "kind": "list", "visibility": "roles",
+        "roles": "rep", "cols": "name"})
+    assert saved.status_code == 302
+    client.post("/logout", data={"csrf_token": token})
+    sign_in(client, "alpha", rep["email"])
+    theirs = client.get(LIST).get_data(as_text=True)
+    assert "Reps&#39; view" in theirs
+    assert 'name="roles"' not in theirs    # a rep shares nothing: no choice offered
+
+
 def test_a_view_a_user_may_not_share_is_refused_on_the_page(client, tenant_a, rep):  # noqa: F811
     sign_in(client, "alpha", rep["email"])
     token = csrf_from(client.get(LIST).get_data(as_text=True))

@@ -150,7 +150,7 @@ def test_the_move_to_menu_moves_a_card_without_dragging(client, crm, open_page, 
     card.locator("summary").focus()
     page.keyboard.press("Enter")                        # keyboard only: open the menu
     card.get_by_role("button", name="Move Paid to Won").press("Enter")
-    expect(page.get_by_text("Moved.")).to_be_visible()
+    expect(page.get_by_text("Moved “Paid” to Won.")).to_be_visible()
     expect(page.locator(f'ol.cards[data-value="won"] li[data-id="{ids["Paid"]}"]')
            ).to_be_visible()
     assert _stage(client, crm.headers, ids["Paid"]) == "won"

@@ -84,6 +84,15 @@ def active_admin_ids(scope: TenantScope) -> set[int]:
     return set(scope.session.scalars(statement))
 
 
+def role_choices(scope: TenantScope, actor: Principal) -> list[tuple[str, str]]:
+    """(key, name) of the tenant's roles, for a designer sharing something with some of
+    them; nobody else is offered the choice."""
+    if not (actor.is_tenant_admin or actor.has_role("designer")):
+        return []
+    return [(row.key, row.name) for row in scope.session.execute(
+        scope.select(Role).with_only_columns(Role.key, Role.name).order_by(Role.name))]
+
+
 def role_keys_of(tenant_id: Any, user_id: Any) -> Any:
     """A user's role keys, comma-joined, as a scalar subquery of a statement that names the
     user by these two columns (keys are identifiers: no comma in them)."""
