@@ -89,6 +89,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field} cannot change from {value}: a form's key is permanent.",
         "zh": "{field} 不能从 {value} 修改：表单标识不可更改。",
     },
+    "draft_changed": {
+        "en": "{name} changed this draft at {at}: reload it to see their change, then make "
+              "yours again.",
+        "zh": "{name} 在 {at} 修改了此草稿：请重新加载查看对方的修改，再重新进行您的修改。",
+    },
+    "nothing_to_undo": {"en": "There is nothing to undo.", "zh": "没有可以撤销的操作。"},
+    "nothing_to_redo": {"en": "There is nothing to redo.", "zh": "没有可以重做的操作。"},
     "nothing_to_publish": {
         "en": "The draft is the same as published version {version}.",
         "zh": "草稿与已发布的第 {version} 版相同。",

@@ -125,6 +125,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "options_removed": ("Field {key!r} loses option(s) {values}.", "字段“{key}”删除了选项 {values}。"),
     "migration_needed": ("This change needs a migration (a default or a conversion).",
                          "此修改需要提供迁移方式（默认值或转换）。"),
+    # the form builder's edits
+    "no_form_to_look_up": ("A lookup needs another form in this app to look up; create it "
+                           "first.", "关联字段需要本应用中的另一个表单，请先创建它。"),
+    "no_subtable_to_roll_up": ("A rollup sums up a subtable of this form; add a subtable "
+                               "first.", "汇总字段要汇总本表单的子表，请先添加子表。"),
+    "no_such_field": ("This form has no field {value!r}.", "本表单没有字段“{value}”。"),
+    "type_is_fixed": ("A field's type cannot change: add a field of the new type instead.",
+                      "字段类型不能更改，请添加一个新类型的字段。"),
+    "bad_key": ("{value!r} cannot be a key: use lower-case letters, digits and _, starting "
+                "with a letter.", "“{value}”不能作为键：只能用小写字母、数字和下划线，并以字母开头。"),
+    "key_taken": ("Another field already has the key {value!r}.", "已有字段使用键“{value}”。"),
+    "key_is_published": ("The key {value!r} is published: records store their values under "
+                         "it, so it can no longer change.",
+                         "键“{value}”已发布，记录按它保存数据，不能再更改。"),
+    "bad_columns": ("A section has 1 to {limit} columns.", "分组可以有 1 到 {limit} 列。"),
+    "no_such_section": ("This form has no section {value}.", "本表单没有第 {value} 个分组。"),
+    "last_section": ("A form keeps at least one section.", "表单至少保留一个分组。"),
+    "not_a_form_option": ("{value!r} is not a setting of a form.", "“{value}”不是表单设置。"),
+
 }
 
 WORDS: dict[str, tuple[str, str]] = {

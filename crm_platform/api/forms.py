@@ -14,7 +14,7 @@ from crm_platform.models import Form, FormVersion
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms import apps as app_service
 from crm_platform.services.forms import definitions as service
-from crm_platform.services.forms import indexes
+from crm_platform.services.forms import design, indexes
 from crm_platform.services.records import operations as record_service
 from form_engine.compiled import CompiledForm
 from form_engine.rendering import render_form
@@ -78,7 +78,7 @@ def get_form(principal: Principal, app: str, form: str):
            description="An invalid definition is refused with every problem and its path.")
 def save_draft(principal: Principal, app: str, form: str, body: Any):
     scope, row = form_of(principal, app, form)
-    service.save_draft(scope, principal, row, _unwrap(body))
+    design.save_draft(scope, principal, row, _unwrap(body))
     published = service.version_row(scope, row) if row.published_version else None
     return render.form(row, app, published)
 

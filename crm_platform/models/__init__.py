@@ -1,6 +1,6 @@
 """All ORM models, imported here so `Base.metadata` knows every table."""
 
-from crm_platform.models.apps import App, Form, FormVersion, SavedView
+from crm_platform.models.apps import App, Form, FormDraftStep, FormVersion, SavedView
 from crm_platform.models.flows import (
     AutomationRun,
     Flow,
@@ -34,6 +34,7 @@ __all__ = [
     "FlowTimer",
     "FlowVersion",
     "Form",
+    "FormDraftStep",
     "FormPermission",
     "FormVersion",
     "IdempotencyKey",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_platform.db import Base, IdType, JSONType, Timestamp, tenant_fk, utcnow
@@ -43,6 +43,27 @@ class Form(Base):
     draft_updated_by_id: Mapped[int | None] = mapped_column(IdType)
     created_at: Mapped[Timestamp]
     draft_updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
+    # Counts the draft's saves: an edit made on an older revision is refused, not written
+    # over someone else's (the builder's conflict).
+    draft_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class FormDraftStep(Base):
+    """One change of a form's draft made in the builder, with the draft before and after
+    it, so the designers can undo it and redo it (the newest steps of each form are kept)."""
+
+    __tablename__ = "form_draft_steps"
+    __table_args__ = (tenant_key(), *references(("form_id", "forms", "CASCADE")),
+                      Index(None, "tenant_id", "form_id", "revision"))
+
+    id: Mapped[RowId]
+    tenant_id: Mapped[int] = tenant_fk()
+    form_id: Mapped[int] = mapped_column(IdType)
+    revision: Mapped[int] = mapped_column(Integer)  # the draft revision the step made
+    before: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    undone: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[Timestamp]
 
 
 class FormVersion(Base):

@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
         approvals,
         auth,
         board,
+        design,
         entry,
         home,
         imports,

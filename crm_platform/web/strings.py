@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm_platform.web.strings_design import DESIGN_UI
+
 UI: dict[str, dict[str, str]] = {
     "app_name": {"en": "Loom", "zh": "Loom"},
     "sign_in": {"en": "Sign in", "zh": "登录"},
@@ -289,6 +291,9 @@ UI: dict[str, dict[str, str]] = {
     "parameters": {"en": "Parameters", "zh": "参数"},
     "required": {"en": "required", "zh": "必填"},
 }
+
+
+UI.update(DESIGN_UI)
 
 
 def ui_text(key: str, locale: str, **params: Any) -> str:

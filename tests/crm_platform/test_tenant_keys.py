@@ -13,17 +13,19 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     UniqueConstraint,
+    column,
     create_engine,
     insert,
     inspect,
     select,
+    table,
     text,
 )
 
 from crm_platform.cli import main
-from crm_platform.db import Base, Database
+from crm_platform.db import Base, Database, utcnow
 from crm_platform.migrate import upgrade
-from crm_platform.models import App, Department, Form, Job, Record, Tenant, User
+from crm_platform.models import App, Department, Job, Record, Tenant, User
 from crm_platform.models.keys import (
     COORDINATOR_TABLES,
     REFERENCE_TABLES,
@@ -150,13 +152,18 @@ def test_the_migration_keeps_the_data_and_goes_both_ways(scratch_url: str) -> No
             session.flush()
             app = scope.add(App(key="crm", name="CRM", created_by_id=admin_id))
             session.flush()
-            form = scope.add(Form(app_id=app.id, key="deal", draft={}, published_version=1))
-            session.flush()
-            record = scope.add(Record(form_id=form.id, form_version=1, data={"n": 1},
+            forms_then = table("forms", *(column(name) for name in (
+                "id", "tenant_id", "app_id", "key", "draft", "published_version",
+                "created_at", "draft_updated_at")))
+            form_id = session.execute(insert(forms_then).values(
+                tenant_id=tenant_id, app_id=app.id, key="deal", draft="{}", published_version=1,
+                created_at=utcnow(), draft_updated_at=utcnow()).returning(
+                forms_then.c.id)).scalar_one()
+            record = scope.add(Record(form_id=form_id, form_version=1, data={"n": 1},
                                       owner_id=admin_id, department_id=sales.id))
             session.add(Job(tenant_id=tenant_id, name="import", args=[7], status="queued"))
             session.flush()
-            keys = (tenant_id, admin_id, sales.id, form.id, record.id)
+            keys = (tenant_id, admin_id, sales.id, form_id, record.id)
         database.dispose()
 
         upgrade(scratch_url)

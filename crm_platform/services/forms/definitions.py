@@ -106,14 +106,14 @@ def published_row(scope: TenantScope, form: Form) -> FormVersion:
     return version_row(scope, form, None, *_DOCUMENTS)
 
 
-def _app_form_keys(scope: TenantScope, app: App) -> set[str]:
+def app_form_keys(scope: TenantScope, app: App) -> set[str]:
     return set(scope.session.scalars(
         scope.select(Form, Form.app_id == app.id).with_only_columns(Form.key)))
 
 
 def _checked(scope: TenantScope, app: App, definition: Any, locale: str,
              extra_form: str | None = None) -> Mapping[str, Any]:
-    known = _app_form_keys(scope, app) | ({extra_form} if extra_form else set())
+    known = app_form_keys(scope, app) | ({extra_form} if extra_form else set())
     problems = check_definition(definition, known_forms=known, env=type_env(scope))
     if problems:
         raise definition_failed(problems, locale)
@@ -125,7 +125,7 @@ def create_form(scope: TenantScope, actor: Principal, app: App, definition: Any)
     actor.require_designer()
     key = definition.get("key") if isinstance(definition, dict) else None
     _checked(scope, app, definition, actor.locale, extra_form=key)
-    if key in _app_form_keys(scope, app):
+    if key in app_form_keys(scope, app):
         raise invalid("key", "taken", value=key)
     form = scope.add(Form(app_id=app.id, key=key, draft=definition,
                           draft_updated_by_id=actor.acting_user_id))
@@ -133,15 +133,13 @@ def create_form(scope: TenantScope, actor: Principal, app: App, definition: Any)
     return form
 
 
-def save_draft(scope: TenantScope, actor: Principal, form: Form, definition: Any) -> Form:
-    actor.require_designer()
-    app = scope.get(App, form.app_id, "app")
+def check_draft(scope: TenantScope, app: App, form: Form, definition: Any,
+                locale: str) -> None:
+    """A draft of `form` may be saved: valid, and still under the form's key."""
     if isinstance(definition, dict) and definition.get("key") != form.key:
         raise ValidationFailed(fields=[FieldError("key", "key_is_fixed", {"value": form.key})],
                                count=1)
-    form.draft = _checked(scope, app, definition, actor.locale)  # type: ignore[assignment]
-    form.draft_updated_by_id = actor.acting_user_id
-    return form
+    _checked(scope, app, definition, locale)
 
 
 def now_in(scope: TenantScope) -> datetime:

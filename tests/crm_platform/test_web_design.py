@@ -1,0 +1,160 @@
+"""The form builder's pages: designers only; every change a saved step on the revision the
+page saw; refusals named and nothing saved; undo and redo; the preview checks without
+saving; a published key stays."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import created, published_app
+from tests.crm_platform.test_web import csrf_from, sign_in
+
+CUSTOMER = {"key": "customer", "label": {"en": "Customers", "zh": "客户"}, "title": "{name}",
+            "fields": [{"key": "name", "type": "text", "required": True,
+                        "label": {"en": "Name", "zh": "名称"}}]}
+PAGE = "/apps/crm/customer/design"
+
+
+@pytest.fixture
+def designer(client, tenant_a):
+    published_app(client, tenant_a.headers, "crm", CUSTOMER)
+    sign_in(client, "alpha", tenant_a.admin_email)
+    return tenant_a
+
+
+def step(client, op: str, **values):
+    page = client.get(PAGE).get_data(as_text=True)
+    revision = re.search(r'data-revision="(\d+)"', page).group(1)
+    return client.post(f"{PAGE}/step", data={"csrf_token": csrf_from(page), "op": op,
+                                              "revision": revision, **values},
+                       headers={"HX-Request": "true"})
+
+
+def draft(client, headers) -> dict:
+    return client.get("/api/v1/apps/crm/forms/customer", headers=headers).get_json()["draft"]
+
+
+def test_only_designers_open_the_builder(client, designer):
+    created(client, "/api/v1/admin/roles", {"key": "sales", "name": "Sales"}, designer.headers)
+    created(client, "/api/v1/admin/users", {"email": "s@alpha.example", "password":
+                                             "correct horse 9", "roles": []}, designer.headers)
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "Field types" in page and "Designing “Customers”" in page
+    for type_name in ("Single choice", "Money", "Linked record", "Heading"):
+        assert type_name in page                                  # the whole palette
+    client.post("/logout", data={"csrf_token": csrf_from(page)})
+    sign_in(client, "alpha", "s@alpha.example", "correct horse 9")
+    assert client.get(PAGE).status_code == 403
+
+
+def test_a_field_is_added_set_up_moved_and_removed_each_a_saved_step(client, designer):
+    added = step(client, "add", type="phone", after="name")
+    assert added.status_code == 200 and "Saved to the draft" in added.get_data(as_text=True)
+    fields = draft(client, designer.headers)["fields"]
+    assert [item["type"] for item in fields] == ["text", "phone"]
+    key = fields[1]["key"]
+    assert step(client, "set", key=key, option="required", value="1").status_code == 200
+    step(client, "set", key=key, option="label", en="Mobile", zh="手机")
+    step(client, "set", key=key, option="region", value="HK")
+    phone = draft(client, designer.headers)["fields"][1]
+    assert phone["required"] is True and phone["label"] == {"en": "Mobile", "zh": "手机"}
+    assert phone["region"] == "HK"
+    step(client, "step", key=key, direction="up")
+    assert [item["key"] for item in draft(client, designer.headers)["fields"]] == [key, "name"]
+    step(client, "remove", key=key)
+    assert [item["key"] for item in draft(client, designer.headers)["fields"]] == ["name"]
+
+
+def test_a_change_that_breaks_the_form_is_refused_by_name_and_not_saved(client, designer):
+    before = draft(client, designer.headers)
+    refused = step(client, "set", key="name", option="visible_if", value="levl == 'A'")
+    assert refused.status_code == 422
+    assert refused.headers["HX-Retarget"] == "#design-status"
+    assert "Not saved" in refused.get_data(as_text=True)
+    assert "levl" in refused.get_data(as_text=True)
+    assert draft(client, designer.headers) == before
+    unreadable = step(client, "set", key="name", option="max_length", value="many")
+    assert unreadable.status_code == 422 and "whole number" in unreadable.get_data(
+        as_text=True)
+
+
+def test_a_step_on_an_old_revision_is_a_conflict_not_an_overwrite(client, designer):
+    page = client.get(PAGE).get_data(as_text=True)
+    token, old = csrf_from(page), re.search(r'data-revision="(\d+)"', page).group(1)
+    step(client, "add", type="email")                  # someone else's newer step
+    late = client.post(f"{PAGE}/step", data={"csrf_token": token, "op": "add",
+                                             "type": "url", "revision": old},
+                       headers={"HX-Request": "true"})
+    assert late.status_code == 409
+    assert "changed this draft" in late.get_data(as_text=True)
+    assert [item["type"] for item in draft(client, designer.headers)["fields"]] == [
+        "text", "email"]
+
+
+def test_undo_brings_back_a_removed_field_with_its_options_and_redo_removes_it(
+        client, designer):
+    step(client, "add", type="select")
+    key = draft(client, designer.headers)["fields"][1]["key"]
+    step(client, "option_set", key=key, index="0", value="gold", en="Gold", zh="金牌",
+         colour="#f7d154")
+    with_options = draft(client, designer.headers)
+    step(client, "remove", key=key)
+    page = client.get(PAGE).get_data(as_text=True)
+    revision = re.search(r'data-revision="(\d+)"', page).group(1)
+    undone = client.post(f"{PAGE}/undo", data={"csrf_token": csrf_from(page),
+                                               "revision": revision})
+    assert undone.status_code == 302
+    assert draft(client, designer.headers) == with_options
+    page = client.get(PAGE).get_data(as_text=True)
+    revision = re.search(r'data-revision="(\d+)"', page).group(1)
+    client.post(f"{PAGE}/redo", data={"csrf_token": csrf_from(page), "revision": revision})
+    assert len(draft(client, designer.headers)["fields"]) == 1
+
+
+def test_the_api_save_is_a_step_the_builder_can_undo(client, designer):
+    changed = {**CUSTOMER, "label": {"en": "Clients", "zh": "客户"}}
+    assert client.put("/api/v1/apps/crm/forms/customer/draft", json=changed,
+                      headers=designer.headers).status_code == 200
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "Designing “Clients”" in page
+    revision = re.search(r'data-revision="(\d+)"', page).group(1)
+    client.post(f"{PAGE}/undo", data={"csrf_token": csrf_from(page), "revision": revision})
+    assert draft(client, designer.headers)["label"] == CUSTOMER["label"]
+
+
+def test_a_published_key_stays_and_a_draft_key_may_change(client, designer):
+    refused = step(client, "set", key="name", option="key", value="company")
+    assert refused.status_code == 422 and "published" in refused.get_data(as_text=True)
+    step(client, "add", type="text", after="name")
+    new = draft(client, designer.headers)["fields"][1]["key"]
+    assert step(client, "set", key=new, option="key", value="city").status_code == 200
+    assert draft(client, designer.headers)["fields"][1]["key"] == "city"
+
+
+def test_the_live_check_names_a_wrong_expression_and_lists_what_it_may_use(client, designer):
+    page = client.get(PAGE).get_data(as_text=True)
+    step(client, "add", type="currency")
+    key = draft(client, designer.headers)["fields"][1]["key"]
+    checked = client.post(f"{PAGE}/check", data={"csrf_token": csrf_from(page), "key": key,
+                                                 "option": "visible_if", "value": "nme == 1"},
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "nme" in checked and "<code>name</code>" in checked and "<code>len()</code>" in \
+        checked
+    fine = client.post(f"{PAGE}/check", data={"csrf_token": csrf_from(page), "key": key,
+                                              "option": "visible_if", "value": "name != ''"},
+                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "reads well" in fine
+
+
+def test_the_preview_runs_the_checks_in_either_language_and_saves_nothing(client, designer):
+    page = client.get(PAGE).get_data(as_text=True)
+    shown = client.get(f"{PAGE}/preview?lang=zh&width=phone").get_data(as_text=True)
+    assert "名称" in shown and "preview-phone" in shown
+    checked = client.post(f"{PAGE}/preview", data={"csrf_token": csrf_from(page),
+                                                   "lang": "zh", "width": "phone",
+                                                   "data.name": ""}).get_data(as_text=True)
+    assert "名称为必填项。" in checked
+    assert client.get("/api/v1/apps/crm/forms/customer/records",
+                      headers=designer.headers).get_json()["items"] == []
