@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Update, func, select, update
+from sqlalchemy import Delete, Select, Update, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from crm_platform.errors import FieldError, NotFound, ValidationFailed
@@ -35,6 +35,11 @@ class TenantScope:
     def update(self, model: type, *criteria: Any) -> Update:
         """`UPDATE model … WHERE tenant_id = :tenant AND criteria` (add `.values(…)`)."""
         return update(model).where(model.tenant_id == self.tenant_id, *criteria  # type: ignore[attr-defined]
+                                   ).execution_options(synchronize_session=False)
+
+    def delete(self, model: type, *criteria: Any) -> Delete:
+        """`DELETE FROM model WHERE tenant_id = :tenant AND criteria`."""
+        return delete(model).where(model.tenant_id == self.tenant_id, *criteria  # type: ignore[attr-defined]
                                    ).execution_options(synchronize_session=False)
 
     def filter(self, statement: Select[Any], model: type) -> Select[Any]:

@@ -92,7 +92,8 @@ def session_principal(session: Session, tenant_id: int, user_id: int, fingerprin
     """The caller behind a web session — the user, their tenant and roles read in one
     statement (every page starts here) — or None when the user is gone or changed their
     password since signing in; Forbidden when they or their tenant are disabled."""
-    row = session.execute(_SESSION_USER, {"tenant": tenant_id, "user": user_id}).first()
+    row = session.execute(TenantScope(session, tenant_id).filter(_SESSION_USER, User),
+                          {"user": user_id}).first()
     if row is None or session_fingerprint(row.id, row.password_hash) != fingerprint:
         return None
     return principal_from(PrincipalFacts(
@@ -149,6 +150,6 @@ _SESSION_USER = (
            User.department_id, func.coalesce(User.timezone, Tenant.timezone).label("timezone"),
            User.is_active, User.is_platform_admin, Tenant.status.label("tenant_status"),
            Tenant.is_platform.label("tenant_platform"), Tenant.name.label("tenant_name"),
-           role_keys_of(User.tenant_id, User.id).label("roles"))
-    .join(Tenant, Tenant.id == User.tenant_id)
-    .where(User.tenant_id == bindparam("tenant"), User.id == bindparam("user")))
+           role_keys_of(User, User.id).label("roles"))
+    .join(User.tenant)
+    .where(User.id == bindparam("user")))

@@ -91,6 +91,8 @@ class User(Base):
         secondaryjoin=lambda: and_(foreign(UserRole.role_id) == Role.id,
                                    foreign(UserRole.tenant_id) == Role.tenant_id),
     )
+    # Read with the user in one statement when a web session signs a request in (login.py).
+    tenant: Mapped[Tenant] = relationship(viewonly=True)
 
 
 class Role(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func
 
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import Conflict, FieldError, ValidationFailed
@@ -34,9 +34,8 @@ def edit_draft(scope: TenantScope, actor: Principal, form: Form, revision: int |
     except editing.EditRefused as refused:
         raise refused_edit(refused, actor.locale, path) from None
     _write(scope, actor, form, revision, after)
-    scope.session.execute(delete(FormDraftStep).where(
-        FormDraftStep.tenant_id == scope.tenant_id, FormDraftStep.form_id == form.id,
-        FormDraftStep.undone.is_(True)))   # a new step ends what could be redone
+    scope.session.execute(scope.delete(   # a new step ends what could be redone
+        FormDraftStep, FormDraftStep.form_id == form.id, FormDraftStep.undone.is_(True)))
     scope.add(FormDraftStep(form_id=form.id, revision=form.draft_revision, before=before,
                             after=after, undone=False))
     scope.session.flush()
@@ -78,8 +77,8 @@ def redo(scope: TenantScope, actor: Principal, form: Form, revision: int | None)
 def history_depth(scope: TenantScope, form: Form) -> tuple[int, int]:
     """How many steps can be undone and redone."""
     rows = dict(scope.session.execute(
-        select(FormDraftStep.undone, func.count()).where(
-            FormDraftStep.tenant_id == scope.tenant_id, FormDraftStep.form_id == form.id)
+        scope.select(FormDraftStep, FormDraftStep.form_id == form.id)
+        .with_only_columns(FormDraftStep.undone, func.count())
         .group_by(FormDraftStep.undone)).all())
     return rows.get(False, 0), rows.get(True, 0)
 
@@ -125,10 +124,9 @@ def _changed_by(scope: TenantScope, form: Form, locale: str) -> Conflict:
 def _prune(scope: TenantScope, form: Form) -> None:
     """Keep the newest STEPS_KEPT steps of the form."""
     oldest_kept = scope.session.scalar(
-        select(FormDraftStep.id).where(FormDraftStep.tenant_id == scope.tenant_id,
-                                       FormDraftStep.form_id == form.id)
+        scope.select(FormDraftStep, FormDraftStep.form_id == form.id)
+        .with_only_columns(FormDraftStep.id)
         .order_by(FormDraftStep.id.desc()).offset(STEPS_KEPT - 1).limit(1))
     if oldest_kept is not None:
-        scope.session.execute(delete(FormDraftStep).where(
-            FormDraftStep.tenant_id == scope.tenant_id, FormDraftStep.form_id == form.id,
-            FormDraftStep.id < oldest_kept))
+        scope.session.execute(scope.delete(FormDraftStep, FormDraftStep.form_id == form.id,
+                                           FormDraftStep.id < oldest_kept))

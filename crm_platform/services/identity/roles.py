@@ -93,12 +93,13 @@ def role_choices(scope: TenantScope, actor: Principal) -> list[tuple[str, str]]:
         scope.select(Role).with_only_columns(Role.key, Role.name).order_by(Role.name))]
 
 
-def role_keys_of(tenant_id: Any, user_id: Any) -> Any:
-    """A user's role keys, comma-joined, as a scalar subquery of a statement that names the
-    user by these two columns (keys are identifiers: no comma in them)."""
+def role_keys_of(owner: Any, user_id: Any) -> Any:
+    """A user's role keys, comma-joined, as a scalar subquery of a statement about `owner`
+    (a tenant table's entity) whose column `user_id` names the user (keys are
+    identifiers: no comma in them)."""
     return (select(func.aggregate_strings(Role.key, ",")).select_from(UserRole)
             .join(Role, (Role.tenant_id == UserRole.tenant_id) & (Role.id == UserRole.role_id))
-            .where(UserRole.tenant_id == tenant_id, UserRole.user_id == user_id)
+            .where(UserRole.tenant_id == owner.tenant_id, UserRole.user_id == user_id)
             .scalar_subquery())
 
 

@@ -116,7 +116,7 @@ _BY_HASH = (
            User.department_id, func.coalesce(User.timezone, Tenant.timezone).label("timezone"),
            User.is_active.label("user_active"), User.is_platform_admin.label("platform_admin"),
            Tenant.status.label("tenant_status"), Tenant.is_platform.label("tenant_platform"),
-           role_keys_of(ApiToken.tenant_id, ApiToken.user_id).label("roles"), User.name,
+           role_keys_of(ApiToken, ApiToken.user_id).label("roles"), User.name,
            Tenant.name.label("tenant_name"))
     .join(ApiToken.user).join(ApiToken.tenant)
     .where(ApiToken.token_hash == bindparam("hash")))
