@@ -8,7 +8,8 @@ Debian's Chromium (`/usr/bin/chromium`, `apt-get install chromium fonts-noto-cjk
 downloaded one. The pages as there are today: sign-in (empty, and after a wrong password),
 home, a record list (and one with a wrong filter), the deals' board, a record, a new record
 with an error, the import wizard's mapping and check, notifications, the API reference and
-an unknown page (404); English as the demo's administrator, Chinese as its sales user.
+an unknown page (404); English as the demo's administrator, Chinese as its sales user;
+and the form builder with its preview, as the administrator in both languages.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def walk(page: Any, base: str, email: str, suffix: str) -> None:
     page.goto(f"{base}/apps/sales/customer/new")
     page.fill("#loom-customer-name", "深圳新元科技有限公司")
     page.fill("#loom-customer-phone", "12345")
-    page.click("form#entry button[type=submit]")
+    with page.expect_navigation():  # the save waits for the last change's evaluation
+        page.click("form#entry button[type=submit]")
     shot("entry-error")
     page.goto(f"{base}/apps/sales/customer/import")
     page.set_input_files("input[type=file]", files=[{
@@ -75,6 +77,28 @@ def walk(page: Any, base: str, email: str, suffix: str) -> None:
     page.screenshot(path=str(OUT / f"api-docs-{suffix}.png"))  # the top: it is long
     page.goto(f"{base}/no-such-page")
     shot("not-found")
+
+
+def design_walk(page: Any, base: str, language: str, suffix: str) -> None:
+    """The form builder, as the demo's administrator sees it in `language`."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=tenant]", "demo")
+    page.fill("input[name=email]", "admin@demo.loom.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    switch = page.locator("button[name=locale]").first
+    if language == "zh" and "中文" in (switch.text_content() or ""):
+        switch.click()
+        page.wait_for_load_state()
+    page.goto(f"{base}/apps/sales/customer/design?field=phone")
+    page.screenshot(path=str(OUT / f"design-{language}-{suffix}.png"), full_page=True)
+    page.click("#preview-box summary")
+    page.wait_for_selector(".preview-frame")
+    page.locator("#preview-box").screenshot(path=str(OUT / f"design-preview-{language}-"
+                                                          f"{suffix}.png"))
+    if language == "zh":  # leave the administrator's own language as it was
+        page.locator("button[name=locale]").first.click()
 
 
 def main() -> None:
@@ -110,6 +134,9 @@ def main() -> None:
                 context = browser.new_context(viewport={"width": width, "height": 800},
                                               locale="zh-CN" if locale == "zh" else "en-US")
                 walk(context.new_page(), base, email, f"{locale}-{size}")
+                context.close()
+                context = browser.new_context(viewport={"width": width, "height": 800})
+                design_walk(context.new_page(), base, locale, size)
                 context.close()
         browser.close()
     server.shutdown()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import make_response, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from crm_platform.auth.principal import Principal
@@ -51,7 +52,8 @@ from form_engine.validation import validate
 Edit = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
-def _designed(scope: TenantScope, principal: Principal, app: str, form: str) -> Form:
+def designed_form(scope: TenantScope, principal: Principal, app: str, form: str) -> Form:
+    """The form a designer works on (anyone else: 403)."""
     principal.require_designer()
     return form_in_app(scope, app, form)
 
@@ -59,7 +61,7 @@ def _designed(scope: TenantScope, principal: Principal, app: str, form: str) -> 
 @web.get("/apps/<app>/<form>/design")
 @signed_in
 def design_page(principal: Principal, scope: TenantScope, app: str, form: str):
-    row = _designed(scope, principal, app, form)
+    row = designed_form(scope, principal, app, form)
     return render_template("design/page.html", **_context(scope, principal, app, row))
 
 
@@ -90,7 +92,7 @@ def _other_forms(scope: TenantScope, row: Form) -> list[str]:
 @signed_in
 def design_step(principal: Principal, scope: TenantScope, app: str, form: str):
     """One change, named by `op`, on the draft as of `revision`."""
-    row = _designed(scope, principal, app, form)
+    row = designed_form(scope, principal, app, form)
     values = request.form
     op = values.get("op", "")
     selected = values.get("key") or values.get("field") or None
@@ -113,7 +115,7 @@ def design_step(principal: Principal, scope: TenantScope, app: str, form: str):
 @signed_in
 def design_history(principal: Principal, scope: TenantScope, app: str, form: str,
                    which: str):
-    row = _designed(scope, principal, app, form)
+    row = designed_form(scope, principal, app, form)
     action = design.undo if which == "undo" else design.redo
     try:
         with scope.session.begin_nested():
@@ -130,7 +132,7 @@ def design_history(principal: Principal, scope: TenantScope, app: str, form: str
 def design_check(principal: Principal, scope: TenantScope, app: str, form: str):
     """The live check of an expression being typed: what the draft's check says of it,
     with the fields and functions it may use. Nothing is saved."""
-    row = _designed(scope, principal, app, form)
+    row = designed_form(scope, principal, app, form)
     key, option = request.form.get("key", ""), request.form.get("option", "")
     text = request.form.get("value", "")
     if option not in EXPRESSIONS:
@@ -155,7 +157,7 @@ def design_check(principal: Principal, scope: TenantScope, app: str, form: str):
 def design_preview(principal: Principal, scope: TenantScope, app: str, form: str):
     """The draft as a working form, in the chosen language and width: typing runs its
     conditions and checks (`/design/preview` POST); nothing is saved."""
-    row = _designed(scope, principal, app, form)
+    row = designed_form(scope, principal, app, form)
     return _preview(scope, row, app, request.args.get("lang", principal.locale),
                     request.args.get("width", "desktop"), MultiDict())
 
@@ -163,7 +165,7 @@ def design_preview(principal: Principal, scope: TenantScope, app: str, form: str
 @web.post("/apps/<app>/<form>/design/preview")
 @signed_in
 def design_preview_check(principal: Principal, scope: TenantScope, app: str, form: str):
-    row = _designed(scope, principal, app, form)
+    row = designed_form(scope, principal, app, form)
     return _preview(scope, row, app, request.form.get("lang", principal.locale),
                     request.form.get("width", "desktop"), request.form, checked=True)
 
@@ -176,7 +178,8 @@ def _preview(scope: TenantScope, row: Form, app: str, lang: str, width: str,
     result = validate(compiled, data, ValidationContext(mode="input"))
     html = render_form(compiled, result.data if checked else {}, result.errors if checked
                        else [], lang, visible=result.visible)
-    return render_template("design/_preview.html", form_html=html, lang=lang,
+    return render_template("design/_preview.html", form_html=Markup(html),  # escaped by it
+                           lang=lang,
                            width="phone" if width == "phone" else "desktop",
                            app_key=app, form_row=row, checked=checked,
                            problems=len(result.errors) if checked else 0)

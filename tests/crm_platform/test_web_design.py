@@ -151,10 +151,67 @@ def test_the_live_check_names_a_wrong_expression_and_lists_what_it_may_use(clien
 def test_the_preview_runs_the_checks_in_either_language_and_saves_nothing(client, designer):
     page = client.get(PAGE).get_data(as_text=True)
     shown = client.get(f"{PAGE}/preview?lang=zh&width=phone").get_data(as_text=True)
-    assert "名称" in shown and "preview-phone" in shown
+    assert '<input id="loom-customer-name"' in shown and "preview-phone" in shown
+    assert "名称" in shown
     checked = client.post(f"{PAGE}/preview", data={"csrf_token": csrf_from(page),
                                                    "lang": "zh", "width": "phone",
                                                    "data.name": ""}).get_data(as_text=True)
     assert "名称为必填项。" in checked
     assert client.get("/api/v1/apps/crm/forms/customer/records",
                       headers=designer.headers).get_json()["items"] == []
+
+
+def test_publishing_says_what_changes_and_waits_for_each_breaking_choice(client, designer):
+    for name in ("Acme", "Globex"):
+        created(client, "/api/v1/apps/crm/forms/customer/records", {"data": {"name": name}},
+                designer.headers)
+    step(client, "add", type="phone", after="name")
+    key = draft(client, designer.headers)["fields"][1]["key"]
+    step(client, "set", key=key, option="label", en="Phone", zh="电话")
+    page = client.get(f"{PAGE}/publish").get_data(as_text=True)
+    assert "Field “Phone” is added." in page
+    assert client.post(f"{PAGE}/publish", data={"csrf_token": csrf_from(page),
+                                                "confirm": "1"}).status_code == 302
+    step(client, "set", key=key, option="required", value="1")
+    page = client.get(f"{PAGE}/publish").get_data(as_text=True)
+    assert "Field “Phone” becomes required — 2 existing record(s) have no value." in page
+    token = csrf_from(page)
+    refused = client.post(f"{PAGE}/publish", data={"csrf_token": token, "confirm": "1"})
+    assert refused.status_code == 409
+    text = refused.get_data(as_text=True)
+    assert "would break existing records" in text and f'name="default.{key}"' in text
+    assert client.get("/api/v1/apps/crm/forms/customer",
+                      headers=designer.headers).get_json()["published_version"] == 2
+    done = client.post(f"{PAGE}/publish", data={"csrf_token": token, "confirm": "1",
+                                                f"default.{key}": "+8613800138000"})
+    assert done.status_code == 302 and done.headers["Location"] == "/apps/crm/customer"
+    form = client.get("/api/v1/apps/crm/forms/customer", headers=designer.headers).get_json()
+    assert form["published_version"] == 3
+    record = client.get("/api/v1/apps/crm/forms/customer/records",
+                        headers=designer.headers).get_json()["items"][0]
+    edited = client.patch(f"/api/v1/apps/crm/forms/customer/records/{record['id']}",
+                          json={"data": {"name": "Acme Ltd"}}, headers=designer.headers)
+    assert edited.get_json()["data"][key] == "+8613800138000"  # moved on with the default
+
+
+def test_a_removed_option_in_use_is_mapped_before_publishing(client, designer):
+    step(client, "add", type="select", after="name")
+    key = draft(client, designer.headers)["fields"][1]["key"]
+    page = client.get(f"{PAGE}/publish").get_data(as_text=True)
+    client.post(f"{PAGE}/publish", data={"csrf_token": csrf_from(page), "confirm": "1"})
+    created(client, "/api/v1/apps/crm/forms/customer/records",
+            {"data": {"name": "Acme", key: "option_3"}}, designer.headers)
+    step(client, "option_remove", key=key, index="2")
+    page = client.get(f"{PAGE}/publish").get_data(as_text=True)
+    assert "loses option(s) option_3 — 1 record(s) use them" in page
+    asked = client.post(f"{PAGE}/publish", data={"csrf_token": csrf_from(page),
+                                                 "confirm": "1"}).get_data(as_text=True)
+    assert f'name="map.{key}.option_3"' in asked
+    done = client.post(f"{PAGE}/publish", data={"csrf_token": csrf_from(page), "confirm": "1",
+                                                f"map.{key}.option_3": "option_1"})
+    assert done.status_code == 302
+    record = client.get("/api/v1/apps/crm/forms/customer/records",
+                        headers=designer.headers).get_json()["items"][0]
+    edited = client.patch(f"/api/v1/apps/crm/forms/customer/records/{record['id']}",
+                          json={"data": {"name": "Acme Ltd"}}, headers=designer.headers)
+    assert edited.get_json()["data"][key] == "option_1"      # mapped as chosen

@@ -31,7 +31,7 @@ from form_engine.compiled import CompiledForm
 from form_engine.compiler import compile_form
 from form_engine.errors import Problem
 from form_engine.field_types import TypeEnv
-from form_engine.versions import plan_publish
+from form_engine.versions import PublishPlan, plan_publish
 
 _COMPILED: OrderedDict[tuple[Any, ...], CompiledForm] = OrderedDict()
 _CACHE_SIZE = 512
@@ -177,6 +177,19 @@ def compiled(scope: TenantScope, row: FormVersion) -> CompiledForm:
 
 def compiled_draft(scope: TenantScope, form: Form) -> CompiledForm:
     return compile_form(form.draft, env=type_env(scope), checked=True)
+
+
+def publish_plan(scope: TenantScope, actor: Principal, form: Form,
+                 migrations: Mapping[str, Any] | None = None) -> tuple[PublishPlan, Any]:
+    """What publishing the draft would do — the diff, its impact on the records, the
+    breaking changes `migrations` leaves unanswered — and the published definition it is
+    compared with (None before the first publish). Nothing is written."""
+    actor.require_designer()
+    app = scope.get(App, form.app_id, "app")
+    definition = _checked(scope, app, form.draft, actor.locale)
+    previous = version_row(scope, form).definition if form.published_version else None
+    return plan_publish(previous, definition, FormRecordStats(scope, form), migrations), \
+        previous
 
 
 def publish_form_version(scope: TenantScope, actor: Principal, form: Form,

@@ -1,0 +1,144 @@
+"""Publishing a form from the builder: what the draft changes, in plain words and with what
+it does to the records there are ("Phone becomes required — 37 records have no phone");
+for each change that would break records, the choices the engine supports (discard the
+values, a default, convert, map removed options to others). Publishing is refused until
+each is answered, and says why."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+
+from crm_platform.auth.principal import Principal
+from crm_platform.errors import LoomError
+from crm_platform.http_errors import error_text
+from crm_platform.scoping import TenantScope
+from crm_platform.services.forms.definitions import publish_form_version, publish_plan
+from crm_platform.web import web
+from crm_platform.web.design import designed_form
+from crm_platform.web.design_fields import Unreadable, default_value, type_name
+from crm_platform.web.signed_in import signed_in
+from crm_platform.web.strings import ui_text
+from form_engine.messages import label_text
+from form_engine.versions import PublishPlan
+
+
+@web.route("/apps/<app>/<form>/design/publish", methods=["GET", "POST"])
+@signed_in
+def design_publish(principal: Principal, scope: TenantScope, app: str, form: str):
+    row = designed_form(scope, principal, app, form)
+    locale = principal.locale
+    migrations: dict[str, Any] = {}
+    try:
+        migrations = _migrations(request.form, row.draft) if request.method == "POST" else {}
+    except Unreadable:
+        flash(ui_text("design_default_unreadable", locale), "error")
+    plan, previous = publish_plan(scope, principal, row, migrations)
+    if request.method == "POST" and not plan.problems and request.form.get("confirm"):
+        try:
+            with scope.session.begin_nested():
+                version = publish_form_version(scope, principal, row, migrations)
+        except LoomError as error:
+            flash(error_text(error, locale), "error")
+        else:
+            flash(ui_text("design_published", locale, version=version.version), "done")
+            return redirect(url_for("web.record_list", app=app, form=form))
+    status = 409 if request.method == "POST" and plan.problems else 200
+    return render_template(
+        "design/publish.html", app_key=app, form_row=row, plan=plan,
+        changes=_sentences(plan, previous or {"fields": []}, row.draft, locale),
+        choices=_choices(plan, previous or {"fields": []}, row.draft, locale),
+        migrations=migrations, first=previous is None), status
+
+
+def _labels(*definitions: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    found: dict[str, Mapping[str, Any]] = {}
+    for definition in definitions:
+        found.update({item["key"]: item for item in definition.get("fields", [])})
+    return found
+
+
+def _sentences(plan: PublishPlan, old: Mapping[str, Any], new: Mapping[str, Any],
+               locale: str) -> list[str]:
+    """The diff in plain words, each with what it does to the records."""
+    fields = _labels(old, new)
+    impact = plan.impact.get("fields", {})
+
+    def name(key: str) -> str:
+        item = fields.get(key, {})
+        return label_text(item.get("label"), locale) or key
+
+    def say(code: str, **params: Any) -> str:
+        return ui_text(code, locale, **params)
+
+    diff, lines = plan.diff, []
+    lines += [say("change_added", label=name(key)) for key in diff.added]
+    for key in diff.removed:
+        lines.append(say("change_removed", label=name(key),
+                         count=impact.get(key, {}).get("with_value", 0)))
+    for change in diff.retyped:
+        lines.append(say("change_retyped", label=name(change["key"]),
+                         old=type_name(change["old"], locale),
+                         new=type_name(change["new"], locale),
+                         count=impact.get(change["key"], {}).get("with_value", 0)))
+    for key in diff.newly_required:
+        lines.append(say("change_required", label=name(key),
+                         count=impact.get(key, {}).get("missing", 0)))
+    for change in diff.options_removed:
+        lines.append(say("change_options_removed", label=name(change["key"]),
+                         values=", ".join(change["values"]),
+                         count=impact.get(change["key"], {}).get("using_removed", 0)))
+    for change in diff.options_added:
+        lines.append(say("change_options_added", label=name(change["key"]),
+                         values=", ".join(change["values"])))
+    for change in diff.changed:
+        settings = ", ".join(ui_text(f"prop_{option}", locale) for option in change["options"])
+        lines.append(say("change_settings", label=name(change["key"]), settings=settings))
+    lines += [say("change_relabelled", label=name(key)) for key in diff.relabelled]
+    if diff.rules_changed:
+        lines.append(say("change_rules"))
+    if diff.layout_changed:
+        lines.append(say("change_layout"))
+    return lines
+
+
+def _choices(plan: PublishPlan, old: Mapping[str, Any], new: Mapping[str, Any],
+             locale: str) -> list[dict[str, Any]]:
+    """A question per breaking change, with the answers the engine supports."""
+    fields = _labels(old, new)
+    asked = []
+    for problem in plan.problems:
+        key = problem.path.removeprefix("migrations.")
+        item = new.get("fields") and next((field for field in new["fields"]
+                                           if field["key"] == key), None)
+        asked.append({
+            "key": key, "code": problem.code, "message": problem.message(locale),
+            "label": label_text(fields.get(key, {}).get("label"), locale) or key,
+            "removed": [value.strip() for value in problem.params.get("values", "").split(",")
+                        if value.strip()],
+            "options": [option["value"] for option in (item or {}).get("options", [])],
+        })
+    return asked
+
+
+def _migrations(form: Mapping[str, str], draft: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers on the page as the engine's migrations: `drop.<key>`, `convert.<key>`,
+    `default.<key>`, `map.<key>.<old value>`."""
+    types = {item["key"]: item["type"] for item in draft.get("fields", [])}
+    migrations: dict[str, dict[str, Any]] = {}
+    for name, value in form.items():
+        kind, _, rest = name.partition(".")
+        if not rest or not value:
+            continue
+        if kind in ("drop", "convert"):
+            migrations.setdefault(rest, {})[kind] = True
+        elif kind == "default":
+            typed = default_value(types.get(rest, "text"), value)
+            if typed is not None:
+                migrations.setdefault(rest, {})["default"] = typed
+        elif kind == "map":
+            key, _, old = rest.partition(".")
+            migrations.setdefault(key, {}).setdefault("map", {})[old] = value
+    return migrations
