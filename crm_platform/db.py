@@ -183,6 +183,16 @@ def write_first(session: Session) -> None:
         session.execute(text("UPDATE tenants SET id = id WHERE 0"))
 
 
+def write_from_here(session: Session) -> None:
+    """SQLite: end the read-only transaction a request signed in with, and start one that
+    holds the write lock before it reads anything — so a change that reads, then writes
+    cannot fail as "database is locked" because a background job committed in between.
+    Call it before the request reads what it will change. PostgreSQL: nothing to do."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.rollback()
+        write_first(session)
+
+
 def for_claiming(session: Session, statement: Any) -> Any:
     """`statement` locking the rows it reads and passing over rows another worker holds,
     so that several workers share due work without taking one row twice (PostgreSQL).

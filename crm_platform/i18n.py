@@ -89,6 +89,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field} cannot change from {value}: a form's key is permanent.",
         "zh": "{field} 不能从 {value} 修改：表单标识不可更改。",
     },
+    "name_required": {"en": "Give it a name, in English or Chinese.",
+                      "zh": "请填写名称（英文或中文）。"},
+    "bad_key": {"en": "“{value}” cannot be a key: use lower-case letters, digits and _, "
+                      "starting with a letter.",
+                "zh": "“{value}”不能作为键：只能用小写字母、数字和下划线，并以字母开头。"},
     "draft_changed": {
         "en": "{name} changed this draft at {at}: reload it to see their change, then make "
               "yours again.",

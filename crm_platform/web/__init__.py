@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
         auth,
         board,
         design,
+        design_new,
         design_publish,
         entry,
         home,

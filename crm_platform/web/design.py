@@ -16,6 +16,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from crm_platform.auth.principal import Principal
+from crm_platform.db import write_from_here
 from crm_platform.errors import LoomError
 from crm_platform.http_errors import error_text
 from crm_platform.models import App, Form
@@ -53,8 +54,11 @@ Edit = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
 def designed_form(scope: TenantScope, principal: Principal, app: str, form: str) -> Form:
-    """The form a designer works on (anyone else: 403)."""
+    """The form a designer works on (anyone else: 403); a change takes SQLite's write
+    lock before reading it."""
     principal.require_designer()
+    if request.method == "POST":
+        write_from_here(scope.session)
     return form_in_app(scope, app, form)
 
 

@@ -16,4 +16,5 @@ from crm_platform.web.signed_in import signed_in
 def home(principal: Principal, scope: TenantScope):
     return render_template("home/index.html",
                            tasks=workspace.pending_tasks(scope, principal),
-                           recent=workspace.recent_records(scope, principal))
+                           recent=workspace.recent_records(scope, principal),
+                           designer=principal.is_tenant_admin or principal.has_role("designer"))

@@ -116,6 +116,17 @@ DESIGN_UI: dict[str, dict[str, str]] = {
                           "zh": "字段“{label}”改了名称。"},
     "change_rules": {"en": "The form's rules change.", "zh": "表单的校验规则有变化。"},
     "change_layout": {"en": "The layout changes.", "zh": "布局有变化。"},
+    "draft": {"en": "draft", "zh": "草稿"},
+    "new_app": {"en": "New app", "zh": "新建应用"},
+    "new_form": {"en": "New form", "zh": "新建表单"},
+    "new_form_in": {"en": "New form in {app}", "zh": "在{app}中新建表单"},
+    "name_in": {"en": "Name ({language})", "zh": "名称（{language}）"},
+    "key_optional": {"en": "Key (optional)", "zh": "键（可不填）"},
+    "key_hint": {"en": "Used in addresses and by the API: lower-case letters, digits and _. "
+                       "Left empty, it is made from the English name.",
+                 "zh": "用于网址和 API：小写字母、数字和下划线。不填则由英文名称生成。"},
+    "create_app": {"en": "Create the app", "zh": "创建应用"},
+    "create_form": {"en": "Create and design the form", "zh": "创建并设计表单"},
     # property names
     "prop_label": {"en": "Label", "zh": "名称"},
     "prop_key": {"en": "Key (used by the API and in expressions)",

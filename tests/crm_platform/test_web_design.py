@@ -215,3 +215,26 @@ def test_a_removed_option_in_use_is_mapped_before_publishing(client, designer):
     edited = client.patch(f"/api/v1/apps/crm/forms/customer/records/{record['id']}",
                           json={"data": {"name": "Acme Ltd"}}, headers=designer.headers)
     assert edited.get_json()["data"][key] == "option_1"      # mapped as chosen
+
+
+def test_a_designer_starts_an_app_and_a_form_from_nothing(client, tenant_a):
+    sign_in(client, "alpha", tenant_a.admin_email)
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/apps/new"' in home
+    token = csrf_from(home)
+    unnamed = client.post("/apps/new", data={"csrf_token": token, "en": "", "zh": ""})
+    assert unnamed.status_code == 422 and "Give it a name" in unnamed.get_data(as_text=True)
+    made = client.post("/apps/new", data={"csrf_token": token, "en": "Field Service",
+                                          "zh": "现场服务"})
+    assert made.headers["Location"] == "/apps/field_service/forms/new"
+    form = client.post("/apps/field_service/forms/new", data={
+        "csrf_token": token, "en": "Work orders", "zh": "工单"})
+    assert form.headers["Location"] == "/apps/field_service/work_orders/design?field=name"
+    assert "Designing “Work orders”" in client.get(form.headers["Location"]).get_data(
+        as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    assert "现场服务" not in home and "Field Service" in home      # the reader's language
+    assert 'href="/apps/field_service/work_orders/design"' in home and ">draft<" in home
+    bad = client.post("/apps/field_service/forms/new", data={
+        "csrf_token": token, "en": "Visits", "key": "Visits!"})
+    assert bad.status_code == 422 and "cannot be a key" in bad.get_data(as_text=True)

@@ -37,6 +37,7 @@ class AppEntry:
     key: str
     name: str
     forms: tuple[FormEntry, ...]
+    drafts: tuple[FormEntry, ...] = ()  # never published: designers build them
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,22 @@ def my_apps(scope: TenantScope, actor: Principal) -> list[AppEntry]:
     """The tenant's apps with their published forms the caller may read; an app with
     none of those is left out (designers see every app: they build the empty ones)."""
     apps = list(scope.session.scalars(scope.select(App).order_by(App.name, App.id)))
-    forms = list(scope.session.scalars(scope.select(
-        Form, Form.published_version.is_not(None)).order_by(Form.id)))
-    access = access_to_forms(scope, actor, [form.id for form in forms])
-    by_app: dict[int, list[FormEntry]] = {}
-    for form in forms:
-        if access[form.id].read != "none":
-            by_app.setdefault(form.app_id, []).append(
-                FormEntry(form.id, form.key, form.draft.get("label") or form.key))
     designer = actor.is_tenant_admin or actor.has_role("designer")
-    return [AppEntry(app.key, app.name, tuple(by_app.get(app.id, ())))
+    forms = list(scope.session.scalars(scope.select(Form).order_by(Form.id) if designer else
+                                       scope.select(Form, Form.published_version.is_not(None))
+                                       .order_by(Form.id)))
+    published = [form for form in forms if form.published_version]
+    access = access_to_forms(scope, actor, [form.id for form in published])
+    by_app: dict[int, list[FormEntry]] = {}
+    drafts: dict[int, list[FormEntry]] = {}
+    for form in forms:
+        entry = FormEntry(form.id, form.key, form.draft.get("label") or form.key)
+        if not form.published_version:
+            drafts.setdefault(form.app_id, []).append(entry)
+        elif access[form.id].read != "none":
+            by_app.setdefault(form.app_id, []).append(entry)
+    return [AppEntry(app.key, app.name, tuple(by_app.get(app.id, ())),
+                     tuple(drafts.get(app.id, ())))
             for app in apps if designer or by_app.get(app.id)]
 
 
