@@ -266,9 +266,18 @@ def _edit(op: str, values: Mapping[str, str], row: Form, scope: TenantScope,
         return (lambda draft: editing.remove_section(draft, section or 0)), None
     if op == "form_set":
         option = values.get("option", "")
-        value = (parsed("label", values) if option in ("label", "description")
-                 else values.get("value", "").strip() or None)
+        if option in ("label", "description"):
+            value: Any = parsed("label", values)
+        elif option == "dedup":
+            chosen = [key for key in values.getlist("value") if key]  # type: ignore[attr-defined]
+            value = [chosen] if chosen else None
+        elif option == "title":
+            value = "{" + values["value"] + "}" if values.get("value") else None
+        else:
+            value = values.get("value", "").strip() or None
         return (lambda draft: editing.set_form_option(draft, option, value)), selected
+    if op.startswith("rule_"):
+        return _rule_edit(op, values), selected
     raise LoomError("bad_request").with_status(400)
 
 
@@ -289,6 +298,36 @@ def _set(values: Mapping[str, str], row: Form, scope: TenantScope) -> Edit:
     value = (default_value(item["type"], values.get("value", "")) if option == "default"
              else parsed(widget, values))
     return lambda draft: editing.set_option(draft, key, option, value)
+
+
+def _rule_edit(op: str, values: Mapping[str, str]) -> Edit:
+    """The form's rules: "error if <expression>", a message in both languages, and the
+    field it points at."""
+    index = _number(values.get("index")) or 0
+
+    def change(draft: Mapping[str, Any]) -> dict[str, Any]:
+        rules = [dict(rule) for rule in draft.get("rules", [])]
+        if op == "rule_add":
+            taken = {rule["key"] for rule in rules}
+            rules.append({"key": editing.new_key(f"rule_{len(rules) + 1}", taken),
+                          "error_if": "false", "message": {"en": "This record is not "
+                                                                 "valid.",
+                                                           "zh": "此记录不符合规则。"}})
+        elif not 0 <= index < len(rules):
+            raise editing.EditRefused("no_such_field", value=f"rules[{index}]")
+        elif op == "rule_remove":
+            del rules[index]
+        elif op == "rule_set":
+            rule = rules[index]
+            rule["error_if"] = values.get("error_if", "").strip() or rule["error_if"]
+            rule["message"] = parsed("label", values) or rule["message"]
+            if values.get("target"):
+                rule["field"] = values["target"]
+            else:
+                rule.pop("field", None)
+        return editing.set_form_option(draft, "rules", rules)
+
+    return change
 
 
 def _option_edit(op: str, values: Mapping[str, str]) -> Edit:

@@ -238,3 +238,31 @@ def test_a_designer_starts_an_app_and_a_form_from_nothing(client, tenant_a):
     bad = client.post("/apps/field_service/forms/new", data={
         "csrf_token": token, "en": "Visits", "key": "Visits!"})
     assert bad.status_code == 422 and "cannot be a key" in bad.get_data(as_text=True)
+
+
+def test_form_settings_name_title_duplicates_and_a_rule_in_both_languages(client, designer):
+    step(client, "add", type="currency", after="name")
+    amount = draft(client, designer.headers)["fields"][1]["key"]
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "Form settings" in page and "Add a rule" in page
+    step(client, "form_set", option="label", en="Clients", zh="客户")
+    step(client, "form_set", option="dedup", value="name")
+    step(client, "rule_add")
+    refused = step(client, "rule_set", index="0", error_if=f"{amount} >", en="x", zh="x")
+    assert refused.status_code == 422                     # named, and nothing saved
+    step(client, "rule_set", index="0", error_if=f"{amount} > 5000000",
+         en="Budgets above 5 000 000 need a key-account form",
+         zh="预算超过 500 万需要填写大客户表", target=amount)
+    saved = draft(client, designer.headers)
+    assert saved["label"] == {"en": "Clients", "zh": "客户"}
+    assert saved["dedup"] == [["name"]]
+    assert saved["rules"] == [{"key": "rule_1", "error_if": f"{amount} > 5000000",
+                               "message": {"en": "Budgets above 5 000 000 need a "
+                                                 "key-account form",
+                                           "zh": "预算超过 500 万需要填写大客户表"},
+                               "field": amount}]
+    page = client.get(PAGE).get_data(as_text=True)
+    shown = client.post(f"{PAGE}/preview", data={
+        "csrf_token": csrf_from(page), "lang": "zh", "data.name": "Acme",
+        f"data.{amount}": "6000000"}).get_data(as_text=True)
+    assert "预算超过 500 万需要填写大客户表" in shown
