@@ -220,9 +220,10 @@ def _refused(scope: TenantScope, principal: Principal, app: str, row: Form,
                            error=message)
         return render_template("design/page.html", **context), status
     response = make_response(render_template("design/_status.html", error=message,
-                                             conflict=status == 409), status)
+                                             conflict=status == 409, form_row=row), status)
     response.headers["HX-Retarget"] = "#design-status"
     response.headers["HX-Reswap"] = "outerHTML"
+    response.headers["HX-Reselect"] = "#design-status"
     return response
 
 
@@ -250,7 +251,8 @@ def _edit(op: str, values: Mapping[str, str], row: Form, scope: TenantScope,
     if op == "remove":
         return (lambda draft: editing.remove_field(draft, key)), None
     if op == "set":
-        return _set(values, row, scope), key
+        renamed = values.get("option") == "key" and values.get("value", "").strip()
+        return _set(values, row, scope), renamed or key
     if op.startswith("option_"):
         return _option_edit(op, values), key
     if op == "section_add":
