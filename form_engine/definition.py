@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -26,20 +28,58 @@ from form_engine.field_types import FIELD_TYPES, FieldType, TypeEnv
 from form_engine.json_schema import Validator
 from form_engine.metaschema import META_SCHEMA, field_options
 
-_VALIDATOR = Validator(META_SCHEMA)
+# The definition is checked in two parts: the form's own properties, and each field on its
+# own — remembered by its content, so a builder step that changes one field of 200
+# re-checks one field, not 200 (the meta-schema's per-type branches are the costly part).
+_FORM_VALIDATOR = Validator({**META_SCHEMA, "properties": {
+    **META_SCHEMA["properties"],
+    "fields": {**META_SCHEMA["properties"]["fields"], "items": True}}})
+_FIELD_VALIDATOR = Validator({"$schema": META_SCHEMA["$schema"], "$defs": META_SCHEMA["$defs"],
+                              "$ref": "#/$defs/field"})
 FIELD_EXPRESSIONS = ("visible_if", "required_if", "readonly_if", "default_expression")
 _TITLE_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
 
 def _schema_problems(definition: Any) -> list[Problem]:
     problems: list[Problem] = []
-    for error in _VALIDATOR.iter_errors(definition):
+    for error in _FORM_VALIDATOR.iter_errors(definition):
         problems.extend(_translate(error))
+    fields = definition.get("fields") if isinstance(definition, dict) else None
+    if isinstance(fields, list):
+        for index, field in enumerate(fields[:_MAX_FIELDS]):
+            prefix = f"fields[{index}]"
+            problems.extend(Problem(_under(prefix, problem.path), problem.code, problem.params)
+                            for problem in _field_schema_problems(field))
     unique: list[Problem] = []
     for problem in problems:
         if problem not in unique:
             unique.append(problem)
     return unique
+
+
+_MAX_FIELDS = META_SCHEMA["properties"]["fields"]["maxItems"]
+
+
+def _under(prefix: str, path: str) -> str:
+    return f"{prefix}{path}" if path.startswith("[") else join_path(prefix, path)
+
+
+def _field_schema_problems(field: Any) -> tuple[Problem, ...]:
+    try:  # plain JSON (no decimals): remembered by its text
+        text = json.dumps(field, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return _checked_field(field)
+    return _checked_field_text(text)
+
+
+@lru_cache(maxsize=8192)
+def _checked_field_text(text: str) -> tuple[Problem, ...]:
+    return _checked_field(json.loads(text))
+
+
+def _checked_field(field: Any) -> tuple[Problem, ...]:
+    return tuple(problem for error in _FIELD_VALIDATOR.iter_errors(field)
+                 for problem in _translate(error))
 
 
 def _translate(error: ValidationError) -> Iterator[Problem]:
@@ -66,7 +106,7 @@ def _translate(error: ValidationError) -> Iterator[Problem]:
             if name not in instance:
                 yield Problem(join_path(path, name), "missing", {"name": name})
         return
-    if error.validator == "enum" and path.endswith(".type"):
+    if error.validator == "enum" and (path.endswith(".type") or path == "type"):
         yield Problem(path, "unknown_type",
                       {"name": instance, "known": ", ".join(sorted(FIELD_TYPES))})
         return
