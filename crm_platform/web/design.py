@@ -22,7 +22,12 @@ from crm_platform.http_errors import error_text
 from crm_platform.models import App, Form
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms import design
-from crm_platform.services.forms.definitions import app_form_keys, form_in_app, type_env
+from crm_platform.services.forms.definitions import (
+    app_form_keys,
+    compiled_draft,
+    form_in_app,
+    type_env,
+)
 from crm_platform.web import web
 from crm_platform.web.design_fields import (
     COLOURS,
@@ -41,7 +46,6 @@ from crm_platform.web.signed_in import signed_in
 from crm_platform.web.strings import ui_text
 from form_engine import editing
 from form_engine.checks import check_definition
-from form_engine.compiler import compile_form
 from form_engine.context import ValidationContext
 from form_engine.expressions.functions import FUNCTIONS
 from form_engine.field_types import FIELD_TYPES
@@ -177,7 +181,7 @@ def design_preview_check(principal: Principal, scope: TenantScope, app: str, for
 def _preview(scope: TenantScope, row: Form, app: str, lang: str, width: str,
              posted: MultiDict[str, str], checked: bool = False) -> Any:
     lang = "zh" if lang == "zh" else "en"
-    compiled = compile_form(row.draft, env=type_env(scope), checked=True)
+    compiled = compiled_draft(scope, row)
     data = typed_data(compiled, posted) if checked else {}
     result = validate(compiled, data, ValidationContext(mode="input"))
     html = render_form(compiled, result.data if checked else {}, result.errors if checked

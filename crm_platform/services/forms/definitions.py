@@ -176,7 +176,17 @@ def compiled(scope: TenantScope, row: FormVersion) -> CompiledForm:
 
 
 def compiled_draft(scope: TenantScope, form: Form) -> CompiledForm:
-    return compile_form(form.draft, env=type_env(scope), checked=True)
+    """The draft, compiled once per revision a process sees (every save numbers a new
+    one): the builder's preview compiles it on every keystroke otherwise."""
+    env = type_env(scope)
+    key = ("draft", form.tenant_id, form.id, form.created_at.isoformat(), form.draft_revision,
+           env.region, str(env.timezone))   # created_at: SQLite may reuse a deleted id
+    cached = _COMPILED.get(key)
+    if cached is None:
+        cached = _COMPILED[key] = compile_form(form.draft, env=env, checked=True)
+        if len(_COMPILED) > _CACHE_SIZE:
+            _COMPILED.popitem(last=False)
+    return cached
 
 
 def publish_plan(scope: TenantScope, actor: Principal, form: Form,
