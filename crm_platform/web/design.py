@@ -82,8 +82,8 @@ def _context(scope: TenantScope, principal: Principal, app: str, row: Form,
     undo_depth, redo_depth = design.history_depth(scope, row)
     return {
         "app_key": app, "form_row": row, "definition": definition, "fields": fields,
-        "selected": item, "panel": panel(item, design.published_keys(scope, row))
-        if item else None,
+        "selected": item, "panel": panel(item, design.published_keys(scope, row), definition,
+                                         _other_forms(scope, row)) if item else None,
         "palette": palette(principal.locale), "type_name": type_name, "glyph": glyph,
         "undo_depth": undo_depth, "redo_depth": redo_depth,
         "status": status, "error": error, "other_forms": _other_forms(scope, row),

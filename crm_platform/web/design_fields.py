@@ -108,21 +108,41 @@ def widget_of(name: str, schema: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     return "text", ()
 
 
-def panel(item: dict[str, Any], published_keys: set[str]) -> Panel:
-    """The properties of a field as the definition holds them."""
+def panel(item: dict[str, Any], published_keys: set[str], definition: dict[str, Any],
+          forms: list[str]) -> Panel:
+    """The properties of a field as the definition holds them; an option that names a
+    form of the app or a field of this form is chosen from those (`forms`: the app's
+    other forms)."""
     kind = FIELD_TYPES[item["type"]]
     options = field_options(kind)
     names = [name for name in FIRST if name in options] + [
         name for name in options if name not in FIRST and name not in LAST
         and name not in NOT_IN_PANEL] + [name for name in LAST if name in options]
+    picks = _picks(item, definition, forms)
     properties = []
     for name in names:
         widget, choices = widget_of(name, options[name])
+        if name in picks:
+            widget, choices = "pick", picks[name]
         properties.append(Property(name, widget, item.get(name), choices,
                                    locked=name == "key" and item["key"] in published_keys))
     return Panel(item["key"], item["type"], properties,
                  options=item.get("options") if "options" in options else None,
                  columns=item.get("fields") if item["type"] == "subtable" else None)
+
+
+def _picks(item: dict[str, Any], definition: dict[str, Any], forms: list[str]
+           ) -> dict[str, tuple[Any, ...]]:
+    """(value, label) choices of the options that name a form or a field."""
+    fields = definition.get("fields", [])
+    tables = [field for field in fields if field["type"] == "subtable"]
+    table = next((field for field in tables if field["key"] == item.get("subtable")), None)
+    return {
+        "form": tuple((key, key) for key in forms),
+        "subtable": tuple((field["key"], field.get("label") or field["key"]) for field in tables),
+        "column": tuple((column["key"], column.get("label") or column["key"])
+                        for column in (table or {}).get("fields", [])),
+    }
 
 
 class Unreadable(ValueError):

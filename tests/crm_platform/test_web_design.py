@@ -266,3 +266,22 @@ def test_form_settings_name_title_duplicates_and_a_rule_in_both_languages(client
         "csrf_token": csrf_from(page), "lang": "zh", "data.name": "Acme",
         f"data.{amount}": "6000000"}).get_data(as_text=True)
     assert "预算超过 500 万需要填写大客户表" in shown
+
+
+def test_a_lookup_chooses_its_form_and_a_rollup_its_subtable_from_lists(client, designer):
+    client.post("/api/v1/apps/crm/forms", json={
+        "key": "contact", "fields": [{"key": "name", "type": "text"}]},
+        headers=designer.headers)
+    step(client, "add", type="lookup", after="name")
+    lookup = draft(client, designer.headers)["fields"][1]
+    assert lookup["form"] == "contact"
+    panel = client.get(f"{PAGE}?field={lookup['key']}").get_data(as_text=True)
+    assert re.search(r'<select id="prop-form" name="value">.*<option value="contact" selected>',
+                     panel)
+    step(client, "add", type="subtable", after="name")
+    step(client, "add", type="rollup", after="name")
+    rollup = next(item for item in draft(client, designer.headers)["fields"]
+                  if item["type"] == "rollup")
+    panel = client.get(f"{PAGE}?field={rollup['key']}").get_data(as_text=True)
+    assert 'id="prop-subtable"' in panel and 'id="prop-column"' in panel
+    assert f'<option value="{rollup["subtable"]}" selected>' in panel
