@@ -87,7 +87,7 @@ def _context(scope: TenantScope, principal: Principal, app: str, row: Form,
         "palette": palette(principal.locale), "type_name": type_name, "glyph": glyph,
         "undo_depth": undo_depth, "redo_depth": redo_depth,
         "status": status, "error": error, "other_forms": _other_forms(scope, row),
-        "functions": sorted(FUNCTIONS), "colours": COLOURS,
+        "functions": sorted(FUNCTIONS), "colours": COLOURS, "column_types": COLUMN_TYPES,
     }
 
 
@@ -259,6 +259,8 @@ def _edit(op: str, values: Mapping[str, str], row: Form, scope: TenantScope,
         return _set(values, row, scope), renamed or key
     if op.startswith("option_"):
         return _option_edit(op, values), key
+    if op.startswith("column_"):
+        return _column_edit(op, values), key
     if op == "section_add":
         return (lambda draft: editing.add_section(draft, section)), selected
     if op == "section_set":
@@ -304,6 +306,45 @@ def _set(values: Mapping[str, str], row: Form, scope: TenantScope) -> Edit:
     value = (default_value(item["type"], values.get("value", "")) if option == "default"
              else parsed(widget, values))
     return lambda draft: editing.set_option(draft, key, option, value)
+
+
+COLUMN_TYPES = ("text", "number", "currency", "percent", "date", "email", "phone")
+
+
+def _column_edit(op: str, values: Mapping[str, str]) -> Edit:
+    """A subtable's columns: add one of a simple type, relabel it, make it required,
+    remove it."""
+    key = values.get("key", "")
+    index = _number(values.get("index")) or 0
+
+    def change(draft: Mapping[str, Any]) -> dict[str, Any]:
+        result = editing.normalized(draft)
+        item = next((item for item in result["fields"] if item["key"] == key), None)
+        if item is None or item["type"] != "subtable":
+            raise editing.EditRefused("no_such_field", value=key)
+        columns = item["fields"]
+        if op == "column_add":
+            type_ = values.get("type", "text")
+            if type_ not in COLUMN_TYPES:
+                raise editing.EditRefused("unknown_type", name=type_,
+                                          known=", ".join(COLUMN_TYPES))
+            label = {"en": type_name(type_, "en"), "zh": type_name(type_, "zh")}
+            columns.append({"key": editing.new_key(label["en"], editing.field_keys(result)),
+                            "type": type_, "label": label})
+        elif not 0 <= index < len(columns):
+            raise editing.EditRefused("no_such_field", value=f"{key}[{index}]")
+        elif op == "column_remove":
+            del columns[index]
+        elif op == "column_set":
+            column = columns[index]
+            column["label"] = parsed("label", values) or column.get("label") or column["key"]
+            if values.get("required"):
+                column["required"] = True
+            else:
+                column.pop("required", None)
+        return result
+
+    return change
 
 
 def _rule_edit(op: str, values: Mapping[str, str]) -> Edit:

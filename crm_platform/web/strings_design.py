@@ -143,6 +143,10 @@ DESIGN_UI: dict[str, dict[str, str]] = {
     "form_rule_whole_form": {"en": "the whole form", "zh": "整个表单"},
     "form_rule_remove": {"en": "Remove rule {number}", "zh": "删除规则 {number}"},
     "form_rule_add": {"en": "Add a rule", "zh": "添加规则"},
+    "design_columns_of": {"en": "Columns of the subtable", "zh": "子表的列"},
+    "design_column_remove": {"en": "Remove column {number}", "zh": "删除第 {number} 列"},
+    "design_column_type": {"en": "New column", "zh": "新列"},
+    "design_column_add": {"en": "Add the column", "zh": "添加列"},
     # property names
     "prop_label": {"en": "Label", "zh": "名称"},
     "prop_key": {"en": "Key (used by the API and in expressions)",

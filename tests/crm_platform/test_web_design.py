@@ -285,3 +285,21 @@ def test_a_lookup_chooses_its_form_and_a_rollup_its_subtable_from_lists(client, 
     panel = client.get(f"{PAGE}?field={rollup['key']}").get_data(as_text=True)
     assert 'id="prop-subtable"' in panel and 'id="prop-column"' in panel
     assert f'<option value="{rollup["subtable"]}" selected>' in panel
+
+
+def test_a_subtables_columns_are_added_relabelled_required_and_removed(client, designer):
+    step(client, "add", type="subtable", after="name")
+    table = draft(client, designer.headers)["fields"][1]["key"]
+    step(client, "column_add", key=table, type="currency")
+    step(client, "column_set", key=table, index="1", en="Price", zh="单价", required="1")
+    columns = draft(client, designer.headers)["fields"][1]["fields"]
+    assert [(column["type"], column["label"], column.get("required")) for column in columns] \
+        == [("text", {"en": "Item", "zh": "项目"}, None),
+            ("currency", {"en": "Price", "zh": "单价"}, True)]
+    refused = step(client, "column_add", key=table, type="lookup")
+    assert refused.status_code == 422
+    step(client, "column_remove", key=table, index="0")
+    assert [column["label"]["en"] for column in
+            draft(client, designer.headers)["fields"][1]["fields"]] == ["Price"]
+    page = client.get(f"{PAGE}?field={table}").get_data(as_text=True)
+    assert "Columns of the subtable" in page and 'id="column-0-zh" name="zh" value="单价"' in page
