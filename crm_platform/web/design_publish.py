@@ -2,7 +2,8 @@
 it does to the records there are ("Phone becomes required — 37 records have no phone");
 for each change that would break records, the choices the engine supports (discard the
 values, a default, convert, map removed options to others). Publishing is refused until
-each is answered, and says why."""
+each is answered, and says why. And the published versions: who published each and when,
+the difference between any two, any of them restored as a new draft."""
 
 from __future__ import annotations
 
@@ -14,15 +15,22 @@ from flask import flash, redirect, render_template, request, url_for
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import LoomError
 from crm_platform.http_errors import error_text
+from crm_platform.models import FormVersion, User
 from crm_platform.scoping import TenantScope
-from crm_platform.services.forms.definitions import publish_form_version, publish_plan
+from crm_platform.services.forms.definitions import (
+    publish_form_version,
+    publish_plan,
+    version_row,
+    versions_query,
+)
+from crm_platform.services.forms.design import edit_draft
 from crm_platform.web import web
 from crm_platform.web.design import designed_form
 from crm_platform.web.design_fields import Unreadable, default_value, type_name
 from crm_platform.web.signed_in import signed_in
-from crm_platform.web.strings import ui_text
+from crm_platform.web.strings import UI, ui_text
 from form_engine.messages import label_text
-from form_engine.versions import PublishPlan
+from form_engine.versions import PublishPlan, diff_definitions
 
 
 @web.route("/apps/<app>/<form>/design/publish", methods=["GET", "POST"])
@@ -53,6 +61,44 @@ def design_publish(principal: Principal, scope: TenantScope, app: str, form: str
         migrations=migrations, first=previous is None), status
 
 
+@web.get("/apps/<app>/<form>/design/versions")
+@signed_in
+def design_versions(principal: Principal, scope: TenantScope, app: str, form: str):
+    """Who published what and when; the difference between any two versions; any version
+    restored as a new draft."""
+    row = designed_form(scope, principal, app, form)
+    versions = list(scope.session.scalars(versions_query(scope, row).order_by(
+        FormVersion.version.desc())))
+    names = dict(scope.session.execute(scope.select(User).with_only_columns(
+        User.id, User.name).where(User.id.in_({version.published_by_id for version in versions
+                                               if version.published_by_id}))).all())
+    by_number = {version.version: version for version in versions}
+    older = by_number.get(request.args.get("from", type=int))
+    newer = by_number.get(request.args.get("to", type=int))
+    compared = None
+    if older is not None and newer is not None:
+        plan = PublishPlan(diff_definitions(older.definition, newer.definition), {}, [])
+        compared = _sentences(plan, older.definition, newer.definition, principal.locale,
+                              with_records=False)
+    return render_template("design/versions.html", app_key=app, form_row=row,
+                           versions=versions, names=names, older=older, newer=newer,
+                           compared=compared)
+
+
+@web.post("/apps/<app>/<form>/design/versions/<int:number>/restore")
+@signed_in
+def design_restore(principal: Principal, scope: TenantScope, app: str, form: str,
+                   number: int):
+    """A published version becomes the draft again — a step like any, so undo takes it
+    back; publishing it makes a new version."""
+    row = designed_form(scope, principal, app, form)
+    version = version_row(scope, row, number)
+    with scope.session.begin_nested():
+        edit_draft(scope, principal, row, None, lambda _draft: dict(version.definition))
+    flash(ui_text("design_restored", principal.locale, version=number), "done")
+    return redirect(url_for("web.design_page", app=app, form=form))
+
+
 def _labels(*definitions: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     found: dict[str, Mapping[str, Any]] = {}
     for definition in definitions:
@@ -61,8 +107,9 @@ def _labels(*definitions: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 def _sentences(plan: PublishPlan, old: Mapping[str, Any], new: Mapping[str, Any],
-               locale: str) -> list[str]:
-    """The diff in plain words, each with what it does to the records."""
+               locale: str, with_records: bool = True) -> list[str]:
+    """The diff in plain words, each with what it does to the records (`with_records`:
+    a publish; between two published versions, the change alone)."""
     fields = _labels(old, new)
     impact = plan.impact.get("fields", {})
 
@@ -71,6 +118,8 @@ def _sentences(plan: PublishPlan, old: Mapping[str, Any], new: Mapping[str, Any]
         return label_text(item.get("label"), locale) or key
 
     def say(code: str, **params: Any) -> str:
+        if not with_records and f"{code}_alone" in UI:
+            code = f"{code}_alone"
         return ui_text(code, locale, **params)
 
     diff, lines = plan.diff, []

@@ -303,3 +303,21 @@ def test_a_subtables_columns_are_added_relabelled_required_and_removed(client, d
             draft(client, designer.headers)["fields"][1]["fields"]] == ["Price"]
     page = client.get(f"{PAGE}?field={table}").get_data(as_text=True)
     assert "Columns of the subtable" in page and 'id="column-0-zh" name="zh" value="单价"' in page
+
+
+def test_versions_say_who_published_what_compare_and_restore_as_a_draft(client, designer):
+    step(client, "add", type="email", after="name")
+    email = draft(client, designer.headers)["fields"][1]["key"]
+    page = client.get(f"{PAGE}/publish").get_data(as_text=True)
+    client.post(f"{PAGE}/publish", data={"csrf_token": csrf_from(page), "confirm": "1"})
+    versions = client.get(f"{PAGE}/versions").get_data(as_text=True)
+    assert "Version 2" in versions and "Version 1" in versions and ">in use<" in versions
+    assert "published by" in versions
+    compared = client.get(f"{PAGE}/versions?from=1&to=2").get_data(as_text=True)
+    assert "Field “E-mail” is added." in compared
+    restored = client.post(f"{PAGE}/versions/1/restore",
+                           data={"csrf_token": csrf_from(versions)})
+    assert restored.status_code == 302
+    assert [item["key"] for item in draft(client, designer.headers)["fields"]] == ["name"]
+    assert "Version 1 is the draft again" in client.get(PAGE).get_data(as_text=True)
+    assert email not in [item["key"] for item in draft(client, designer.headers)["fields"]]
