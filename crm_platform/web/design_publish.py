@@ -24,6 +24,7 @@ from crm_platform.services.forms.definitions import (
     versions_query,
 )
 from crm_platform.services.forms.design import edit_draft
+from crm_platform.services.imports.wizard import after_publish
 from crm_platform.web import web
 from crm_platform.web.design import designed_form
 from crm_platform.web.design_fields import Unreadable, default_value, type_name
@@ -52,6 +53,9 @@ def design_publish(principal: Principal, scope: TenantScope, app: str, form: str
             flash(error_text(error, locale), "error")
         else:
             flash(ui_text("design_published", locale, version=version.version), "done")
+            waiting = after_publish(scope, principal, row)
+            if waiting is not None:   # the spreadsheet the form was made from: import it
+                return redirect(url_for("web.import_mapping", draft_id=waiting.id))
             return redirect(url_for("web.record_list", app=app, form=form))
     status = 409 if request.method == "POST" and plan.problems else 200
     return render_template(

@@ -166,6 +166,14 @@ DESIGN_UI: dict[str, dict[str, str]] = {
     "design_compare_from": {"en": "From version", "zh": "从版本"},
     "design_compare_to": {"en": "to version", "zh": "到版本"},
     "design_no_versions": {"en": "Not published yet.", "zh": "尚未发布。"},
+    "design_from_sheet": {"en": "Or start from a spreadsheet (optional)",
+                          "zh": "或从电子表格开始（可选）"},
+    "design_from_sheet_hint": {"en": "A CSV or Excel file whose first row names the columns: "
+                                     "each column becomes a field, its type guessed from its "
+                                     "values. Once you publish the form, its rows are "
+                                     "imported.",
+                               "zh": "第一行为列名的 CSV 或 Excel 文件：每一列成为一个字段，"
+                                     "类型由数据推断。表单发布后即可导入这些行。"},
     # property names
     "prop_label": {"en": "Label", "zh": "名称"},
     "prop_key": {"en": "Key (used by the API and in expressions)",

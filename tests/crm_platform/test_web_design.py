@@ -321,3 +321,61 @@ def test_versions_say_who_published_what_compare_and_restore_as_a_draft(client, 
     assert [item["key"] for item in draft(client, designer.headers)["fields"]] == ["name"]
     assert "Version 1 is the draft again" in client.get(PAGE).get_data(as_text=True)
     assert email not in [item["key"] for item in draft(client, designer.headers)["fields"]]
+
+
+SHEET = ("名称,电话,等级,签约日期,金额\n华为技术,13800138000,A,2026-01-05,\"￥1,200\"\n"
+         "腾讯,13900139000,B,2026-02-01,300\n阿里,13700137000,A,2026-03-01,50\n"
+         "字节,13600136000,B,2026-04-01,70\n")
+
+
+def test_a_form_from_a_spreadsheet_is_proposed_published_and_filled_with_its_rows(
+        client, designer):
+    import io
+
+    page = client.get("/apps/crm/forms/new").get_data(as_text=True)
+    made = client.post("/apps/crm/forms/new", data={
+        "csrf_token": csrf_from(page), "en": "Accounts", "zh": "客户台账",
+        "sheet": (io.BytesIO(SHEET.encode("gbk")), "accounts.csv")},
+        content_type="multipart/form-data")
+    assert made.headers["Location"] == "/apps/crm/accounts/design"
+    fields = client.get("/api/v1/apps/crm/forms/accounts",
+                        headers=designer.headers).get_json()["draft"]["fields"]
+    assert [(item["label"]["zh"], item["type"]) for item in fields] == [
+        ("名称", "text"), ("电话", "phone"), ("等级", "select"), ("签约日期", "date"),
+        ("金额", "currency")]
+    assert [option["value"] for option in fields[2]["options"]] == ["A", "B"]
+    publish = f"/apps/crm/accounts/design/publish"
+    page = client.get(publish).get_data(as_text=True)
+    published = client.post(publish, data={"csrf_token": csrf_from(page), "confirm": "1"})
+    mapping_url = published.headers["Location"]
+    assert re.fullmatch(r"/imports/\d+/map", mapping_url)   # straight on to its rows
+    mapping = client.get(mapping_url).get_data(as_text=True)
+    for index, field in enumerate(fields):                  # every column found by label
+        assert re.search(rf'name="column-{index}">.*?<option value="{field["key"]}" selected',
+                         mapping, re.S)
+    run_url = re.search(r'action="(/imports/\d+/run)"', mapping).group(1)
+    choices = {f"column-{index}": field["key"] for index, field in enumerate(fields)}
+    checked = client.post(run_url, data={"csrf_token": csrf_from(mapping), **choices,
+                                         "mode": "insert", "step": "check"})
+    result = client.get(checked.headers["Location"]).get_data(as_text=True)
+    go = re.search(r'<form method="post" action="(/imports/\d+/run)".*?</form>', result, re.S)
+    values = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', go.group(0)))
+    done = client.post(go.group(1), data={**values, "on_error": "all_or_nothing"})
+    assert "The records are saved." in client.get(done.headers["Location"]).get_data(
+        as_text=True)
+    records = client.get("/api/v1/apps/crm/forms/accounts/records",
+                         headers=designer.headers).get_json()["items"]
+    assert len(records) == 4
+
+
+def test_a_bad_spreadsheet_is_refused_and_no_form_is_made(client, designer):
+    import io
+
+    page = client.get("/apps/crm/forms/new").get_data(as_text=True)
+    refused = client.post("/apps/crm/forms/new", data={
+        "csrf_token": csrf_from(page), "en": "Broken",
+        "sheet": (io.BytesIO(b""), "broken.csv")}, content_type="multipart/form-data")
+    assert refused.status_code == 422 and "The file is empty." in refused.get_data(
+        as_text=True)
+    assert client.get("/api/v1/apps/crm/forms/broken",
+                      headers=designer.headers).status_code == 404

@@ -19,7 +19,7 @@ from crm_platform.models import Form, Import
 from crm_platform.scoping import TenantScope
 from crm_platform.services.imports import jobs
 from crm_platform.services.imports.columns import propose_columns
-from crm_platform.services.imports.files import read_sheet
+from crm_platform.services.imports.files import Sheet, read_sheet
 from crm_platform.services.records import operations as record_service
 from crm_platform.services.records.access import access_for
 
@@ -47,6 +47,39 @@ def upload(scope: TenantScope, actor: Principal, form: Form, content: bytes,
                  "proposal": propose_columns(compiled, sheet.headers, access)},
         total_rows=len(sheet.rows), row_errors=[], content=content))
     scope.session.flush()
+    return draft
+
+
+def keep_for_new_form(scope: TenantScope, actor: Principal, form: Form, content: bytes,
+                      filename: str, sheet: Sheet) -> Import:
+    """The spreadsheet a new form was proposed from, kept as a draft until the form is
+    published; then `after_publish` proposes its columns and the wizard goes on."""
+    preview = [["" if cell is None else str(cell) for cell in row]
+               for row in sheet.rows[:PREVIEW_ROWS]]
+    draft = scope.add(Import(
+        form_id=form.id, created_by_id=actor.acting_user_id, status=DRAFT, dry_run=True,
+        mode="insert", on_error="all_or_nothing", locale=actor.locale,
+        filename=filename[:255] or "upload", format=sheet.format, encoding=sheet.encoding,
+        options={"headers": sheet.headers, "preview": preview, "proposal": {},
+                 "awaiting_publish": True},
+        total_rows=len(sheet.rows), row_errors=[], content=content))
+    scope.session.flush()
+    return draft
+
+
+def after_publish(scope: TenantScope, actor: Principal, form: Form) -> Import | None:
+    """The caller's spreadsheet waiting for this form's first publish, its columns now
+    proposed against the published form; None when there is none."""
+    waiting = [draft for draft in scope.session.scalars(scope.select(
+        Import, Import.form_id == form.id, Import.status == DRAFT,
+        Import.created_by_id == actor.user_id).order_by(Import.id.desc()))
+        if draft.options.get("awaiting_publish")]
+    if not waiting:
+        return None
+    draft = waiting[0]
+    _, compiled = record_service.current_version(scope, form)
+    draft.options = {**draft.options, "awaiting_publish": False, "proposal": propose_columns(
+        compiled, draft.options["headers"], access_for(scope, actor, form))}
     return draft
 
 
