@@ -344,7 +344,7 @@ def test_a_form_from_a_spreadsheet_is_proposed_published_and_filled_with_its_row
         ("名称", "text"), ("电话", "phone"), ("等级", "select"), ("签约日期", "date"),
         ("金额", "currency")]
     assert [option["value"] for option in fields[2]["options"]] == ["A", "B"]
-    publish = f"/apps/crm/accounts/design/publish"
+    publish = "/apps/crm/accounts/design/publish"
     page = client.get(publish).get_data(as_text=True)
     published = client.post(publish, data={"csrf_token": csrf_from(page), "confirm": "1"})
     mapping_url = published.headers["Location"]
