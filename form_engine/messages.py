@@ -122,6 +122,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "字段“{key}”的类型从 {old} 改为 {new}。"),
     "newly_required": ("Field {key!r} becomes required; records without it need a default.",
                        "字段“{key}”改为必填；缺少该值的记录需要默认值。"),
+    "newly_unique": ("Field {key!r} must become unique, but {count} record(s) share a value "
+                     "with another: make them differ first, or keep the field not unique.",
+                     "字段“{key}”要改为唯一，但有 {count} 条记录与其他记录取值相同：请先修改这些"
+                     "记录，或保持该字段不唯一。"),
     "options_removed": ("Field {key!r} loses option(s) {values}.", "字段“{key}”删除了选项 {values}。"),
     "migration_needed": ("This change needs a migration (a default or a conversion).",
                          "此修改需要提供迁移方式（默认值或转换）。"),

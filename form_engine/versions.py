@@ -41,6 +41,7 @@ class RecordStats(Protocol):
     def with_value(self, key: str) -> int: ...
 
     def with_option(self, key: str, values: Iterable[str]) -> int: ...
+    def sharing(self, key: str) -> int: ...
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Diff:
     removed: list[str] = field(default_factory=list)
     retyped: list[dict[str, str]] = field(default_factory=list)
     newly_required: list[str] = field(default_factory=list)
+    newly_unique: list[str] = field(default_factory=list)
     options_removed: list[dict[str, Any]] = field(default_factory=list)
     options_added: list[dict[str, Any]] = field(default_factory=list)
     changed: list[dict[str, Any]] = field(default_factory=list)
@@ -58,7 +60,7 @@ class Diff:
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (
-            "added", "removed", "retyped", "newly_required", "options_removed",
+            "added", "removed", "retyped", "newly_required", "newly_unique", "options_removed",
             "options_added", "changed", "relabelled", "rules_changed", "layout_changed")}
 
 
@@ -95,6 +97,8 @@ def diff_definitions(old: Mapping[str, Any], new: Mapping[str, Any]) -> Diff:
             continue
         if spec.get("required") and not previous.get("required"):
             diff.newly_required.append(key)
+        if spec.get("unique") and not previous.get("unique"):
+            diff.newly_unique.append(key)
         gone = [value for value in _options(previous) if value not in _options(spec)]
         new_options = [value for value in _options(spec) if value not in _options(previous)]
         if gone:
@@ -164,6 +168,12 @@ def plan_publish(old: Mapping[str, Any] | None, new: Mapping[str, Any],
         if count and not (set(values) <= mapped or "default" in migration):
             problems.append(Problem(f"migrations.{key}", "options_removed",
                                     {"key": key, "values": ", ".join(values)}))
+    for key in diff.newly_unique:
+        shared = stats.sharing(key)
+        note(key, newly_unique=True, sharing=shared)
+        if shared:   # no migration answers this: the records must differ first
+            problems.append(Problem(f"migrations.{key}", "newly_unique",
+                                    {"key": key, "count": shared}))
     return PublishPlan(diff, impact, problems)
 
 

@@ -139,6 +139,9 @@ def _sentences(plan: PublishPlan, old: Mapping[str, Any], new: Mapping[str, Any]
     for key in diff.newly_required:
         lines.append(say("change_required", label=name(key),
                          count=impact.get(key, {}).get("missing", 0)))
+    for key in diff.newly_unique:
+        lines.append(say("change_unique", label=name(key),
+                         count=impact.get(key, {}).get("sharing", 0)))
     for change in diff.options_removed:
         lines.append(say("change_options_removed", label=name(change["key"]),
                          values=", ".join(change["values"]),

@@ -105,6 +105,16 @@ DESIGN_UI: dict[str, dict[str, str]] = {
     "change_required": {"en": "Field “{label}” becomes required — {count} existing record(s) "
                               "have no value.",
                         "zh": "字段“{label}”改为必填——有 {count} 条已有记录没有该值。"},
+    "change_unique": {"en": "Field “{label}” becomes unique — {count} record(s) share a value "
+                            "with another.",
+                      "zh": "字段“{label}”改为唯一——有 {count} 条记录与其他记录取值相同。"},
+    "change_unique_alone": {"en": "Field “{label}” becomes unique.",
+                            "zh": "字段“{label}”改为唯一。"},
+    "design_choice_unique": {"en": "No choice here can publish this: change those records in "
+                                   "the list so each value is different, or untick “No two "
+                                   "records may share a value”.",
+                             "zh": "此处没有可选的处理方式：请在列表中修改这些记录使取值各不相同，"
+                                   "或取消勾选“不允许重复值”。"},
     "change_options_removed": {"en": "Field “{label}” loses option(s) {values} — {count} "
                                      "record(s) use them.",
                                "zh": "字段“{label}”删除选项 {values}——有 {count} 条记录在使用。"},

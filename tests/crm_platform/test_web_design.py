@@ -379,3 +379,24 @@ def test_a_bad_spreadsheet_is_refused_and_no_form_is_made(client, designer):
         as_text=True)
     assert client.get("/api/v1/apps/crm/forms/broken",
                       headers=designer.headers).status_code == 404
+
+
+def test_making_a_field_unique_while_records_share_a_value_is_refused_with_why(
+        client, designer):
+    step(client, "add", type="phone", after="name")
+    key = draft(client, designer.headers)["fields"][1]["key"]
+    page = client.get(f"{PAGE}/publish").get_data(as_text=True)
+    client.post(f"{PAGE}/publish", data={"csrf_token": csrf_from(page), "confirm": "1"})
+    for name, phone in (("Acme", "+8613800138000"), ("Acme 2", "+8613800138000"),
+                        ("Globex", "+8613900139000")):
+        created(client, "/api/v1/apps/crm/forms/customer/records",
+                {"data": {"name": name, key: phone}}, designer.headers)
+    step(client, "set", key=key, option="unique", value="1")
+    page = client.get(f"{PAGE}/publish").get_data(as_text=True)
+    assert "becomes unique — 2 record(s) share a value with another" in page
+    refused = client.post(f"{PAGE}/publish", data={"csrf_token": csrf_from(page),
+                                                   "confirm": "1"})
+    assert refused.status_code == 409
+    assert "make them differ first" in refused.get_data(as_text=True)
+    assert client.get("/api/v1/apps/crm/forms/customer",
+                      headers=designer.headers).get_json()["published_version"] == 2

@@ -43,6 +43,11 @@ class Records:
         wanted = set(values)
         return sum(1 for record in self.records if record.get(key) in wanted)
 
+    def sharing(self, key: str) -> int:
+        values = [record.get(key) for record in self.records
+                  if record.get(key) not in (None, "", [])]
+        return sum(1 for value in values if values.count(value) > 1)
+
 
 STORED = Records([
     {"name": "Acme", "phone": "138", "budget": "12,000", "stage": "lost", "fax": "010-1"},
@@ -141,3 +146,15 @@ def test_upgrade_without_a_migration_keeps_compatible_values() -> None:
     new = v2(email={"type": "email"})
     record = upgrade(STORED.records[2], compile_form(V1), compile_form(new))
     assert record == {"name": "Initech", "stage": "qualified"}
+
+
+def test_a_field_made_unique_whose_value_records_share_cannot_be_published() -> None:
+    old = {"key": "c", "fields": [{"key": "phone", "type": "text"}]}
+    new = {"key": "c", "fields": [{"key": "phone", "type": "text", "unique": True}]}
+    shared = Records([{"phone": "1"}, {"phone": "1"}, {"phone": "2"}, {}])
+    plan = plan_publish(old, new, shared, {"phone": {"default": "x"}})  # nothing answers it
+    assert [(problem.code, problem.params["count"]) for problem in plan.problems] == [
+        ("newly_unique", 2)]
+    assert plan.impact["fields"]["phone"] == {"newly_unique": True, "sharing": 2}
+    assert plan_publish(old, new, Records([{"phone": "1"}, {"phone": "2"}])).problems == []
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 
 from crm_platform.models import Form, Record
 from crm_platform.scoping import TenantScope
@@ -27,6 +27,13 @@ class FormRecordStats:
         """Records holding a value for `key` (blanks are stored as null or left out)."""
         statement = self._live().where(Record.data[key].as_string().is_not(None))
         return self.scope.session.scalar(statement.with_only_columns(func.count())) or 0
+
+    def sharing(self, key: str) -> int:
+        """Records whose `key` holds the same value as another record's."""
+        value = Record.data[key].as_string()
+        groups = self._live().where(value.is_not(None)).with_only_columns(
+            func.count().label("n")).group_by(value).having(func.count() > 1).subquery()
+        return self.scope.session.scalar(select(func.coalesce(func.sum(groups.c.n), 0))) or 0
 
     def with_option(self, key: str, values: Iterable[str]) -> int:
         """Records whose `key` is one of `values` (or, for a multiselect, contains one)."""
