@@ -3,7 +3,8 @@ it does to the records there are ("Phone becomes required — 37 records have no
 for each change that would break records, the choices the engine supports (discard the
 values, a default, convert, map removed options to others). Publishing is refused until
 each is answered, and says why. And the published versions: who published each and when,
-the difference between any two, any of them restored as a new draft."""
+the difference between any two, any of them restored as a new draft; and the form's
+permissions, role by role."""
 
 from __future__ import annotations
 
@@ -24,7 +25,10 @@ from crm_platform.services.forms.definitions import (
     versions_query,
 )
 from crm_platform.services.forms.design import edit_draft
+from crm_platform.services.forms.permissions import permissions_of, set_permissions
+from crm_platform.services.identity.roles import role_choices
 from crm_platform.services.imports.wizard import after_publish
+from crm_platform.services.records.access import SCOPES
 from crm_platform.web import web
 from crm_platform.web.design import designed_form
 from crm_platform.web.design_fields import Unreadable, default_value, type_name
@@ -198,3 +202,41 @@ def _migrations(form: Mapping[str, str], draft: Mapping[str, Any]) -> dict[str, 
             key, _, old = rest.partition(".")
             migrations.setdefault(key, {}).setdefault("map", {})[old] = value
     return migrations
+
+
+@web.route("/apps/<app>/<form>/design/permissions", methods=["GET", "POST"])
+@signed_in
+def design_permissions(principal: Principal, scope: TenantScope, app: str, form: str):
+    """Role × form: may create; read, change and delete in which scope; which fields are
+    hidden or read-only — the same service and checks as the API's permissions."""
+    row = designed_form(scope, principal, app, form)
+    roles = role_choices(scope, principal)
+    error = ""
+    if request.method == "POST":
+        items = []
+        for key, _name in roles:
+            if not request.form.get(f"{key}.on"):
+                continue   # no entry: the role has no rights of its own on this form
+            items.append({
+                "role": key, "can_create": bool(request.form.get(f"{key}.create")),
+                **{action: _scope(request.form.get(f"{key}.{action}"))
+                   for action in ("read", "update", "delete")},
+                "hidden_fields": request.form.getlist(f"{key}.hidden"),
+                "readonly_fields": request.form.getlist(f"{key}.readonly")})
+        try:
+            with scope.session.begin_nested():
+                set_permissions(scope, principal, row, items)
+        except LoomError as problem:
+            error = error_text(problem, principal.locale)
+        else:
+            flash(ui_text("design_permissions_saved", principal.locale), "done")
+            return redirect(url_for("web.design_permissions", app=app, form=form))
+    current = {item["role"]: item for item in permissions_of(scope, principal, row)}
+    fields = list(row.draft.get("fields", []))
+    return render_template("design/permissions.html", app_key=app, form_row=row,
+                           roles=roles, current=current, fields=fields, scopes=SCOPES,
+                           error=error), 422 if error else 200
+
+
+def _scope(value: str | None) -> str:
+    return value if value in SCOPES else "none"

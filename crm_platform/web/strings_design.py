@@ -184,6 +184,31 @@ DESIGN_UI: dict[str, dict[str, str]] = {
                                      "imported.",
                                "zh": "第一行为列名的 CSV 或 Excel 文件：每一列成为一个字段，"
                                      "类型由数据推断。表单发布后即可导入这些行。"},
+    "design_permissions": {"en": "Permissions", "zh": "权限"},
+    "design_permissions_title": {"en": "Who may do what with “{form}”",
+                                 "zh": "“{form}”的权限"},
+    "design_permissions_hint": {
+        "en": "Role by role. While no role has rights set here, every member creates records "
+              "and sees and changes their own. Once one has, a role left unticked may do "
+              "nothing with this form. Administrators and designers see everything.",
+        "zh": "按角色设置。尚未为任何角色设置时，所有成员都可新建记录并查看、修改自己的记录；"
+              "一旦设置了某个角色，未勾选的角色就不能使用此表单。管理员和设计者可以看到全部。"},
+    "design_permissions_on": {"en": "Set this role's rights here", "zh": "在此设置该角色的权限"},
+    "design_may_create": {"en": "May create records", "zh": "可新建记录"},
+    "design_scope_read": {"en": "Reads", "zh": "可查看"},
+    "design_scope_update": {"en": "Changes", "zh": "可修改"},
+    "design_scope_delete": {"en": "Deletes", "zh": "可删除"},
+    "scope_none": {"en": "no records", "zh": "无"},
+    "scope_own": {"en": "their own", "zh": "本人的"},
+    "scope_department": {"en": "their department's", "zh": "本部门的"},
+    "scope_department_tree": {"en": "their department's and below", "zh": "本部门及下级部门的"},
+    "scope_all": {"en": "all records", "zh": "全部"},
+    "design_fields_rights": {"en": "Hidden and read-only fields", "zh": "隐藏与只读字段"},
+    "design_hidden": {"en": "Hidden", "zh": "隐藏"},
+    "design_hidden_for": {"en": "{field} hidden from {role}", "zh": "对{role}隐藏{field}"},
+    "design_readonly_for": {"en": "{field} read-only for {role}", "zh": "对{role}只读{field}"},
+    "design_permissions_save": {"en": "Save the permissions", "zh": "保存权限"},
+    "design_permissions_saved": {"en": "The permissions are saved.", "zh": "权限已保存。"},
     # property names
     "prop_label": {"en": "Label", "zh": "名称"},
     "prop_key": {"en": "Key (used by the API and in expressions)",

@@ -400,3 +400,32 @@ def test_making_a_field_unique_while_records_share_a_value_is_refused_with_why(
     assert "make them differ first" in refused.get_data(as_text=True)
     assert client.get("/api/v1/apps/crm/forms/customer",
                       headers=designer.headers).get_json()["published_version"] == 2
+
+
+def test_permissions_are_set_role_by_role_with_the_apis_checks(client, designer):
+    created(client, "/api/v1/admin/roles", {"key": "sales", "name": "Sales"}, designer.headers)
+    created(client, "/api/v1/admin/users", {"email": "s@alpha.example", "password":
+                                             "correct horse 9", "roles": []}, designer.headers)
+    role_id = next(role["id"] for role in client.get(
+        "/api/v1/admin/roles", headers=designer.headers).get_json()["items"]
+        if role["key"] == "sales")
+    user = next(item for item in client.get("/api/v1/admin/users", headers=designer.headers)
+                .get_json()["items"] if item["email"] == "s@alpha.example")
+    client.patch(f"/api/v1/admin/users/{user['id']}", json={"roles": [role_id]},
+                 headers=designer.headers)
+    step(client, "add", type="currency", after="name")
+    secret = draft(client, designer.headers)["fields"][1]["key"]
+    page = client.get(f"{PAGE}/permissions").get_data(as_text=True)
+    assert "Who may do what" in page and 'name="sales.read"' in page
+    saved = client.post(f"{PAGE}/permissions", data={
+        "csrf_token": csrf_from(page), "sales.on": "1", "sales.create": "1",
+        "sales.read": "own", "sales.update": "own", "sales.delete": "none",
+        "sales.hidden": secret})
+    assert saved.status_code == 302
+    assert client.get("/api/v1/apps/crm/forms/customer/permissions",
+                      headers=designer.headers).get_json()["items"] == [{
+        "role": "sales", "can_create": True, "read": "own", "update": "own",
+        "delete": "none", "hidden_fields": [secret], "readonly_fields": []}]
+    bad = client.post(f"{PAGE}/permissions", data={
+        "csrf_token": csrf_from(page), "sales.on": "1", "sales.hidden": "no_such_field"})
+    assert bad.status_code == 422

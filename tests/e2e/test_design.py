@@ -185,7 +185,8 @@ def test_the_builder_has_no_serious_accessibility_violation(
     axe = Axe()
     problems = {}
     for path in ("/apps/crm/customer/design", "/apps/crm/customer/design?field=level",
-                 "/apps/crm/customer/design/publish", "/apps/new"):
+                 "/apps/crm/customer/design/publish", "/apps/crm/customer/design/permissions",
+                 "/apps/crm/customer/design/versions", "/apps/new"):
         page.goto(f"{live_server}{path}")
         violations = axe.run(page).response["violations"]
         problems[path] = [f"{item['id']}: {item['help']}" for item in violations
