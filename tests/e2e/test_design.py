@@ -192,3 +192,18 @@ def test_the_builder_has_no_serious_accessibility_violation(
         problems[path] = [f"{item['id']}: {item['help']}" for item in violations
                           if item["impact"] in ("serious", "critical")]
     assert {path: found for path, found in problems.items() if found} == {}
+
+
+def test_the_builder_fits_a_390_px_phone(tenant_a, open_page, live_server, client):
+    from tests.conftest import published_app
+
+    published_app(client, tenant_a.headers, "crm", {
+        "key": "customer", "label": {"en": "Customers", "zh": "客户"},
+        "fields": [{"key": "name", "type": "text", "label": {"en": "Name", "zh": "名称"}},
+                   {"key": "level", "type": "select", "options": [{"value": "a"}]}]})
+    page = open_page(tenant_a.admin_email, locale="zh", width=390)
+    for path in ("/apps/crm/customer/design?field=level", "/apps/crm/customer/design",
+                 "/apps/crm/customer/design/permissions"):
+        page.goto(f"{live_server}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width}px wide"
