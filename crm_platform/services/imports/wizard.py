@@ -37,31 +37,28 @@ def upload(scope: TenantScope, actor: Principal, form: Form, content: bytes,
         raise Forbidden("record_create_forbidden")
     _, compiled = record_service.current_version(scope, form)
     sheet = read_sheet(content, filename)
-    preview = [["" if cell is None else str(cell) for cell in row]
-               for row in sheet.rows[:PREVIEW_ROWS]]
-    draft = scope.add(Import(
-        form_id=form.id, created_by_id=actor.acting_user_id, status=DRAFT, dry_run=True,
-        mode="insert", on_error="all_or_nothing", locale=actor.locale,
-        filename=filename[:255] or "upload", format=sheet.format, encoding=sheet.encoding,
-        options={"headers": sheet.headers, "preview": preview,
-                 "proposal": propose_columns(compiled, sheet.headers, access)},
-        total_rows=len(sheet.rows), row_errors=[], content=content))
-    scope.session.flush()
-    return draft
+    return _kept(scope, actor, form, content, filename, sheet,
+                 proposal=propose_columns(compiled, sheet.headers, access))
 
 
 def keep_for_new_form(scope: TenantScope, actor: Principal, form: Form, content: bytes,
                       filename: str, sheet: Sheet) -> Import:
     """The spreadsheet a new form was proposed from, kept as a draft until the form is
     published; then `after_publish` proposes its columns and the wizard goes on."""
+    return _kept(scope, actor, form, content, filename, sheet, proposal={},
+                 awaiting_publish=True)
+
+
+def _kept(scope: TenantScope, actor: Principal, form: Form, content: bytes, filename: str,
+          sheet: Sheet, **options: Any) -> Import:
+    """The file as a draft with its headers, a few rows to show, and `options`."""
     preview = [["" if cell is None else str(cell) for cell in row]
                for row in sheet.rows[:PREVIEW_ROWS]]
     draft = scope.add(Import(
         form_id=form.id, created_by_id=actor.acting_user_id, status=DRAFT, dry_run=True,
         mode="insert", on_error="all_or_nothing", locale=actor.locale,
         filename=filename[:255] or "upload", format=sheet.format, encoding=sheet.encoding,
-        options={"headers": sheet.headers, "preview": preview, "proposal": {},
-                 "awaiting_publish": True},
+        options={"headers": sheet.headers, "preview": preview, **options},
         total_rows=len(sheet.rows), row_errors=[], content=content))
     scope.session.flush()
     return draft
@@ -84,9 +81,11 @@ def after_publish(scope: TenantScope, actor: Principal, form: Form) -> Import | 
 
 
 def get_draft(scope: TenantScope, actor: Principal, draft_id: int) -> Import:
-    """A draft its uploader may continue; anything else is a 404."""
+    """A draft its uploader may continue (not one still waiting for its form's first
+    publish); anything else is a 404."""
     draft = scope.find(Import, draft_id)
-    if draft is None or draft.status != DRAFT or draft.created_by_id != actor.user_id:
+    if draft is None or draft.status != DRAFT or draft.created_by_id != actor.user_id \
+            or draft.options.get("awaiting_publish"):
         raise NotFound("resource_not_found", resource="import", id=draft_id)
     return draft
 
