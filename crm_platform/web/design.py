@@ -74,13 +74,14 @@ def _context(scope: TenantScope, principal: Principal, app: str, row: Form,
     chosen = selected if selected is not None else request.values.get("field", "")
     item = fields.get(chosen)
     undo_depth, redo_depth = design.history_depth(scope, row)
+    forms = other_forms(scope, row)
     return {
         "app_key": app, "form_row": row, "definition": definition, "fields": fields,
         "selected": item, "panel": panel(item, design.published_keys(scope, row), definition,
-                                         other_forms(scope, row)) if item else None,
+                                         forms) if item else None,
         "palette": palette(principal.locale), "type_name": type_name, "glyph": glyph,
         "undo_depth": undo_depth, "redo_depth": redo_depth,
-        "status": status, "error": error, "other_forms": other_forms(scope, row),
+        "status": status, "error": error, "other_forms": forms,
         "functions": sorted(FUNCTIONS), "colours": COLOURS, "column_types": COLUMN_TYPES,
     }
 
