@@ -207,3 +207,27 @@ def test_the_builder_fits_a_390_px_phone(tenant_a, open_page, live_server, clien
         page.goto(f"{live_server}{path}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} is {width}px wide"
+
+
+def test_making_the_phone_unique_over_duplicates_shows_why_publishing_waits(
+        tenant_a, open_page, live_server, client):
+    from tests.conftest import created, published_app
+
+    published_app(client, tenant_a.headers, "crm", {
+        "key": "customer", "label": {"en": "Customers", "zh": "客户"},
+        "fields": [{"key": "name", "type": "text", "label": {"en": "Name", "zh": "名称"}},
+                   {"key": "phone", "type": "phone", "label": {"en": "Phone", "zh": "电话"}}]})
+    for name in ("Acme", "Acme again"):
+        created(client, "/api/v1/apps/crm/forms/customer/records",
+                {"data": {"name": name, "phone": "+8613800138000"}}, tenant_a.headers)
+    page = open_page(tenant_a.admin_email)
+    page.goto(f"{live_server}/apps/crm/customer/design?field=phone")
+    saved = Steps(page).start()
+    page.get_by_label("No two records may share a value").check()
+    saved()
+    page.get_by_role("link", name="Publish…").click()
+    expect(page.get_by_text("Field “Phone” becomes unique — 2 record(s) share a value "
+                            "with another.")).to_be_visible()
+    page.get_by_role("button", name="Publish with these choices").click()
+    expect(page.locator(".error-summary")).to_contain_text("make them differ first")
+    expect(page.get_by_role("link", name="Records")).to_be_visible()
