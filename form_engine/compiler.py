@@ -12,7 +12,7 @@ from form_engine.compiled import CompiledField, CompiledForm, CompiledRows, Comp
 from form_engine.definition import require_valid
 from form_engine.expressions import Expression, compile_expression
 from form_engine.field_types import FIELD_TYPES, REFERENCE_TYPES, TypeEnv
-from form_engine.specialised import specialise
+from form_engine.specialised import Deferred
 
 
 def _expression(spec: Mapping[str, Any], option: str) -> Expression | None:
@@ -98,5 +98,5 @@ def compile_form(definition: Mapping[str, Any], env: TypeEnv | None = None,
         input_keys=frozenset(f.key for f in fields if f.kind in ("value", "subtable")),
         env=env,
     )
-    return replace(form, specialised=specialise(form),
-                   specialised_input=specialise(form, lenient=True))
+    return replace(form, specialised=Deferred(form, lenient=False),
+                   specialised_input=Deferred(form, lenient=True))

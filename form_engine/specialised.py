@@ -22,6 +22,7 @@ value) is the general pipeline's own.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -69,9 +70,34 @@ def specialise(form: CompiledForm, lenient: bool = False) -> Specialised:
     CSV and Excel — where each value goes through its field's lenient coercer."""
     source = _Source()
     _Writer(form, source, lenient).function()
-    code = compile("\n".join(source.lines), f"<validator for form {form.key!r}>", "exec")
+    code = _compiled("\n".join(source.lines), f"<validator for form {form.key!r}>")
     exec(code, source.namespace)  # the source is generated from a checked form
     return source.namespace["_validate"]  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str, name: str) -> Any:
+    """Python's compile() of the generated source: most of the cost of specialising, and the
+    same text again whenever a change leaves the form's checks alone (a label, help, the
+    layout — every property edit in the builder), since constants live in the namespace."""
+    return compile(text, name, "exec")
+
+
+class Deferred:
+    """The generated validator, written on its first call: a form compiled only to be drawn
+    (the builder's preview, a record page) never pays for it."""
+
+    __slots__ = ("_form", "_function", "_lenient")
+
+    def __init__(self, form: CompiledForm, lenient: bool) -> None:
+        self._form, self._lenient = form, lenient
+        self._function: Specialised | None = None
+
+    def __call__(self, data: Mapping[str, Any], run: Any) -> tuple[dict[str, Any], ...] | None:
+        function = self._function
+        if function is None:
+            function = self._function = specialise(self._form, self._lenient)
+        return function(data, run)
 
 
 class _Writer:
