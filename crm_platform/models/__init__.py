@@ -1,6 +1,13 @@
 """All ORM models, imported here so `Base.metadata` knows every table."""
 
-from crm_platform.models.apps import App, Form, FormDraftStep, FormVersion, SavedView
+from crm_platform.models.apps import (
+    App,
+    Form,
+    FormDraftStep,
+    FormVersion,
+    SavedView,
+    TemplateInstall,
+)
 from crm_platform.models.flows import (
     AutomationRun,
     Flow,
@@ -48,6 +55,7 @@ __all__ = [
     "Role",
     "SavedView",
     "Sequence",
+    "TemplateInstall",
     "Tenant",
     "TenantStatus",
     "User",

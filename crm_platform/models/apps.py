@@ -110,3 +110,23 @@ class SavedView(Base):
     roles: Mapped[list[str]] = mapped_column(JSONType)   # role keys, for "roles"
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
+
+
+class TemplateInstall(Base):
+    """An app installed from a template: which template, which version, and the bundle
+    as it was installed (without its sample records) — the base of the next upgrade's
+    three-way merge. One per app."""
+
+    __tablename__ = "template_installs"
+    __table_args__ = (tenant_key(), *references(("app_id", "apps", "CASCADE")),
+                      UniqueConstraint("tenant_id", "app_id"))
+
+    id: Mapped[RowId]
+    tenant_id: Mapped[int] = tenant_fk()
+    app_id: Mapped[int] = mapped_column(IdType)
+    template_key: Mapped[str] = mapped_column(String(63))
+    version: Mapped[str] = mapped_column(String(40))
+    bundle: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    installed_by_id: Mapped[int | None] = mapped_column(IdType)
+    installed_at: Mapped[Timestamp]
+    upgraded_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
