@@ -1,0 +1,93 @@
+"""The shipped bundles (`templates_gallery/bundles/<key>.json`), reading and writing bundle
+files, and composing a template with the one it extends.
+
+Numbers are read as `Decimal` (a threshold of 0.1 stays 0.1), as the API reads them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import simplejson
+
+from templates_gallery.schema import MAX_BUNDLE_BYTES
+
+BUNDLES_DIR = Path(__file__).parent / "bundles"
+SCREENSHOTS_DIR = Path(__file__).parent / "screenshots"
+LISTS = ("roles", "forms", "flows", "automations", "views", "reports", "dashboards")
+
+
+class BundleUnreadable(ValueError):
+    """Not a bundle file at all: too big, not UTF-8, not JSON. `code` names which."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code, self.detail = code, detail
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_bundle(raw: bytes, source: str = "bundle") -> Any:
+    """The parsed document (not yet checked against the meta-schema)."""
+    if len(raw) > MAX_BUNDLE_BYTES:
+        raise BundleUnreadable("too_large", f"{len(raw)} bytes")
+    try:
+        return json.loads(raw.decode("utf-8-sig"), parse_float=Decimal,
+                          parse_constant=_no_constant)
+    except UnicodeDecodeError as exc:
+        raise BundleUnreadable("not_utf8", f"byte {exc.start}") from exc
+    except json.JSONDecodeError as exc:
+        raise BundleUnreadable("not_json", f"{exc.msg}, line {exc.lineno} column {exc.colno}"
+                               ) from exc
+    except (ValueError, RecursionError) as exc:
+        raise BundleUnreadable("not_json", str(exc)[:200]) from exc
+
+
+def dump_bundle(bundle: Mapping[str, Any]) -> str:
+    return simplejson.dumps(bundle, use_decimal=True, ensure_ascii=False, indent=1) + "\n"
+
+
+def write_bundle(path: Path, bundle: Mapping[str, Any]) -> None:
+    path.write_text(dump_bundle(bundle), encoding="utf-8")
+
+
+def shipped() -> dict[str, dict[str, Any]]:
+    """Every shipped bundle by key, as written (not composed)."""
+    bundles = {}
+    for path in sorted(BUNDLES_DIR.glob("*.json")):
+        bundle = read_bundle(path.read_bytes(), path.name)
+        bundles[bundle["manifest"]["key"]] = bundle
+    return bundles
+
+
+def compose(bundle: Mapping[str, Any], extended: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The bundle with the pieces of the template it extends: the app gets both (the
+    extended template's first), under this bundle's manifest. Keys used twice are left to
+    the checks to name."""
+    if extended is None:
+        return copy.deepcopy(dict(bundle))
+    result: dict[str, Any] = {"format": bundle["format"],
+                              "manifest": copy.deepcopy(bundle["manifest"])}
+    for part in LISTS:
+        items = [*extended.get(part, []), *bundle.get(part, [])]
+        if items:
+            result[part] = copy.deepcopy(items)
+    for part in ("permissions", "sample_data"):
+        merged: dict[str, list[Any]] = {}
+        for source in (extended, bundle):
+            for form, items in source.get(part, {}).items():
+                merged.setdefault(form, []).extend(copy.deepcopy(items))
+        if merged:
+            result[part] = merged
+    return result
+
+
+def without_samples(bundle: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in bundle.items() if name != "sample_data"}
