@@ -489,6 +489,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The department still has {children} sub-department(s) and {members} member(s).",
         "zh": "该部门仍有 {children} 个子部门和 {members} 名成员。",
     },
+    # templates
+    "bundle_too_large": {"en": "The template file is too large ({detail}; at most 8 MB).",
+                         "zh": "模板文件过大（{detail}，最多 8 MB）。"},
+    "bundle_not_utf8": {"en": "The template file is not UTF-8 text ({detail}).",
+                        "zh": "模板文件不是 UTF-8 文本（{detail}）。"},
+    "bundle_not_json": {"en": "The template file is not valid JSON: {detail}.",
+                        "zh": "模板文件不是有效的 JSON：{detail}。"},
+    "template_missing": {
+        "en": "{field}: this template is built on template {value}, which this Loom does "
+              "not have.",
+        "zh": "{field}：该模板基于模板 {value}，而本系统没有该模板。"},
+    "template_not_found": {"en": "There is no template {id}.", "zh": "没有模板 {id}。"},
+    "not_from_template": {
+        "en": "App {app} was not installed from a template, so there is nothing to upgrade.",
+        "zh": "应用 {app} 不是由模板安装的，无从升级。"},
+    "other_template": {
+        "en": "App {app} was installed from template {installed}, not {offered}.",
+        "zh": "应用 {app} 由模板 {installed} 安装，而不是 {offered}。"},
+    "not_newer": {
+        "en": "App {app} is at version {installed} of the template; {offered} is not newer.",
+        "zh": "应用 {app} 已是模板的 {installed} 版，{offered} 并不更新。"},
+    "unpublished_draft": {
+        "en": "{field} has unpublished changes. Publish or discard them before upgrading, "
+              "so the upgrade does not publish them unseen.",
+        "zh": "{field} 有未发布的修改。请先发布或放弃，以免升级时把它们一并发布。"},
+    "upgrade_conflicts": {
+        "en": "The upgrade has {count} conflict(s): both you and the new version changed "
+              "the same thing. Choose, for each, to keep yours or take theirs.",
+        "zh": "升级有 {count} 处冲突：您和新版本修改了同一处。请逐一选择保留我的或采用新版本的。"},
+    "upgrade_conflict": {
+        "en": "{field}: yours is {mine}, the new version's is {theirs}.",
+        "zh": "{field}：您的是 {mine}，新版本的是 {theirs}。"},
 }
 
 # Words used inside messages: JSON types and resource names.
@@ -517,6 +549,8 @@ WORDS: dict[str, dict[str, str]] = {
     "version": {"en": "version", "zh": "版本"},
     "record": {"en": "record", "zh": "记录"},
     "body": {"en": "the body", "zh": "请求体"},
+    "sample record": {"en": "sample record", "zh": "示例记录"},
+    "template": {"en": "template", "zh": "模板"},
 }
 
 

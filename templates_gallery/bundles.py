@@ -91,3 +91,30 @@ def compose(bundle: Mapping[str, Any], extended: Mapping[str, Any] | None) -> di
 
 def without_samples(bundle: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in bundle.items() if name != "sample_data"}
+
+
+_PERMISSION_DEFAULTS = {"can_create": False, "read": "none", "update": "none",
+                        "delete": "none", "hidden_fields": [], "readonly_fields": []}
+
+
+def normalised(bundle: Mapping[str, Any]) -> dict[str, Any]:
+    """The bundle written one way, so an installed bundle and the app exported again
+    compare equal: permissions without their default values and in role order, a view's
+    `roles` only when it is shared with roles."""
+    result = copy.deepcopy(dict(bundle))
+    if "permissions" in result:
+        result["permissions"] = {
+            form: sorted(({name: value for name, value in item.items()
+                           if _PERMISSION_DEFAULTS.get(name, object()) != value}
+                          for item in items), key=lambda item: item["role"])
+            for form, items in result["permissions"].items()}
+        result["permissions"] = {form: items for form, items in
+                                 result["permissions"].items() if items}
+        if not result["permissions"]:
+            del result["permissions"]
+    for view in result.get("views", []):
+        if view.get("visibility") != "roles":
+            view.pop("roles", None)
+        if view.get("visibility", "personal") == "personal":
+            view["visibility"] = "everyone"   # a template's views are for everyone
+    return result

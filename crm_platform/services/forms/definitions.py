@@ -5,7 +5,7 @@ version is compiled once per process and cached."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -112,19 +112,22 @@ def app_form_keys(scope: TenantScope, app: App) -> set[str]:
 
 
 def _checked(scope: TenantScope, app: App, definition: Any, locale: str,
-             extra_form: str | None = None) -> Mapping[str, Any]:
-    known = app_form_keys(scope, app) | ({extra_form} if extra_form else set())
+             coming: Collection[str] = ()) -> Mapping[str, Any]:
+    known = app_form_keys(scope, app) | set(coming)
     problems = check_definition(definition, known_forms=known, env=type_env(scope))
     if problems:
         raise definition_failed(problems, locale)
     return definition
 
 
-def create_form(scope: TenantScope, actor: Principal, app: App, definition: Any) -> Form:
-    """A new form whose draft is `definition` (checked; nothing is saved if it is invalid)."""
+def create_form(scope: TenantScope, actor: Principal, app: App, definition: Any,
+                coming: Collection[str] = ()) -> Form:
+    """A new form whose draft is `definition` (checked; nothing is saved if it is invalid).
+    `coming`: keys of forms created with it (a template's), which it may refer to — a
+    member's rollup over purchases, a purchase's lookup of its member."""
     actor.require_designer()
     key = definition.get("key") if isinstance(definition, dict) else None
-    _checked(scope, app, definition, actor.locale, extra_form=key)
+    _checked(scope, app, definition, actor.locale, coming={*coming, *([key] if key else [])})
     if key in app_form_keys(scope, app):
         raise invalid("key", "taken", value=key)
     form = scope.add(Form(app_id=app.id, key=key, draft=definition,
