@@ -551,6 +551,7 @@ WORDS: dict[str, dict[str, str]] = {
     "body": {"en": "the body", "zh": "请求体"},
     "sample record": {"en": "sample record", "zh": "示例记录"},
     "template": {"en": "template", "zh": "模板"},
+    "~deleted": {"en": "deleted", "zh": "已删除"},
 }
 
 
@@ -573,7 +574,7 @@ def translate(code: str, locale: str, **params: Any) -> str:
 
 
 # Params whose values are vocabulary (types, resource names) and get translated too.
-_WORD_PARAMS = ("expected", "resource", "format", "owner")
+_WORD_PARAMS = ("expected", "resource", "format", "owner", "mine", "theirs")
 
 
 def _message(code: str, locale: str, params: dict[str, Any], path: str | None = None) -> str:

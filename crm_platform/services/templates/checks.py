@@ -45,10 +45,15 @@ def checked_bundle(document: Any, locale: str, env: TypeEnv | None = None) -> di
     ValidationFailed listing every problem."""
     check_against(BUNDLE_SCHEMA, document)
     bundle = compose(document, _extended(document))
+    check_composed(bundle, locale, env)
+    return normalised(bundle)   # after the checks: their paths are the file's
+
+
+def check_composed(bundle: Mapping[str, Any], locale: str, env: TypeEnv | None = None) -> None:
+    """Every problem of an already composed bundle (an upgrade's merge), raised together."""
     problems = list(_problems(bundle, locale, env or TypeEnv()))
     if problems:
         raise ValidationFailed(fields=problems, count=len(problems))
-    return normalised(bundle)   # after the checks: their paths are the file's
 
 
 def _extended(document: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from crm_platform.auth.login import principal_for
 from crm_platform.auth.principal import Principal
 from crm_platform.db import utcnow
-from crm_platform.errors import LoomError, ValidationFailed
+from crm_platform.errors import FieldError, LoomError
 from crm_platform.models import App, Form, Role, TemplateInstall, User, UserRole
 from crm_platform.scoping import TenantScope
 from crm_platform.services.flows import definitions as flow_service
@@ -70,7 +70,7 @@ def _install(scope: TenantScope, actor: Principal, bundle: Mapping[str, Any], ap
     for part, kind in KINDS:
         for definition in bundle.get(part, []):
             add_flow(scope, actor, app, definition, kind)
-    viewer = _view_owner(scope, actor)
+    viewer = view_owner(scope, actor)
     for index, view in enumerate(bundle.get("views", [])):
         add_view(scope, viewer, forms[view["form"]], view, f"views[{index}]")
     scope.add(TemplateInstall(app_id=app.id, template_key=manifest["key"],
@@ -103,11 +103,11 @@ def create_forms(scope: TenantScope, actor: Principal, app: App,
     keys = [definition["key"] for definition in definitions]
     forms = {}
     for definition in definitions:
-        with _under(f"forms.{definition['key']}"):
+        with under(f"forms.{definition['key']}"):
             forms[definition["key"]] = form_service.create_form(
                 scope, actor, app, dict(definition), coming=keys)
     for key, form in forms.items():
-        with _under(f"forms.{key}"):
+        with under(f"forms.{key}"):
             form_service.publish_form_version(scope, actor, form)
     return forms
 
@@ -115,19 +115,19 @@ def create_forms(scope: TenantScope, actor: Principal, app: App,
 def add_flow(scope: TenantScope, actor: Principal, app: App, definition: Mapping[str, Any],
              kind: str) -> None:
     part = "flows" if kind == "approval" else "automations"
-    with _under(f"{part}.{definition['key']}"):
+    with under(f"{part}.{definition['key']}"):
         flow = flow_service.create_flow(scope, actor, app, dict(definition), kind)
         flow_service.publish(scope, actor, app, flow)
 
 
 def add_view(scope: TenantScope, owner: Principal, form: Form, view: Mapping[str, Any],
              where: str) -> None:
-    with _under(where):
+    with under(where):
         create_view(scope, owner, form, {name: value for name, value in view.items()
                                          if name != "form"})
 
 
-def _view_owner(scope: TenantScope, actor: Principal) -> Principal:
+def view_owner(scope: TenantScope, actor: Principal) -> Principal:
     """Who owns the shared views: the installer, or (from the command line) the tenant's
     first administrator."""
     if actor.acting_user_id is not None:
@@ -153,7 +153,7 @@ def insert_samples(scope: TenantScope, actor: Principal, forms: Mapping[str, For
         for index, row in enumerate(samples.get(key, [])):
             data = {name: _resolved(value, ids, today, now) for name, value in
                     row["data"].items()}
-            with _under(f"sample_data.{key}[{index}]"):   # its errors say data.<field>
+            with under(f"sample_data.{key}[{index}]"):   # its errors say data.<field>
                 record, _new = record_service.create_record(scope, actor, forms[key], data)
             owner = owners.next(row.get("owner_role"))
             if owner is not None:
@@ -203,9 +203,12 @@ def _cycle(users: list[User]) -> Iterator[User]:
 
 
 @contextmanager
-def _under(path: str) -> Iterator[None]:
+def under(path: str) -> Iterator[None]:
     """A refusal inside names its place in the bundle (`sample_data.customer[3].data`)."""
     try:
         yield
-    except ValidationFailed as error:
-        raise error.under(path) from None
+    except LoomError as error:
+        error.fields = [FieldError(f"{path}.{item.path}" if item.path else path, item.code,
+                                   item.params) for item in error.fields] or [
+            FieldError(path, error.code, dict(error.params))]
+        raise
