@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
         imports,
         openapi,
         records,
+        templates,
         views,
     )
 

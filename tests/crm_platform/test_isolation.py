@@ -20,6 +20,9 @@ from crm_platform.models import OutboxEntry
 # Platform routes: only platform admins; everyone else gets 403 for every id alike
 # (tested in test_admin_tenants), so they reveal nothing either.
 PLATFORM_ROUTES = {"/api/v1/admin/tenants/<int:tenant_id>"}
+# The shipped templates are the same for every tenant: `<key>` names no tenant's object
+# (installing one makes an app in the caller's own tenant, tested in tests/templates).
+SHARED_ROUTES = {"/api/v1/templates/<key>", "/api/v1/templates/<key>/install"}
 GHOSTS = {"user_id": "987654321", "department_id": "987654321", "role_id": "987654321",
           "token_id": "987654321", "app": "ghostapp", "form": "ghostform",
           "record_id": "987654321", "import_id": "987654321", "flow": "ghostflow",
@@ -95,7 +98,7 @@ def send(client, path: str, rule: str, method: str, headers: dict[str, str],
 def parameter_routes(app) -> list[tuple[str, str]]:
     routes = []
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/") or rule.rule in PLATFORM_ROUTES:
+        if not rule.rule.startswith("/api/") or rule.rule in PLATFORM_ROUTES | SHARED_ROUTES:
             continue
         if not re.search(r"<(?:\w+:)?\w+>", rule.rule):
             continue
