@@ -43,7 +43,8 @@ from crm_platform.services.templates.install import (
     view_owner,
 )
 from templates_gallery.bundles import without_samples
-from templates_gallery.merge import MISSING, Conflict as MergeConflict, merge_bundles
+from templates_gallery.merge import MISSING, merge_bundles
+from templates_gallery.merge import Conflict as MergeConflict
 
 
 @dataclass
