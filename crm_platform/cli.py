@@ -265,5 +265,13 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     Worker(list(queues), connection=connection).work(with_scheduler=True, burst=burst)
 
 
+def _register_groups() -> None:
+    from crm_platform.cli_templates import register
+
+    register(main, database_option)
+
+
+_register_groups()
+
 if __name__ == "__main__":  # python -m crm_platform.cli
     main()

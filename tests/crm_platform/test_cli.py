@@ -18,7 +18,9 @@ from tests.conftest import PASSWORD
 from tests.services import redis_url_or_skip
 
 COMMANDS = [[], ["serve"], ["demo"], ["worker"], ["db"], ["db", "upgrade"], ["tenant"],
-            ["tenant", "create"], ["user", "create"], ["admin", "create"]]
+            ["tenant", "create"], ["user", "create"], ["admin", "create"], ["template"],
+            ["template", "list"], ["template", "show"], ["template", "check"],
+            ["template", "install"], ["template", "export"], ["template", "upgrade"]]
 
 
 def loom_executable() -> str:
