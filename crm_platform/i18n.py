@@ -500,6 +500,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{field}: this template is built on template {value}, which this Loom does "
               "not have.",
         "zh": "{field}：该模板基于模板 {value}，而本系统没有该模板。"},
+    "file_required": {"en": "Choose a file to upload.", "zh": "请选择要上传的文件。"},
     "template_not_found": {"en": "There is no template {id}.", "zh": "没有模板 {id}。"},
     "not_from_template": {
         "en": "App {app} was not installed from a template, so there is nothing to upgrade.",

@@ -69,12 +69,15 @@ def shipped() -> dict[str, dict[str, Any]]:
 
 def compose(bundle: Mapping[str, Any], extended: Mapping[str, Any] | None) -> dict[str, Any]:
     """The bundle with the pieces of the template it extends: the app gets both (the
-    extended template's first), under this bundle's manifest. Keys used twice are left to
-    the checks to name."""
+    extended template's first), under this bundle's manifest, whose `extends` becomes
+    `built_on`. Keys used twice are left to the checks to name."""
     if extended is None:
         return copy.deepcopy(dict(bundle))
-    result: dict[str, Any] = {"format": bundle["format"],
-                              "manifest": copy.deepcopy(bundle["manifest"])}
+    manifest = copy.deepcopy(dict(bundle["manifest"]))
+    manifest["built_on"] = {"key": extended["manifest"]["key"],
+                            "version": extended["manifest"]["version"]}
+    del manifest["extends"]   # composed once: installing it again adds nothing twice
+    result: dict[str, Any] = {"format": bundle["format"], "manifest": manifest}
     for part in LISTS:
         items = [*extended.get(part, []), *bundle.get(part, [])]
         if items:

@@ -59,6 +59,11 @@ BUNDLE_SCHEMA: dict[str, Any] = {
                 "extends": {"type": "object", "additionalProperties": False,
                             "required": ["key", "version"],
                             "properties": {"key": KEY, "version": VERSION}},
+                # Set by composing: the pieces of this template are in the bundle already
+                # (an installed or exported industry app carries the sales core's forms).
+                "built_on": {"type": "object", "additionalProperties": False,
+                             "required": ["key", "version"],
+                             "properties": {"key": KEY, "version": VERSION}},
                 "screenshots": {"type": "array", "maxItems": 8, "items": {
                     "type": "string", "pattern": r"^[a-z0-9_-]{1,80}\.png$"}},
                 "exported_from": {"type": "string", "maxLength": 200},

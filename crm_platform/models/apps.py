@@ -127,6 +127,9 @@ class TemplateInstall(Base):
     template_key: Mapped[str] = mapped_column(String(63))
     version: Mapped[str] = mapped_column(String(40))
     bundle: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # A newer version offered on the gallery page (a shipped one, or a file), kept while
+    # its conflicts are resolved; cleared once applied or cancelled.
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     installed_by_id: Mapped[int | None] = mapped_column(IdType)
     installed_at: Mapped[Timestamp]
     upgraded_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)

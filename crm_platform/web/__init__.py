@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
         design_new,
         design_publish,
         entry,
+        gallery,
         home,
         imports,
         notifications,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from crm_platform.web.strings_design import DESIGN_UI
+from crm_platform.web.strings_gallery import GALLERY_UI
 
 UI: dict[str, dict[str, str]] = {
     "app_name": {"en": "Loom", "zh": "Loom"},
@@ -294,6 +295,7 @@ UI: dict[str, dict[str, str]] = {
 
 
 UI.update(DESIGN_UI)
+UI.update(GALLERY_UI)
 
 
 def ui_text(key: str, locale: str, **params: Any) -> str:

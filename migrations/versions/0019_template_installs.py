@@ -1,5 +1,6 @@
 """Installed templates: for each app installed from a template, the template's key, its
-version and the bundle as installed — the base of the next upgrade's three-way merge.
+version and the bundle as installed — the base of the next upgrade's three-way merge — and
+a newer version offered on the gallery page while its conflicts are resolved.
 
 Keyed like every tenant table since 0015: on PostgreSQL (tenant_id, id) with references
 that carry the tenant; on SQLite the ROWID id and plain references.
@@ -42,6 +43,7 @@ def upgrade() -> None:
         sa.Column("template_key", sa.String(63), nullable=False),
         sa.Column("version", sa.String(40), nullable=False),
         sa.Column("bundle", json, nullable=False),
+        sa.Column("pending", json, nullable=True),
         sa.Column("installed_by_id", ids, nullable=True),
         sa.Column("installed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("upgraded_at", sa.DateTime(timezone=True), nullable=False),

@@ -41,7 +41,7 @@ def summary(bundle: Mapping[str, Any]) -> dict[str, Any]:
     return {"key": manifest["key"], "version": manifest["version"],
             "industry": manifest["industry"], "name": manifest["name"],
             "description": manifest["description"], "app": manifest["app"],
-            "extends": manifest.get("extends"),
+            "extends": manifest.get("built_on") or manifest.get("extends"),
             "screenshots": manifest.get("screenshots", []),
             "counts": {"forms": len(bundle["forms"]), "flows": len(bundle.get("flows", [])),
                        "automations": len(bundle.get("automations", [])),

@@ -232,3 +232,37 @@ def _apply_views(scope: TenantScope, actor: Principal, forms: Mapping[str, Form]
                 update_view(scope, actor, forms[view["form"]], row.id, body)
             except ValidationFailed as error:
                 raise error.under(f"views[{index}]") from None
+
+
+def offer_upgrade(scope: TenantScope, actor: Principal, app: App, document: Any) -> UpgradePlan:
+    """Keep `document` with the install as the upgrade on offer (the gallery page resolves
+    its conflicts over several requests); refused as `plan_upgrade` refuses."""
+    plan = plan_upgrade(scope, actor, app, document)
+    plan.installed.pending = plan.theirs
+    return plan
+
+
+def pending_plan(scope: TenantScope, actor: Principal, app: App,
+                 resolutions: Mapping[str, str] | None = None) -> UpgradePlan | None:
+    """The plan of the upgrade on offer, or None when there is none."""
+    origin = installed(scope, app)
+    if origin is None or origin.pending is None:
+        return None
+    return plan_upgrade(scope, actor, app, origin.pending, resolutions)
+
+
+def apply_pending(scope: TenantScope, actor: Principal, app: App,
+                  resolutions: Mapping[str, str]) -> UpgradePlan:
+    origin = installed(scope, app)
+    if origin is None or origin.pending is None:
+        raise Conflict("not_from_template", app=app.key)
+    plan = upgrade_app(scope, actor, app, origin.pending, resolutions)
+    plan.installed.pending = None
+    return plan
+
+
+def cancel_pending(scope: TenantScope, actor: Principal, app: App) -> None:
+    actor.require_tenant_admin()
+    origin = installed(scope, app)
+    if origin is not None:
+        origin.pending = None
