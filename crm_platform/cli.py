@@ -204,13 +204,17 @@ def serve(database_url: str | None, host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Prepare the database and exit.")
-def demo(database_url: str, host: str, port: int, no_serve: bool) -> None:
-    """Create a demo database, tenant and administrator, print the login, and serve."""
+@click.option("--reset", is_flag=True, help="Delete the demo's SQLite database and start over.")
+def demo(database_url: str, host: str, port: int, no_serve: bool, reset: bool) -> None:
+    """A demo tenant with the four template apps and their sample data, the logins of a
+    person for each role printed, then serve. Run again, it keeps the data."""
     from crm_platform.cli_support import prepare_demo
     from crm_platform.demo import PEOPLE
     from crm_platform.migrate import upgrade
 
     settings = _settings(database_url)
+    if reset:
+        _reset(settings.database_url)
     upgrade(settings.database_url)
     from crm_platform import create_app
     from crm_platform.db import database
@@ -221,8 +225,8 @@ def demo(database_url: str, host: str, port: int, no_serve: bool) -> None:
     with app.app_context():
         try:
             with database(app).transaction() as session:
-                created, people = prepare_demo(session, DEMO_TENANT, DEMO_EMAIL,
-                                               DEMO_PASSWORD)
+                created, _people = prepare_demo(session, DEMO_TENANT, DEMO_EMAIL,
+                                                DEMO_PASSWORD, say=click.echo)
         except LoomError as error:
             raise click.ClickException(_describe(error)) from error
         finally:
@@ -230,16 +234,25 @@ def demo(database_url: str, host: str, port: int, no_serve: bool) -> None:
 
             wait_for_jobs(app)
     state = "created" if created else "already there (its data is kept)"
-    click.echo(f"Demo tenant '{DEMO_TENANT}' {state}.")
-    if people:
-        click.echo("Sales app 'sales' created: customers, contacts and deals, ~200 records.")
+    click.echo(f"Demo tenant '{DEMO_TENANT}' {state}: apps sales, manufacturing, education "
+               "and retail, from the templates, with their sample data.")
     click.echo(f"Sign in with tenant: {DEMO_TENANT}   password: {DEMO_PASSWORD}   e-mail:")
     for email, who in ((DEMO_EMAIL, "administrator"),
-                       *((person.email, person.role) for person in PEOPLE)):
+                       *((person.email, person.who) for person in PEOPLE)):
         click.echo(f"  {email:32} {who}")
     if not no_serve:
         click.echo(f"Open http://{host}:{port}/")
         _serve(settings, host, port)
+
+
+def _reset(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise click.ClickException("--reset deletes the demo's SQLite file; for another "
+                                   "database, drop it yourself.")
+    for suffix in ("", "-wal", "-shm"):
+        Path(url.database + suffix).unlink(missing_ok=True)
+    click.echo(f"Deleted {url.database}.")
 
 
 @main.command()

@@ -6,6 +6,7 @@ The console goes through the same request schemas and services as the API, actin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from crm_platform.api import schemas
 from crm_platform.api.body import check_against
 from crm_platform.auth.principal import Principal
-from crm_platform.demo import Person, create_sales_app
+from crm_platform.demo import Person, prepare_demo_apps
 from crm_platform.errors import NotFound, invalid
 from crm_platform.models import Role, Tenant, User
 from crm_platform.scoping import TenantScope
@@ -44,14 +45,16 @@ def create_user_in_tenant(session: Session, tenant_slug: str, body: dict[str, An
     return create_user(scope, Principal.console(tenant.id), body)
 
 
-def prepare_demo(session: Session, slug: str, email: str, password: str
+def prepare_demo(session: Session, slug: str, email: str, password: str,
+                 say: Callable[[str], None] = lambda _text: None
                  ) -> tuple[bool, list[Person]]:
-    """The demo tenant, its administrator and its sales app (`crm_platform.demo`): whether
-    the tenant was made now, and the people the sales app added (none when it was there)."""
+    """The demo tenant, its administrator, its people and its template apps
+    (`crm_platform.demo`): whether the tenant was made now, and the people made now (none
+    when they were there)."""
     tenant = tenant_by_slug(session, slug)
     created = tenant is None
     if tenant is None:
         tenant, _admin = create_tenant(session, {"slug": slug, "name": "Demo Co.", "admin": {
             "email": email, "password": password, "name": "Demo Admin"}})
         session.flush()
-    return created, create_sales_app(session, tenant, password)
+    return created, prepare_demo_apps(session, tenant, password, say)
