@@ -254,6 +254,11 @@ def _semantic_problems(definition: Mapping[str, Any], known_forms: Collection[st
 
 def _rollup_problems(field: Mapping[str, Any], path: str, by_key: Mapping[str, Any],
                      known_forms: Collection[str] | None) -> Iterator[Problem]:
+    result = field.get("result", "number")
+    if result != "number" and field["function"] not in ("min", "max"):
+        # a total or an average of days is no day: only the earliest or the latest is
+        yield Problem(join_path(path, "function"), "rollup_of_dates",
+                      {"function": field["function"], "name": field.get("column", "")})
     if "related" in field:
         form = field["related"]["form"]
         if known_forms is not None and form not in known_forms:
@@ -269,9 +274,21 @@ def _rollup_problems(field: Mapping[str, Any], path: str, by_key: Mapping[str, A
     column = field.get("column")
     if column is None and field["function"] == "count":
         return
-    if column not in {row["key"] for row in source["fields"]}:
+    columns = {row["key"]: row["type"] for row in source["fields"]}
+    if column not in columns:
         yield Problem(join_path(path, "column"), "not_a_subtable_column",
                       {"name": column, "subtable": source["key"]})
+    elif columns[column] in ("date", "datetime") and field["function"] in ("sum", "avg"):
+        yield Problem(join_path(path, "function"), "rollup_of_dates",
+                      {"function": field["function"], "name": column})
+    elif columns[column] in ("date", "datetime") and field["function"] in ("min", "max") and (
+            result != columns[column]):
+        yield Problem(join_path(path, "result"), "rollup_result_is_date",
+                      {"name": column, "type": columns[column]})
+    elif columns[column] not in ("date", "datetime") and result != "number" and (
+            field["function"] != "count"):
+        yield Problem(join_path(path, "result"), "rollup_result_not_date",
+                      {"name": column, "type": result})
 
 
 def _layout_problems(definition: Mapping[str, Any], keys: set[str]) -> Iterator[Problem]:

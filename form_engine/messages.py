@@ -83,6 +83,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                "编号规则中需要且只能有一个 {{seq}} 或 {{seq:N}} 占位符。"),
     "not_a_subtable_column": ("{name!r} is not a column of subtable {subtable!r}.",
                               "“{name}”不是子表“{subtable}”的列。"),
+    "rollup_of_dates": ("A rollup of dates ({name!r}) can only be min (the earliest) or max "
+                        "(the latest), not {function}.",
+                        "日期（“{name}”）的汇总只能取最早（min）或最晚（max），不能用 {function}。"),
+    "rollup_result_is_date": ("Column {name!r} holds values of type {type}: set the rollup's "
+                              "result to {type!r}.",
+                              "列“{name}”的值是 {type} 类型：请把汇总的结果类型设为“{type}”。"),
+    "rollup_result_not_date": ("A {type} result is the min or max of a date column; {name!r} "
+                               "is not one.",
+                               "{type} 结果只能来自日期列的最早或最晚值；“{name}”不是日期列。"),
     "not_a_subtable": ("{name!r} is not a subtable of this form.", "“{name}”不是此表单的子表。"),
     "nested_subtable": ("A subtable cannot contain {type} fields.", "子表中不能包含 {type} 类型的字段。"),
     "unknown_layout_field": ("Layout places {name!r}, which is not a field.", "布局中的“{name}”不是字段。"),

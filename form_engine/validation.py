@@ -29,6 +29,7 @@ from form_engine.errors import CoercionError, ExpressionError, Problem
 from form_engine.expressions import EvaluationContext, Evaluator
 from form_engine.field_types import REFERENCE_TYPES
 from form_engine.field_types.autonumber import format_number, period_key
+from form_engine.field_types.rollup import dated_value, result_of
 
 _BLANK_STRICT = (None, "", [])
 
@@ -192,13 +193,23 @@ class _Run:
             resolver = self.context.resolver
             if resolver is None:
                 return None
-            return resolver.related_rollup(spec["related"]["form"], spec["related"]["link_field"],
-                                           spec.get("column"), function, self.context.record_id)
+            related = spec["related"]
+            if result_of(spec) == "number":
+                return resolver.related_rollup(related["form"], related["link_field"],
+                                               spec.get("column"), function,
+                                               self.context.record_id)
+            return item.strict(resolver.related_rollup(
+                related["form"], related["link_field"], spec.get("column"), function,
+                self.context.record_id, result=result_of(spec)))
         rows = out.get(spec["subtable"]) or []
         column = spec.get("column")
         if function == "count":
             return len(rows) if column is None else sum(
                 1 for row in rows if row.get(column) is not None)
+        if result_of(spec) != "number":   # the earliest / latest of a date column
+            days = [day for row in rows
+                    if (day := dated_value(result_of(spec), row.get(column))) is not None]
+            return (min(days) if function == "min" else max(days)) if days else None
         values = []
         for row in rows:
             value = row.get(column)

@@ -17,7 +17,7 @@ changed), `deleted`. Actions: `set_fields`, `assign_owner` (`round_robin` or
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,8 +95,23 @@ META_SCHEMA: dict[str, Any] = {
 _VALIDATOR = Validator(META_SCHEMA)
 
 
-def check_automation(definition: Any, fields: Mapping[str, str]) -> list[Problem]:
-    """Every problem of an automation rule for a form with these {key: type} fields."""
+def value_types(fields: Iterable[Any]) -> dict[str, str]:
+    """{key: what its value is} of a form's compiled fields: a formula's `result`, a
+    rollup's (a number, or the date of a min/max over a date column), else the type."""
+    from form_engine.field_types.rollup import result_of
+
+    types = {}
+    for item in fields:
+        types[item.key] = (item.spec.get("result", "number") if item.type == "formula"
+                           else result_of(item.spec) if item.type == "rollup" else item.type)
+    return types
+
+
+def check_automation(definition: Any, fields: Mapping[str, str],
+                     values: Mapping[str, str] | None = None) -> list[Problem]:
+    """Every problem of an automation rule for a form with these {key: type} fields;
+    `values` ({key: value type}, `value_types`) lets a date trigger use a formula or a
+    rollup whose value is a date (else only date and date-time fields)."""
     problems = schema_problems(_VALIDATOR, definition)
     if problems:
         return problems
@@ -104,7 +119,7 @@ def check_automation(definition: Any, fields: Mapping[str, str]) -> list[Problem
         if key not in fields:
             problems.append(FlowProblem(f"trigger.fields[{index}]", "flow_unknown_field",
                                         {"field": key}))
-    problems.extend(_schedule_problems(definition["trigger"], fields))
+    problems.extend(_schedule_problems(definition["trigger"], fields, values or {}))
     context = CheckContext(fields)
     if "condition" in definition:
         problems.extend(context.expression_problems(definition["condition"], "condition"))
@@ -113,8 +128,8 @@ def check_automation(definition: Any, fields: Mapping[str, str]) -> list[Problem
     return problems
 
 
-def _schedule_problems(trigger: Mapping[str, Any], fields: Mapping[str, str]
-                       ) -> Iterator[Problem]:
+def _schedule_problems(trigger: Mapping[str, Any], fields: Mapping[str, str],
+                       values: Mapping[str, str]) -> Iterator[Problem]:
     on = trigger["on"]
     needs = {"schedule": ("cron",), "date_relative": ("field", "days"),
              "time_in_state": ("field", "value", "days"),
@@ -132,7 +147,7 @@ def _schedule_problems(trigger: Mapping[str, Any], fields: Mapping[str, str]
         kind = fields.get(field)
         if kind is None:
             yield FlowProblem("trigger.field", "flow_unknown_field", {"field": field})
-        elif on == "date_relative" and kind not in ("date", "datetime"):
+        elif on == "date_relative" and values.get(field, kind) not in ("date", "datetime"):
             yield FlowProblem("trigger.field", "flow_not_a_date_field", {"field": field})
 
 

@@ -11,6 +11,7 @@ from crm_platform.services.workspace.references import Names
 from crm_platform.web.formatting import Formats
 from crm_platform.web.strings import ui_text
 from form_engine.compiled import CompiledField
+from form_engine.field_types.rollup import result_of
 
 _NUMBERS = ("number", "rollup", "rating")
 
@@ -39,6 +40,8 @@ def _text_of(item: CompiledField, fmt: Formats, locale: str, names: Names
         return lambda value: fmt.money(value, currency)
     if kind == "percent":
         return lambda value: f"{fmt.number(value)}%"
+    if kind == "rollup" and result_of(item.spec) != "number":
+        kind = result_of(item.spec)   # the earliest / latest of a date column
     if kind in _NUMBERS or (kind == "formula" and item.spec.get("result", "number") ==
                             "number"):
         return fmt.number

@@ -24,7 +24,7 @@ from crm_platform.services.forms import definitions as form_service
 from crm_platform.services.forms.definitions import definition_failed
 from crm_platform.services.forms.versions import next_version_number, numbered_version
 from form_engine.errors import Problem
-from workflow_engine.automations import check_automation
+from workflow_engine.automations import check_automation, value_types
 from workflow_engine.definition import check_flow
 from workflow_engine.messages import FlowProblem
 
@@ -44,8 +44,10 @@ def flow_by_key(scope: TenantScope, app: App, key: str, kind: str = "approval") 
     return flow
 
 
-def _form_fields(scope: TenantScope, app: App, key: Any) -> tuple[Form, dict[str, str]]:
-    """The flow's form and its published fields ({key: type})."""
+def _form_fields(scope: TenantScope, app: App, key: Any
+                 ) -> tuple[Form, dict[str, str], dict[str, str]]:
+    """The flow's form, its published fields ({key: type}) and what their values are
+    ({key: value type}: a formula's or a rollup's result, else the type)."""
     form = scope.session.scalars(scope.select(Form, Form.app_id == app.id,
                                               Form.key == key)).first() if isinstance(
         key, str) else None
@@ -56,7 +58,8 @@ def _form_fields(scope: TenantScope, app: App, key: Any) -> tuple[Form, dict[str
         raise ValidationFailed(fields=[FieldError("form", "no_published_version",
                                                   {"form": key})], count=1)
     compiled = form_service.compiled(scope, form_service.version_row(scope, form))
-    return form, {item.key: item.type for item in compiled.fields}
+    return form, {item.key: item.type for item in compiled.fields}, value_types(
+        compiled.fields)
 
 
 def problems_of(scope: TenantScope, app: App, definition: Any, kind: str = "approval"
@@ -72,8 +75,9 @@ def _check(scope: TenantScope, app: App, definition: Any, kind: str
         return None, CHECKERS[kind](definition, {})
     if "form" not in definition:
         return None, [Problem("form", "missing", {"name": "form"})]
-    form, fields = _form_fields(scope, app, definition["form"])
-    problems = CHECKERS[kind](definition, fields)
+    form, fields, values = _form_fields(scope, app, definition["form"])
+    problems = (check_automation(definition, fields, values) if kind == "automation"
+                else CHECKERS[kind](definition, fields))
     return form, problems or [*_created_record_problems(scope, app, definition),
                               *_people_problems(scope, definition)]
 
@@ -121,7 +125,7 @@ def _created_record_problems(scope: TenantScope, app: App, definition: Mapping[s
                 continue
             where = f"{path}[{index}]"
             try:
-                _target, target_fields = _form_fields(scope, app, action["form"])
+                _target, target_fields, _values = _form_fields(scope, app, action["form"])
             except ValidationFailed:
                 problems.append(FlowProblem(f"{where}.form", "flow_no_such_form",
                                         {"form": action["form"]}))

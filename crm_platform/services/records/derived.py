@@ -48,10 +48,12 @@ def _dependants(scope: TenantScope, form: Form) -> list[tuple[int, str]]:
         for form_id, _version, _at in published:
             parent = scope.session.get(Form, (scope.tenant_id, form_id))
             compiled = form_service.compiled(scope, form_service.version_row(scope, parent))
-            links = {item.spec["related"]["link_field"]: item.spec["related"]["form"]
-                     for item in compiled.computed
-                     if item.type == "rollup" and "related" in item.spec}
-            for link_field, child in links.items():
+            # every (child form, link field) pair: two forms may link here through
+            # lookups of the same name (follow_up.customer, contract.customer)
+            links = sorted({(item.spec["related"]["form"], item.spec["related"]["link_field"])
+                            for item in compiled.computed
+                            if item.type == "rollup" and "related" in item.spec})
+            for child, link_field in links:
                 found.setdefault(child, []).append((form_id, link_field))
         if len(_DEPENDANTS) > 1000:
             _DEPENDANTS.clear()

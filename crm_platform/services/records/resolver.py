@@ -7,9 +7,10 @@ from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, func, update
+from sqlalchemy import Numeric, String, func, literal_column, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.expression import ColumnElement
 
 from crm_platform.auth.principal import Principal
 from crm_platform.models import Department, Form, Record, Sequence, User
@@ -18,6 +19,22 @@ from crm_platform.services.records.access import access_for, scope_condition
 from crm_platform.services.storage.data_fields import data_field
 
 _AGGREGATES = {"sum": func.sum, "avg": func.avg, "min": func.min, "max": func.max}
+
+
+def _values_of(column: str, json_type: str, dialect: str) -> ColumnElement[Any]:
+    """A data field's values of one JSON type, "number" or "string" (text compared byte
+    by byte); any other value reads as NULL, so an aggregate skips it."""
+    data_field(column, "text")   # the key is checked before it is written into SQL
+    if dialect == "postgresql":
+        test = f"jsonb_typeof(data -> '{column}') = '{json_type}'"
+        value = (f"CAST(data ->> '{column}' AS NUMERIC)" if json_type == "number"
+                 else f"(data ->> '{column}') COLLATE \"C\"")
+    else:
+        test = (f"json_type(data, '$.{column}') IN ('integer', 'real')"
+                if json_type == "number" else f"json_type(data, '$.{column}') = 'text'")
+        value = f"json_extract(data, '$.{column}')"
+    return literal_column(f"(CASE WHEN {test} THEN {value} END)",
+                          Numeric(30, 10) if json_type == "number" else String())
 
 
 class PlatformResolver:
@@ -62,7 +79,11 @@ class PlatformResolver:
         return set(ids) - set(self.scope.session.scalars(statement))
 
     def related_rollup(self, form: str, link_field: str, column: str | None, function: str,
-                       record_id: int | None) -> Any:
+                       record_id: int | None, result: str = "number") -> Any:
+        """`result` "date" / "datetime": the min/max of a date (date-time) column, as its
+        ISO text (None when there is none) — compared as text, which orders ISO dates
+        (and date-times, stored in UTC) as time does. Otherwise a number: only the
+        column's numbers count (a date is not 2026, nor an error)."""
         form_id = self._form_id(form)
         if form_id is None or record_id is None:
             return 0 if function in ("count", "sum") else None
@@ -72,13 +93,21 @@ class PlatformResolver:
         if function == "count":
             return self.scope.session.scalar(
                 linked.with_only_columns(func.count())) or 0
-        value = data_field(column, "number") if column else None
-        result = self.scope.session.scalar(
-            linked.with_only_columns(_AGGREGATES[function](value).cast(Numeric(30, 10))))
-        if result is None:
+        if column is None:
             return Decimal(0) if function == "sum" else None
-        return Decimal(result).normalize() if not isinstance(result, Decimal) else (
-            result.normalize())
+        dialect = self.scope.session.get_bind().dialect.name
+        if result in ("date", "datetime"):
+            if function not in ("min", "max"):
+                return None
+            return self.scope.session.scalar(linked.with_only_columns(
+                _AGGREGATES[function](_values_of(column, "string", dialect))))
+        value = _values_of(column, "number", dialect)
+        number = self.scope.session.scalar(
+            linked.with_only_columns(_AGGREGATES[function](value).cast(Numeric(30, 10))))
+        if number is None:
+            return Decimal(0) if function == "sum" else None
+        return Decimal(number).normalize() if not isinstance(number, Decimal) else (
+            number.normalize())
 
     def next_sequence(self, field_key: str, period: str) -> int:
         """The next autonumber: an atomic increment that concurrent creates queue on."""

@@ -24,6 +24,7 @@ from crm_platform.services.forms.definitions import now_in
 from crm_platform.services.records import operations as record_service
 from crm_platform.services.records.filters import plan_filter
 from crm_platform.services.records.query import parse_sort, without
+from form_engine.field_types.rollup import result_of
 
 KEY = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"}
 NAME = {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 100},
@@ -95,7 +96,9 @@ def _checked(scope: TenantScope, actor: Principal, form: Form, body: Any) -> dic
     for option, types in (("group_by", ("select",)),
                           ("total", ("currency", "number", "percent", "rollup"))):
         key = body.get(option)
-        if key is not None and (key not in seen.by_key or seen.by_key[key].type not in types):
+        if key is not None and (key not in seen.by_key or seen.by_key[key].type not in types
+                                or (option == "total" and seen.by_key[key].type == "rollup"
+                                    and result_of(seen.by_key[key].spec) != "number")):
             problems.append(FieldError(option, "unknown_filter_field", {"value": key}))
     visibility = body.get("visibility", "personal")
     roles = body.get("roles", [])

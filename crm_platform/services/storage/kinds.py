@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from form_engine.compiled import CompiledField, CompiledForm
 from form_engine.field_types import REFERENCE_TYPES
+from form_engine.field_types.rollup import result_of
 
 _TEXT = frozenset({"text", "textarea", "email", "phone", "url", "select", "autonumber",
                    "date", "datetime", "time"})
@@ -18,6 +19,8 @@ def field_kind(item: CompiledField) -> str:
     if item.type == "formula":
         result = item.spec.get("result", "number")
         return {"number": "number", "boolean": "boolean"}.get(result, "text")
+    if item.type == "rollup" and result_of(item.spec) != "number":
+        return "text"   # the earliest / latest date: ISO text, compared as text
     if item.type in _TEXT:
         return "text"
     if item.type in _INTEGERS:

@@ -28,6 +28,7 @@ from templates_gallery.bundles import (
     shipped,
 )
 from templates_gallery.schema import BUNDLE_SCHEMA, MAX_SAMPLE_RECORDS
+from workflow_engine.automations import check_automation, value_types
 
 MARKERS = ("$ref", "$days", "$hours")
 
@@ -94,6 +95,7 @@ def _problems(bundle: Mapping[str, Any], locale: str, env: TypeEnv) -> Iterator[
     form_keys = {form["key"] for form in forms}
     roles = set(SYSTEM_ROLES) | {role["key"] for role in bundle.get("roles", [])}
     fields: dict[str, dict[str, str]] = {}
+    values: dict[str, dict[str, str]] = {}     # what each field's value is (a date …)
     for index, form in enumerate(forms):
         where = _where("forms", index, form)
         problems = check_definition(form, known_forms=form_keys, env=env)
@@ -102,6 +104,7 @@ def _problems(bundle: Mapping[str, Any], locale: str, env: TypeEnv) -> Iterator[
             continue
         compiled = compile_form(form, env=env, checked=True)
         fields[form["key"]] = {item.key: item.type for item in compiled.fields}
+        values[form["key"]] = value_types(compiled.fields)
     for part, kind in (("flows", "approval"), ("automations", "automation")):
         for index, flow in enumerate(bundle.get(part, [])):
             where = _where(part, index, flow)
@@ -109,8 +112,9 @@ def _problems(bundle: Mapping[str, Any], locale: str, env: TypeEnv) -> Iterator[
                 yield FieldError(f"{where}.form", "no_such_reference",
                                  {"resource": "form", "value": flow.get("form")})
             elif flow["form"] in fields:
-                yield from engine_fields(CHECKERS[kind](flow, fields[flow["form"]]), locale,
-                                         where)
+                problems = check_automation(flow, fields[flow["form"]], values[flow["form"]]) \
+                    if kind == "automation" else CHECKERS[kind](flow, fields[flow["form"]])
+                yield from engine_fields(problems, locale, where)
             yield from _role_problems(flow, roles, where)
     for form, items in bundle.get("permissions", {}).items():
         if form not in form_keys:
@@ -181,9 +185,8 @@ def _sample_problems(samples: Mapping[str, Any], form_keys: set[str], roles: set
         yield FieldError("sample_data", "too_many_items", {"limit": MAX_SAMPLE_RECORDS})
     for form, rows in samples.items():
         for index, row in enumerate(rows):
-            for name, value in row["data"].items():
+            for where, value in _values(row["data"], f"sample_data.{form}[{index}].data"):
                 found = marker(value)
-                where = f"sample_data.{form}[{index}].data.{name}"
                 if found is None:
                     continue
                 kind, target = found
@@ -194,6 +197,18 @@ def _sample_problems(samples: Mapping[str, Any], form_keys: set[str], roles: set
                         not isinstance(target, int) or isinstance(target, bool)
                         or abs(target) > 36_500):
                     yield FieldError(where, "invalid", {})
+
+
+def _values(data: Mapping[str, Any], path: str) -> Iterator[tuple[str, Any]]:
+    """Each value of a sample record with its path, the cells of subtable rows included."""
+    for name, value in data.items():
+        if isinstance(value, list):
+            for number, row in enumerate(value):
+                if isinstance(row, Mapping):
+                    for column, cell in row.items():
+                        yield f"{path}.{name}[{number}].{column}", cell
+        else:
+            yield f"{path}.{name}", value
 
 
 def marker(value: Any) -> tuple[str, Any] | None:

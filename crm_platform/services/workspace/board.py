@@ -21,6 +21,7 @@ from crm_platform.services.records.filters import plan_filter
 from crm_platform.services.records.finding import Found, find_records
 from crm_platform.services.storage.data_fields import data_field
 from form_engine.compiled import CompiledField, CompiledForm
+from form_engine.field_types.rollup import result_of
 
 CARDS = 50
 SUMMABLE = ("currency", "number", "percent", "rollup")
@@ -50,7 +51,8 @@ def groupable(form: CompiledForm) -> list[CompiledField]:
 
 
 def summable(form: CompiledForm) -> list[CompiledField]:
-    return [item for item in form.fields if item.type in SUMMABLE]
+    return [item for item in form.fields if item.type in SUMMABLE and (
+        item.type != "rollup" or result_of(item.spec) == "number")]   # not a latest date
 
 
 def board(scope: TenantScope, actor: Principal, form: Form, group_key: str | None,
