@@ -3,13 +3,14 @@
 
     . .venv/bin/activate && pip install playwright && python scripts/screenshots.py
 
-A fresh SQLite database with `loom demo`'s sales app and a live server on a free port;
+A fresh SQLite database with `loom demo`'s four template apps and a live server on a free port;
 Debian's Chromium (`/usr/bin/chromium`, `apt-get install chromium fonts-noto-cjk`), never a
 downloaded one. The pages as there are today: sign-in (empty, and after a wrong password),
 home, a record list (and one with a wrong filter), the deals' board, a record, a new record
 with an error, the import wizard's mapping and check, notifications, the API reference and
 an unknown page (404); English as the demo's administrator, Chinese as its sales user;
-and the form builder with its preview, as the administrator in both languages.
+and the form builder with its preview, the template gallery (cards, a template, an
+upgrade) and two industry apps, as the administrator in both languages.
 """
 
 from __future__ import annotations
@@ -44,12 +45,12 @@ def walk(page: Any, base: str, email: str, suffix: str) -> None:
     page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/")
     shot("home")
-    page.goto(f"{base}/apps/sales/deal?sort=-amount")
+    page.goto(f"{base}/apps/sales/opportunity?sort=-amount")
     shot("records")
     records_url = page.url
-    page.goto(f"{base}/apps/sales/deal/board")
+    page.goto(f"{base}/apps/sales/opportunity/board")
     shot("board")
-    page.goto(f"{base}/apps/sales/deal?field=amount&op=gt&value=lots")
+    page.goto(f"{base}/apps/sales/opportunity?field=amount&op=gt&value=lots")
     page.click("details.filters summary") if not page.is_visible(".filter-row") else None
     shot("records-filter-error")
     page.goto(records_url)
@@ -97,6 +98,12 @@ def design_walk(page: Any, base: str, language: str, suffix: str) -> None:
     page.wait_for_selector(".preview-frame")
     page.locator("#preview-box").screenshot(path=str(OUT / f"design-preview-{language}-"
                                                           f"{suffix}.png"))
+    for name, path in (("gallery", "/templates"), ("gallery-detail", "/templates/retail"),
+                       ("gallery-upgrade", "/apps/retail/upgrade"),
+                       ("retail-members", "/apps/retail/member"),
+                       ("manufacturing-tickets", "/apps/manufacturing/service_ticket/board")):
+        page.goto(f"{base}{path}")
+        page.screenshot(path=str(OUT / f"{name}-{language}-{suffix}.png"), full_page=True)
     if language == "zh":  # leave the administrator's own language as it was
         page.locator("button[name=locale]").first.click()
 

@@ -97,7 +97,8 @@ def without_samples(bundle: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _PERMISSION_DEFAULTS = {"can_create": False, "read": "none", "update": "none",
-                        "delete": "none", "hidden_fields": [], "readonly_fields": []}
+                        "delete": "none", "pool": False, "hidden_fields": [],
+                        "readonly_fields": []}
 
 
 def normalised(bundle: Mapping[str, Any]) -> dict[str, Any]:

@@ -81,6 +81,8 @@ BUNDLE_SCHEMA: dict[str, Any] = {
                                 "properties": {
                                     "role": KEY, "can_create": {"type": "boolean"},
                                     "read": SCOPE, "update": SCOPE, "delete": SCOPE,
+                                    # sees the records nobody owns, and may claim them
+                                    "pool": {"type": "boolean"},
                                     "hidden_fields": {"type": "array", "items": KEY,
                                                       "uniqueItems": True},
                                     "readonly_fields": {"type": "array", "items": KEY,

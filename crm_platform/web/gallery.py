@@ -87,17 +87,22 @@ def template_install(principal: Principal, scope: TenantScope, key: str):
         scope.session.rollback()
         return _detail(principal, scope, key, render_error(error, principal.locale),
                        request.form, error.status if error.status in (403, 409) else 422)
-    return _installed(principal, scope, app.key)
+    own = gallery.shipped_file(key)["forms"][0]["key"]   # retail's members, not customers
+    return _installed(principal, scope, app.key, own)
 
 
-def _installed(principal: Principal, scope: TenantScope, app_key: str):
+def _installed(principal: Principal, scope: TenantScope, app_key: str,
+               form_key: str | None = None):
+    """To the list of the app's first form (`form_key` when given), saying it is there."""
     flash(ui_text("gallery_installed", principal.locale, app=app_key), "done")
-    app = app_by_key(scope, app_key)
-    first = scope.session.scalars(scope.select(Form, Form.app_id == app.id)
-                                  .order_by(Form.id)).first()
-    if first is None:
-        return redirect(url_for("web.template_gallery"))
-    return redirect(url_for("web.record_list", app=app_key, form=first.key))
+    if form_key is None:
+        app = app_by_key(scope, app_key)
+        first = scope.session.scalars(scope.select(Form, Form.app_id == app.id)
+                                      .order_by(Form.id)).first()
+        if first is None:
+            return redirect(url_for("web.template_gallery"))
+        form_key = first.key
+    return redirect(url_for("web.record_list", app=app_key, form=form_key))
 
 
 @web.route("/templates/file", methods=["GET", "POST"])

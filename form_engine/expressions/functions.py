@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -204,6 +204,24 @@ def _days_between(start: Any, end: Any) -> int:
     return (_as_date(end) - _as_date(start)).days
 
 
+def _as_moment(value: Any) -> datetime:
+    """A date-time (a date is its midnight; without a zone, UTC, as stored values are)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value or (
+            len(value) > 10) else date.fromisoformat(value)
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _hours_between(start: Any, end: Any) -> int:
+    return int((_as_moment(end) - _as_moment(start)).total_seconds() // 3600)
+
+
+def _minutes_between(start: Any, end: Any) -> int:
+    return int((_as_moment(end) - _as_moment(start)).total_seconds() // 60)
+
+
 def _date(year: Any, month: Any, day: Any) -> date:
     return date(_small_int(year, 9999), _small_int(month, 12), _small_int(day, 31))
 
@@ -273,6 +291,9 @@ FUNCTIONS: dict[str, Function] = {
                    2, 2, "text", "True when the text ends with `end`.", "文本以 end 结尾时为真。"),
     "floor": F(_nullsafe(_floor), "floor(number)", 1, 1, "number",
                "Round down to a whole number.", "向下取整。"),
+    "hours_between": F(_nullsafe(_hours_between), "hours_between(start, end)", 2, 2, "date",
+                       "Whole hours from start to end (date-times).",
+                       "两个日期时间之间相差的整小时数。"),
     "if_": F(_if, "if_(condition, then, otherwise=None)", 2, 3, "logic",
              "`then` when the condition holds, else `otherwise`.",
              "条件成立取 then，否则取 otherwise。"),
@@ -291,6 +312,9 @@ FUNCTIONS: dict[str, Function] = {
              "从第 start 个字符起取 count 个。"),
     "min": F(_extreme(min), "min(a, b, ...) | min(rows, column)", 1, None, "number",
              "Smallest value (blanks ignored).", "最小值（忽略空值）。"),
+    "minutes_between": F(_nullsafe(_minutes_between), "minutes_between(start, end)", 2, 2,
+                         "date", "Whole minutes from start to end (date-times).",
+                         "两个日期时间之间相差的整分钟数。"),
     "month": F(_nullsafe(lambda d: _as_date(d).month), "month(date)", 1, 1, "date",
                "Month of a date (1-12).", "日期中的月份（1-12）。"),
     "not_empty": F(lambda value: not _empty(value), "not_empty(value)", 1, 1, "logic",

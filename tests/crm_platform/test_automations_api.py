@@ -423,3 +423,30 @@ def test_a_user_field_recipient_must_name_a_user(client, tenant_a, reps) -> None
         "actions": [{"type": "notify", "to": [{"source": "user_field", "field": "region"}]}]})
     assert refused.status_code == 422
     assert refused.get_json()["error"]["fields"][0]["path"] == "actions[0].to[0].field"
+
+
+def test_scheduled_rules_reach_every_record_however_many_there_are(client, app, tenant_a,
+                                                                   reps, monkeypatch) -> None:
+    """Records are read a page at a time; none is left out past the first page (a page
+    of 2 here, of 1 000 in use)."""
+    from datetime import date, timedelta
+
+    from crm_platform.db import utcnow
+    from crm_platform.services.flows import schedules
+
+    monkeypatch.setattr(schedules, "BATCH", 2)
+    rule(client, tenant_a, {
+        "key": "daily", "form": "lead", "trigger": {"on": "schedule", "cron": "0 9 * * *"},
+        "condition": "stage == 'new'",
+        "actions": [{"type": "set_fields", "values": {"note": "checked"}}]})
+    rule(client, tenant_a, {
+        "key": "to_pool", "form": "lead",
+        "trigger": {"on": "date_relative", "field": "last_follow_up", "days": 30},
+        "actions": [{"type": "release_to_pool"}]})
+    stale = (date.today() - timedelta(days=40)).isoformat()
+    leads = [lead(client, tenant_a, stage="new", last_follow_up=stale) for _ in range(5)]
+    tomorrow = utcnow() + timedelta(days=1, hours=1)
+    assert schedules.run_scheduled_rules(app, now=tomorrow) == 10
+    for item in leads:
+        found = client.get(f"{RECORDS}/{item['id']}", headers=tenant_a.headers).get_json()
+        assert (found["data"]["note"], found["owner"]) == ("checked", None)

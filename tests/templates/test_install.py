@@ -4,6 +4,7 @@ PostgreSQL, through the services (the API, CLI and gallery page have their own t
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from crm_platform.errors import LoomError, ValidationFailed
 from crm_platform.i18n import render_error
 from crm_platform.models import App, Flow, Form, Notification, Record, Role, SavedView, User
 from crm_platform.scoping import TenantScope
+from crm_platform.services.forms import definitions as form_service
 from crm_platform.services.identity.users import create_user
 from crm_platform.services.records import operations as record_service
 from crm_platform.services.templates.export import export_app
@@ -182,3 +184,33 @@ def test_a_bad_bundle_is_refused_whole_naming_each_problem(db, tenant_a):
 def _normal(bundle: dict[str, Any]) -> dict[str, Any]:
     from templates_gallery.bundles import normalised
     return normalised(bundle)
+
+
+def test_markers_in_subtable_rows_are_resolved_and_checked(db, tenant_a):
+    bundle = fixture("helpdesk_v1.json")
+    ticket = bundle["forms"][1]
+    ticket["fields"].append({"key": "visits", "type": "subtable",
+                             "label": {"en": "Visits", "zh": "上门记录"}, "fields": [
+                                 {"key": "on", "type": "date", "label": {"en": "On", "zh": "日期"}},
+                                 {"key": "note", "type": "text",
+                                  "label": {"en": "Note", "zh": "备注"}}]})
+    ticket["layout"][0]["fields"].append("visits")
+    row = bundle["sample_data"]["ticket"][0]["data"]
+    row["visits"] = [{"on": {"$days": -3}, "note": "首次上门"}, {"on": {"$days": 0}}]
+    broken = copy.deepcopy(bundle)
+    broken["sample_data"]["ticket"][0]["data"]["visits"][1]["on"] = {"$days": "soon"}
+    with pytest.raises(ValidationFailed) as refused:
+        install(db, tenant_a, broken)
+    assert [problem.path for problem in refused.value.fields] == [
+        "sample_data.ticket[0].data.visits[1].on"]
+
+    install(db, tenant_a, bundle)
+
+    with db.transaction() as session:
+        scope = TenantScope(session, tenant_a.id)
+        form = session.scalars(scope.select(Form, Form.key == "ticket")).one()
+        first = session.scalars(scope.select(Record, Record.form_id == form.id)
+                                .order_by(Record.id)).first()
+        today = form_service.now_in(scope).date()
+        assert [visit["on"] for visit in first.data["visits"]] == [
+            (today - timedelta(days=3)).isoformat(), today.isoformat()]

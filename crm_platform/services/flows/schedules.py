@@ -2,8 +2,10 @@
 
 - `schedule` — at each time of a cron expression, for every record its condition holds for
   (only occurrences after the rule was published);
-- `date_relative` — `days` after (or, negative, before) a date field: 30 days before
-  `maintenance_due`, 30 days after `last_follow_up`;
+- `date_relative` — `days` after (or, negative, before) a date field, a date formula or
+  a rollup of the latest date of related records (all stored with the record, the rollup
+  kept current as those records change): 30 days before `maintenance_due`, 30 days after
+  `last_follow_up`;
 - `time_in_state` — a record has had `field` = `value` for `days`: 15 days in `quote`
   (counted from the change that set it, found in the history, else from its creation).
 
@@ -14,6 +16,7 @@ when the occurrence changes (a new follow-up date, a new stay in the state).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -34,7 +37,7 @@ from form_engine.expressions import EvaluationContext, Evaluator
 from form_engine.validation import stored_values
 from workflow_engine.automations import SCHEDULED, holds
 
-BATCH = 1000   # records looked at per rule and tick
+BATCH = 1000   # records read at a time, per rule and tick
 
 
 def run_scheduled_rules(app: Flask, now: datetime | None = None) -> int:
@@ -67,33 +70,58 @@ def _run(scope: TenantScope, flow_id: int, form_id: int, definition: dict[str, A
     live = scope.select(Record, Record.form_id == form.id, Record.deleted_at.is_(None))
     trigger, today = definition["trigger"], now.astimezone(form_service.type_env(
         scope).timezone).date()
-    candidates: list[tuple[Record, str]] = []
+    if trigger["on"] == "schedule" and _cron_time(trigger, now) < published_at:
+        return 0   # nothing is due since the rule was published
+    return _fire_due(scope, flow_id, form, compiled, definition, now,
+                     _candidates(scope, live, trigger, today, now))
+
+
+def _candidates(scope: TenantScope, live: Any, trigger: dict[str, Any], today: date,
+                now: datetime) -> Iterator[tuple[Record, str]]:
+    """Each record the trigger may be due for, with its occurrence: every one of the
+    form, page by page (`BATCH` at a time), however many there are."""
     if trigger["on"] == "schedule":
-        occurrence = croniter(trigger["cron"], now).get_prev(datetime)
-        if occurrence.tzinfo is None:
-            occurrence = occurrence.replace(tzinfo=UTC)
-        if occurrence < published_at:
-            return 0   # nothing is due since the rule was published
-        records = scope.session.scalars(live.order_by(Record.id).limit(BATCH))
-        candidates = [(record, occurrence.isoformat()) for record in records]
+        occurrence = _cron_time(trigger, now).isoformat()
+        for record in _pages(scope, live):
+            yield record, occurrence
     elif trigger["on"] == "date_relative":
         cutoff = (today - timedelta(days=trigger["days"])).isoformat()
         field = data_field(trigger["field"], "text")
-        records = scope.session.scalars(live.where(field.is_not(None), field <= cutoff + "~")
-                                        .order_by(Record.id).limit(BATCH))
-        candidates = [(record, str(record.data.get(trigger["field"])))
-                      for record in records
-                      if _day(record.data.get(trigger["field"])) <= date.fromisoformat(cutoff)]
+        for record in _pages(scope, live.where(field.is_not(None), field <= cutoff + "~")):
+            if _day(record.data.get(trigger["field"])) <= date.fromisoformat(cutoff):
+                yield record, str(record.data.get(trigger["field"]))
     else:  # time_in_state
         value = trigger["value"]
         kind = ("boolean" if isinstance(value, bool) else "number"
                 if isinstance(value, int | float | Decimal) else "text")
-        records = scope.session.scalars(live.where(
-            data_field(trigger["field"], kind) == value).order_by(Record.id).limit(BATCH))
-        for record in records:
+        for record in _pages(scope, live.where(data_field(trigger["field"], kind) == value)):
             entered = _entered(scope, record, trigger["field"], value)
             if entered <= now - timedelta(days=trigger["days"]):
-                candidates.append((record, entered.isoformat()))
+                yield record, entered.isoformat()
+
+
+def _cron_time(trigger: dict[str, Any], now: datetime) -> datetime:
+    """The schedule's latest time at or before now (UTC)."""
+    occurrence = croniter(trigger["cron"], now).get_prev(datetime)
+    return occurrence if occurrence.tzinfo is not None else occurrence.replace(tzinfo=UTC)
+
+
+def _pages(scope: TenantScope, statement: Any) -> Iterator[Record]:
+    """The statement's records in id order, a page at a time (keyset: a firing that
+    changes a record does not move it to another page)."""
+    last = 0
+    while True:
+        page = list(scope.session.scalars(statement.where(Record.id > last)
+                                          .order_by(Record.id).limit(BATCH)))
+        yield from page
+        if len(page) < BATCH:
+            return
+        last = page[-1].id
+
+
+def _fire_due(scope: TenantScope, flow_id: int, form: Form, compiled: Any,
+              definition: dict[str, Any], now: datetime,
+              candidates: Iterator[tuple[Record, str]]) -> int:
     system = Principal.console(scope.tenant_id)
     evaluator = Evaluator(EvaluationContext(lambda: now))
     fired = 0
@@ -108,7 +136,8 @@ def _run(scope: TenantScope, flow_id: int, form_id: int, definition: dict[str, A
                                         occurrence=occurrence[:64]))
         except IntegrityError:
             continue   # fired for this occurrence already
-        fire(scope, system, form, record, definition, trigger["on"], occurrence=occurrence)
+        fire(scope, system, form, record, definition, definition["trigger"]["on"],
+             occurrence=occurrence)
         fired += 1
     return fired
 

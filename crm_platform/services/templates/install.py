@@ -164,6 +164,10 @@ def insert_samples(scope: TenantScope, actor: Principal, forms: Mapping[str, For
 
 
 def _resolved(value: Any, ids: Mapping[str, int], today: Any, now: Any) -> Any:
+    """The value with its markers replaced — in subtable rows too."""
+    if isinstance(value, list):
+        return [{name: _resolved(cell, ids, today, now) for name, cell in row.items()}
+                if isinstance(row, Mapping) else row for row in value]
     found = marker(value)
     if found is None:
         return value
