@@ -40,10 +40,12 @@ HANDLERS = {
     "import": "crm_platform.services.imports.jobs:run_import_job",
     "build_indexes": "crm_platform.services.forms.indexes:build_indexes_job",
     "refresh_statistics": "crm_platform.services.imports.jobs:refresh_statistics_job",
+    "install_template": "crm_platform.services.templates.tasks:install_job",
 }
 # name -> "module:function" called as (app, reason, *args) when a job has failed for good
 FAILURE_HOOKS = {
     "import": "crm_platform.services.imports.jobs:import_job_failed",
+    "install_template": "crm_platform.services.templates.tasks:install_job_failed",
 }
 QUEUE = "default"
 MAX_ATTEMPTS = 3

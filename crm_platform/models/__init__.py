@@ -7,6 +7,7 @@ from crm_platform.models.apps import (
     FormVersion,
     SavedView,
     TemplateInstall,
+    TemplateTask,
 )
 from crm_platform.models.flows import (
     AutomationRun,
@@ -56,6 +57,7 @@ __all__ = [
     "SavedView",
     "Sequence",
     "TemplateInstall",
+    "TemplateTask",
     "Tenant",
     "TenantStatus",
     "User",

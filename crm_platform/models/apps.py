@@ -133,3 +133,26 @@ class TemplateInstall(Base):
     installed_by_id: Mapped[int | None] = mapped_column(IdType)
     installed_at: Mapped[Timestamp]
     upgraded_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)
+
+
+class TemplateTask(Base):
+    """An install asked for on the gallery page, run as a job: the page follows it, and
+    may be left and come back to. `bundle` is a file's document (none for a shipped
+    template); `result` the app made ({"app", "form"}) or the error body, in the asker's
+    language."""
+
+    __tablename__ = "template_tasks"
+    __table_args__ = (tenant_key(), *references(("requested_by_id", "users", "CASCADE")))
+
+    id: Mapped[RowId]
+    tenant_id: Mapped[int] = tenant_fk()
+    requested_by_id: Mapped[int] = mapped_column(IdType)
+    template_key: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    bundle: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    app_key: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    sample_data: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # running, done, failed
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp] = mapped_column(onupdate=utcnow)

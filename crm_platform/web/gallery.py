@@ -15,14 +15,13 @@ from crm_platform.auth.principal import Principal
 from crm_platform.db import write_from_here
 from crm_platform.errors import LoomError
 from crm_platform.i18n import render_error
-from crm_platform.models import Form
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms.apps import app_by_key
 from crm_platform.services.templates import gallery
 from crm_platform.services.templates import upgrade as upgrades
 from crm_platform.services.templates.checks import parsed
 from crm_platform.services.templates.export import export_app, installed
-from crm_platform.services.templates.install import install_bundle
+from crm_platform.services.templates.tasks import start_install, task_of
 from crm_platform.web import web
 from crm_platform.web.design_fields import type_name
 from crm_platform.web.signed_in import signed_in
@@ -77,32 +76,15 @@ def template_screenshot(principal: Principal, scope: TenantScope, name: str):
 @web.post("/templates/<key>/install")
 @signed_in
 def template_install(principal: Principal, scope: TenantScope, key: str):
-    write_from_here(scope.session)
-    app_key = request.form.get("app", "").strip() or None
     try:
-        app = install_bundle(scope, principal, gallery.shipped_file(key),
-                             sample_data=request.form.get("sample_data") == "on",
-                             app_key=app_key)
+        task = start_install(scope, principal, template_key=key,
+                             app_key=request.form.get("app", "").strip() or None,
+                             sample_data=request.form.get("sample_data") == "on")
     except LoomError as error:
         scope.session.rollback()
         return _detail(principal, scope, key, render_error(error, principal.locale),
-                       request.form, error.status if error.status in (403, 409) else 422)
-    own = gallery.shipped_file(key)["forms"][0]["key"]   # retail's members, not customers
-    return _installed(principal, scope, app.key, own)
-
-
-def _installed(principal: Principal, scope: TenantScope, app_key: str,
-               form_key: str | None = None):
-    """To the list of the app's first form (`form_key` when given), saying it is there."""
-    flash(ui_text("gallery_installed", principal.locale, app=app_key), "done")
-    if form_key is None:
-        app = app_by_key(scope, app_key)
-        first = scope.session.scalars(scope.select(Form, Form.app_id == app.id)
-                                      .order_by(Form.id)).first()
-        if first is None:
-            return redirect(url_for("web.template_gallery"))
-        form_key = first.key
-    return redirect(url_for("web.record_list", app=app_key, form=form_key))
+                       request.form, error.status if error.status in (403, 404) else 422)
+    return redirect(url_for("web.template_task", task_id=task.id))
 
 
 @web.route("/templates/file", methods=["GET", "POST"])
@@ -111,21 +93,31 @@ def template_file(principal: Principal, scope: TenantScope):
     principal.require_tenant_admin()
     error = None
     if request.method == "POST":
-        write_from_here(scope.session)
         upload = request.files.get("file")
         try:
             if upload is None or not upload.filename:
                 raise LoomError("file_required").with_status(422)
-            app = install_bundle(scope, principal, parsed(upload.read()),
-                                 sample_data=request.form.get("sample_data") == "on",
-                                 app_key=request.form.get("app", "").strip() or None)
+            task = start_install(scope, principal, document=parsed(upload.read()),
+                                 app_key=request.form.get("app", "").strip() or None,
+                                 sample_data=request.form.get("sample_data") == "on")
         except LoomError as problem:
             scope.session.rollback()
             error = render_error(problem, principal.locale)
         else:
-            return _installed(principal, scope, app.key)
+            return redirect(url_for("web.template_task", task_id=task.id))
     return render_template("gallery/file.html", error=error, values=request.form), (
         422 if error else 200)
+
+
+@web.get("/templates/tasks/<int:task_id>")
+@signed_in
+def template_task(principal: Principal, scope: TenantScope, task_id: int):
+    """An install as it runs: the page asks again every second until it is done, and
+    can be left and come back to."""
+    task = task_of(scope, principal, task_id)
+    name = gallery.template(task.template_key)["manifest"]["name"] if task.template_key \
+        else None
+    return render_template("gallery/task.html", task=task, name=name)
 
 
 @web.get("/apps/<app>/export")

@@ -12,6 +12,18 @@ GALLERY_UI: dict[str, dict[str, str]] = {
               "日后升级也不会丢失您的修改。"},
     "gallery_refused": {"en": "Nothing was changed: {count} problem(s) to fix first",
                         "zh": "未做任何更改：需先解决 {count} 个问题"},
+    "gallery_installing": {"en": "Installing the template …", "zh": "正在安装模板……"},
+    "gallery_installing_name": {"en": "Installing “{name}” …", "zh": "正在安装“{name}”……"},
+    "gallery_installing_hint": {
+        "en": "Forms, flows, rules and the sample records are being made; this takes a few "
+              "seconds. You can leave this page: the app appears in the Apps menu when it "
+              "is ready.",
+        "zh": "正在创建表单、流程、规则和示例数据，需要几秒钟。您可以离开此页面：完成后应用会出现在“应用”菜单中。"},
+    "gallery_check_again": {"en": "See whether it is done", "zh": "查看是否已完成"},
+    "gallery_open_app": {"en": "Open the app", "zh": "打开应用"},
+    "gallery_install_failed": {"en": "The template was not installed",
+                               "zh": "模板未安装"},
+    "gallery_try_again": {"en": "Back, to try again", "zh": "返回重试"},
     "gallery_open": {"en": "See what it holds", "zh": "查看内容"},
     "gallery_counts": {"en": "{forms} forms · {flows} approval flows · {automations} "
                              "automations · {records} sample records",

@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path
 
+from crm_platform.jobs import wait_for_jobs
 from tests.crm_platform.test_web import csrf_from, sign_in
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -42,9 +43,12 @@ def test_a_file_installs_exports_and_upgrades_with_a_conflict_resolved(client, t
         "file": (io.BytesIO(_file("helpdesk_v1.json")), "helpdesk.loom.json")},
         content_type="multipart/form-data")
     assert installed.status_code == 302
-    assert installed.headers["Location"].endswith("/apps/helpdesk/client")
-    assert "Installed app “helpdesk”." in client.get("/apps/helpdesk/client").get_data(
-        as_text=True)
+    task = installed.headers["Location"]
+    assert re.fullmatch(r".*/templates/tasks/\d+", task)
+    wait_for_jobs(client.application)
+    done = client.get(task).get_data(as_text=True)
+    assert "Installed app “helpdesk”." in done
+    assert 'href="/apps/helpdesk/client"' in done
 
     exported = client.get("/apps/helpdesk/export?records=1")
     assert json.loads(exported.data)["sample_data"]["ticket"][0]["data"]["subject"] == "打印机卡纸"
@@ -82,20 +86,50 @@ def test_a_refused_install_is_explained_on_the_page_and_leaves_nothing(client, t
     bundle = json.loads(_file("helpdesk_v1.json"))
     broken = copy.deepcopy(bundle)
     broken["sample_data"]["client"][0]["data"]["phone"] = "12"
-    refused = client.post("/templates/file", data={
+    started = client.post("/templates/file", data={
         "csrf_token": csrf, "sample_data": "on",
         "file": (io.BytesIO(json.dumps(broken).encode()), "broken.loom.json")},
         content_type="multipart/form-data")
-    assert refused.status_code == 422
-    text = refused.get_data(as_text=True)
+    assert started.status_code == 302      # the file is sound; a sample record is not
+    wait_for_jobs(client.application)
+    text = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "The template was not installed" in text
     assert "Nothing was changed: 1 problem(s) to fix first" in text
     assert "<code>sample_data.client[0].data.phone</code> — Phone needs its country code" in text
     assert client.get("/api/v1/apps", headers=tenant_a.headers).get_json()["items"] == []
+    other = copy.deepcopy(bundle)
+    other["forms"][0]["fields"][0]["type"] = "telephone"   # refused at once, on the page
+    refused = client.post("/templates/file", data={
+        "csrf_token": csrf, "file": (io.BytesIO(json.dumps(other).encode()), "x.json")},
+        content_type="multipart/form-data")
+    assert refused.status_code == 422
+    assert "<code>forms.client.fields[0].type</code>" in refused.get_data(as_text=True)
     bad_json = client.post("/templates/file", data={
         "csrf_token": csrf, "file": (io.BytesIO(b"not json"), "x.json")},
         content_type="multipart/form-data")
     assert bad_json.status_code == 422
     assert "not valid JSON" in bad_json.get_data(as_text=True)
+
+
+def test_a_shipped_template_installs_as_a_job_the_page_follows(client, tenant_a):
+    csrf = _signed_in(client, tenant_a)
+    started = client.post("/templates/education/install", data={
+        "csrf_token": csrf, "app": "school"})          # without the sample records
+    assert started.status_code == 302
+    waiting = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "Installing “Training school CRM”" in waiting or "Installed app" in waiting
+    wait_for_jobs(client.application)
+    done = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "Installed app “school”." in done
+    assert 'href="/apps/school/student_lead"' in done
+    count = client.get("/api/v1/apps/school/forms/student_lead/records?count=true&limit=1",
+                       headers=tenant_a.headers).get_json()["count"]
+    assert count == 0
+    taken = client.post("/templates/education/install", data={
+        "csrf_token": csrf, "app": "school"})          # the key is in use now
+    wait_for_jobs(client.application)
+    failed = client.get(taken.headers["Location"]).get_data(as_text=True)
+    assert "The template was not installed" in failed and "school" in failed
 
 
 def test_only_administrators_install(client, tenant_a):
