@@ -18,7 +18,8 @@ GALLERY_UI: dict[str, dict[str, str]] = {
         "en": "Forms, flows, rules and the sample records are being made; this takes a few "
               "seconds. You can leave this page: the app appears in the Apps menu when it "
               "is ready.",
-        "zh": "正在创建表单、流程、规则和示例数据，需要几秒钟。您可以离开此页面：完成后应用会出现在“应用”菜单中。"},
+        "zh": "正在创建表单、流程、规则和示例数据，需要几秒钟。"
+              "您可以离开此页面：完成后应用会出现在“应用”菜单中。"},
     "gallery_check_again": {"en": "See whether it is done", "zh": "查看是否已完成"},
     "gallery_open_app": {"en": "Open the app", "zh": "打开应用"},
     "gallery_install_failed": {"en": "The template was not installed",
