@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crm_platform.api import schemas
-from crm_platform.api.body import check_against
 from crm_platform.auth.principal import Principal
 from crm_platform.demo import Person, prepare_demo_apps
 from crm_platform.errors import NotFound, invalid
 from crm_platform.models import Role, Tenant, User
+from crm_platform.schema_checks import check_against
 from crm_platform.scoping import TenantScope
 from crm_platform.services.identity.tenants import create_tenant, tenant_by_slug
 from crm_platform.services.identity.users import create_user

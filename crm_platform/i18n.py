@@ -363,6 +363,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Your roles may see this record but not delete or restore it.",
         "zh": "您的角色可以查看但不能删除或恢复此记录。",
     },
+    "record_claim_forbidden": {
+        "en": "Your roles may not claim records from the pool of this form.",
+        "zh": "您的角色不能从此表单的公海中领取记录。",
+    },
+    "already_claimed": {
+        "en": "Someone has already claimed this record; it is no longer in the pool.",
+        "zh": "这条记录已被他人领取，已不在公海中。",
+    },
     "field_hidden": {
         "en": "{field} is hidden from your roles and cannot be written.",
         "zh": "{field} 对您的角色不可见，不能填写。",
@@ -501,6 +509,10 @@ MESSAGES: dict[str, dict[str, str]] = {
               "not have.",
         "zh": "{field}：该模板基于模板 {value}，而本系统没有该模板。"},
     "file_required": {"en": "Choose a file to upload.", "zh": "请选择要上传的文件。"},
+    "template_job_lost": {
+        "en": "The install could not run, though it was tried several times; nothing was "
+              "installed. Try again, or tell your administrator.",
+        "zh": "安装多次尝试仍未能运行，未安装任何内容。请重试，或联系管理员。"},
     "template_not_found": {"en": "There is no template {id}.", "zh": "没有模板 {id}。"},
     "not_from_template": {
         "en": "App {app} was not installed from a template, so there is nothing to upgrade.",
@@ -552,6 +564,7 @@ WORDS: dict[str, dict[str, str]] = {
     "body": {"en": "the body", "zh": "请求体"},
     "sample record": {"en": "sample record", "zh": "示例记录"},
     "template": {"en": "template", "zh": "模板"},
+    "task": {"en": "task", "zh": "任务"},
     "~deleted": {"en": "deleted", "zh": "已删除"},
 }
 

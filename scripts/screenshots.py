@@ -26,6 +26,11 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 WIDTHS = {"desktop": 1280, "phone": 390}
+GALLERY = ROOT / "templates_gallery" / "screenshots"
+TEMPLATE_PICTURES = {"sales_core": "/apps/sales/opportunity/board",
+                     "manufacturing": "/apps/manufacturing/service_ticket/board",
+                     "education": "/apps/education/enrollment",
+                     "retail": "/apps/retail/member"}
 PASSWORD = "screenshot horse battery"
 
 
@@ -98,6 +103,11 @@ def design_walk(page: Any, base: str, language: str, suffix: str) -> None:
     page.wait_for_selector(".preview-frame")
     page.locator("#preview-box").screenshot(path=str(OUT / f"design-preview-{language}-"
                                                           f"{suffix}.png"))
+    if language == "en" and suffix == "desktop":   # each template's picture in the gallery
+        for key, path in TEMPLATE_PICTURES.items():
+            page.goto(f"{base}{path}")
+            page.set_viewport_size({"width": 1280, "height": 720})
+            page.screenshot(path=str(GALLERY / f"{key}.png"))
     for name, path in (("gallery", "/templates"), ("gallery-detail", "/templates/retail"),
                        ("gallery-upgrade", "/apps/retail/upgrade"),
                        ("retail-members", "/apps/retail/member"),
@@ -130,6 +140,7 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     OUT.mkdir(parents=True, exist_ok=True)
+    GALLERY.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium",

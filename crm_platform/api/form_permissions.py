@@ -16,7 +16,10 @@ SCOPE = {"enum": list(SCOPES)}
 KEYS = {"type": "array", "items": schemas.KEY, "uniqueItems": True, "maxItems": 500}
 ENTRY = schemas.obj({"role": schemas.KEY, "can_create": {"type": "boolean"}, "read": SCOPE,
                      "update": SCOPE, "delete": SCOPE, "hidden_fields": KEYS,
-                     "readonly_fields": KEYS}, ("role",))
+                     "readonly_fields": KEYS,
+                     "pool": {"type": "boolean", "description":
+                              "Sees the records nobody owns (the pool) and may claim them."}},
+                    ("role",))
 PERMISSIONS = schemas.obj({"items": {"type": "array", "items": ENTRY, "maxItems": 200}},
                           ("items",))
 
@@ -34,7 +37,9 @@ def get_permissions(principal: Principal, app: str, form: str):
            responses={200: PERMISSIONS},
            description="One entry per role: `can_create`; `read`, `update`, `delete` scopes "
                        "(none, own, department, department_tree, all); fields hidden from or "
-                       "read-only for the role. Without any entry, members create records and "
+                       "read-only for the role; `pool`: the role also sees the records "
+                       "nobody owns and may claim them (changing one needs claiming it "
+                       "first). Without any entry, members create records and "
                        "see and change their own; administrators and designers see all.")
 def put_permissions(principal: Principal, app: str, form: str, body: dict[str, Any]):
     scope, row = form_of(principal, app, form)

@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import g, request
 
-from crm_platform.api.body import check_against, read_json
+from crm_platform.api.body import read_json
 from crm_platform.auth.principal import Principal
 from crm_platform.errors import FieldError, Unauthorized, ValidationFailed
+from crm_platform.schema_checks import check_against
 
 _INTEGER = re.compile(r"^-?[0-9]{1,19}$")
 

@@ -1,5 +1,5 @@
 """Records of a published form: create, list, get (ETag), PATCH (If-Match), delete to the
-recycle bin, restore, history."""
+recycle bin, restore, history, transfer, and claim from the pool."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ WRITE = schemas.obj({"data": {"type": "object", "maxProperties": 500}}, ("data",
 TRANSFER = schemas.obj({"owner": schemas.ID}, ("owner",))
 HISTORY = schemas.obj({
     "action": {"type": "string", "description":
-               "create, update, delete, restore, transfer; flow_submit, flow_approve … "
+               "create, update, delete, restore, transfer, claim; release (to the "
+               "pool); flow_submit, flow_approve … "
                "(approvals); automation, assign, automation_stopped (automation rules)"},
     "version": {"type": "integer"}, "form_version": {"type": "integer"},
     "actor": schemas.nullable(schemas.ID), "at": schemas.TIMESTAMP,
@@ -264,4 +265,15 @@ def record_history(principal: Principal, app: str, form: str, record_id: int,
 def transfer(principal: Principal, app: str, form: str, record_id: int, body: dict[str, Any]):
     scope, row = form_of(principal, app, form)
     record = service.transfer_record(scope, principal, row, record_id, body["owner"])
+    return _with_etag(record, row.key, service.access(scope, principal, row))
+
+
+@api.post(ONE + "/claim")
+@operation("Claim a record from the pool", tags=TAGS, responses={200: RECORD},
+           description="A record nobody owns (the pool) becomes yours, with your department; "
+                       "your roles need `pool` on the form. Someone else was faster: 409 "
+                       "`already_claimed`. Recorded in the history as `claim`.")
+def claim(principal: Principal, app: str, form: str, record_id: int):
+    scope, row = form_of(principal, app, form)
+    record = service.claim_record(scope, principal, row, record_id)
     return _with_etag(record, row.key, service.access(scope, principal, row))

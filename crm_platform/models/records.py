@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy import Boolean, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_platform.db import (
@@ -135,3 +135,5 @@ class FormPermission(Base):
     delete_scope: Mapped[str] = mapped_column(String(16), default="none")
     hidden_fields: Mapped[list[str]] = mapped_column(JSONType, default=list)
     readonly_fields: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Sees the records nobody owns (the customer pool) and may claim them.
+    pool: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -12,6 +12,7 @@ One subpackage per domain, each depending only on those listed before it:
 - `imports` — files in and out: CSV / XLSX import and export;
 - `flows` — approval flows and automation rules, their timers and schedules; subscribes to
   record changes at start (`flows.init_app`);
+- `templates` — template bundles in a tenant: check, install, export, upgrade by merge;
 - `workspace` — what the pages show around the records: my apps, tasks, recent records;
 - `delivery` — the outbox: e-mail and webhooks sent after their transaction commits.
 

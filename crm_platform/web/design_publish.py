@@ -207,8 +207,9 @@ def _migrations(form: Mapping[str, str], draft: Mapping[str, Any]) -> dict[str, 
 @web.route("/apps/<app>/<form>/design/permissions", methods=["GET", "POST"])
 @signed_in
 def design_permissions(principal: Principal, scope: TenantScope, app: str, form: str):
-    """Role × form: may create; read, change and delete in which scope; which fields are
-    hidden or read-only — the same service and checks as the API's permissions."""
+    """Role × form: may create; read, change and delete in which scope; sees and may claim
+    the pool; which fields are hidden or read-only — the same service and checks as the
+    API's permissions."""
     row = designed_form(scope, principal, app, form)
     roles = role_choices(scope, principal)
     error = ""
@@ -222,7 +223,8 @@ def design_permissions(principal: Principal, scope: TenantScope, app: str, form:
                 **{action: _scope(request.form.get(f"{key}.{action}"))
                    for action in ("read", "update", "delete")},
                 "hidden_fields": request.form.getlist(f"{key}.hidden"),
-                "readonly_fields": request.form.getlist(f"{key}.readonly")})
+                "readonly_fields": request.form.getlist(f"{key}.readonly"),
+                "pool": bool(request.form.get(f"{key}.pool"))})
         try:
             with scope.session.begin_nested():
                 set_permissions(scope, principal, row, items)

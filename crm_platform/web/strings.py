@@ -149,6 +149,11 @@ UI: dict[str, dict[str, str]] = {
     "history_delete": {"en": "deleted the record", "zh": "删除了记录"},
     "history_restore": {"en": "restored the record", "zh": "恢复了记录"},
     "history_transfer": {"en": "handed the record over", "zh": "转移了记录"},
+    "history_claim": {"en": "claimed the record from the pool", "zh": "从公海领取了记录"},
+    "history_release": {"en": "returned the record to the pool", "zh": "将记录退回了公海"},
+    "in_pool": {"en": "In the pool — nobody owns it", "zh": "在公海中——暂无负责人"},
+    "claim": {"en": "Claim", "zh": "领取"},
+    "claimed": {"en": "You now own “{title}”.", "zh": "您已领取“{title}”，现在由您负责。"},
     "history_automation": {"en": "an automation rule ran", "zh": "自动化规则已执行"},
     "history_other": {"en": "{action}", "zh": "{action}"},
     "empty_value": {"en": "(empty)", "zh": "（空）"},
@@ -294,8 +299,10 @@ UI: dict[str, dict[str, str]] = {
 }
 
 
-UI.update(DESIGN_UI)
-UI.update(GALLERY_UI)
+for _part in (DESIGN_UI, GALLERY_UI):   # a feature's words never replace another's
+    _twice = UI.keys() & _part.keys()
+    assert not _twice, f"UI strings defined twice: {sorted(_twice)}"
+    UI.update(_part)
 
 
 def ui_text(key: str, locale: str, **params: Any) -> str:

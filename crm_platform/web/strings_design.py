@@ -203,6 +203,8 @@ DESIGN_UI: dict[str, dict[str, str]] = {
     "scope_department": {"en": "their department's", "zh": "本部门的"},
     "scope_department_tree": {"en": "their department's and below", "zh": "本部门及下级部门的"},
     "scope_all": {"en": "all records", "zh": "全部"},
+    "design_pool": {"en": "Pool: sees and may claim unowned records",
+                    "zh": "公海：可查看并领取无负责人的记录"},
     "design_fields_rights": {"en": "Hidden and read-only fields", "zh": "隐藏与只读字段"},
     "design_hidden": {"en": "Hidden", "zh": "隐藏"},
     "design_hidden_for": {"en": "{field} hidden from {role}", "zh": "对{role}隐藏{field}"},

@@ -65,7 +65,7 @@ def targets(client, tenant_a, platform_token):
     ids = {"user_id": tenant_a.admin_id, "tenant_id": tenant_a.id, "view_id": view,
            "department_id": department, "role_id": role, "app": "crm", "form": "lead",
            "record_id": record, "flow": "approval", "task_id": 1, "instance_id": 1,
-           "automation": "rule"}
+           "automation": "rule", "key": "sales_core"}
 
     def headers_for(path: str, **extra: str) -> dict[str, str]:
         token = platform_token if "/admin/tenants" in path else tenant_a.token

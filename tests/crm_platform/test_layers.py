@@ -10,7 +10,7 @@ import crm_platform.services
 from tests.import_graph import cycles, module_imports
 
 SERVICES = Path(crm_platform.services.__file__).parent
-ORDER = ["identity", "storage", "forms", "records", "imports", "flows", "workspace",
+ORDER = ["identity", "storage", "forms", "records", "imports", "flows", "templates", "workspace",
          "delivery"]
 
 

@@ -425,7 +425,7 @@ def test_permissions_are_set_role_by_role_with_the_apis_checks(client, designer)
     assert client.get("/api/v1/apps/crm/forms/customer/permissions",
                       headers=designer.headers).get_json()["items"] == [{
         "role": "sales", "can_create": True, "read": "own", "update": "own",
-        "delete": "none", "hidden_fields": [secret], "readonly_fields": []}]
+        "delete": "none", "hidden_fields": [secret], "readonly_fields": [], "pool": False}]
     bad = client.post(f"{PAGE}/permissions", data={
         "csrf_token": csrf_from(page), "sales.on": "1", "sales.hidden": "no_such_field"})
     assert bad.status_code == 422

@@ -210,6 +210,16 @@ def test_a_customer_not_followed_up_for_30_days_goes_back_to_the_pool(client, te
                          headers=team.headers["admin"]).get_json()["items"]
     assert "release" in [entry["action"] for entry in history]
     assert len(notes(client, team, "north_1", "customer_to_pool")) == 2
+    # In the pool: every salesperson sees it, and another one claims it.
+    pool = client.get(f"{API}/customer/records?count=true", headers=team.headers["east_1"])
+    assert quiet["id"] in [item["id"] for item in pool.get_json()["items"]]
+    claimed = client.post(f"{API}/customer/records/{quiet['id']}/claim",
+                          headers=team.headers["east_1"])
+    assert claimed.status_code == 200, claimed.get_json()
+    assert claimed.get_json()["owner"] == team.ids["east_1"]
+    late = client.post(f"{API}/customer/records/{quiet['id']}/claim",
+                       headers=team.headers["north_2"])
+    assert late.status_code == 409                      # already claimed
     gone = client.get(f"{API}/customer/records/{quiet['id']}", headers=team.headers["north_1"])
     assert gone.status_code == 404                      # no longer the rep's customer
 

@@ -1,5 +1,6 @@
 """Configuring role × form permissions (who may create, read, change and delete records
-of a form, in which scope, and which fields they may not see or change)."""
+of a form, in which scope, which fields they may not see or change, and whether they see
+and may claim the records nobody owns — the pool)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def permissions_of(scope: TenantScope, actor: Principal, form: Form) -> list[dic
     return [{"role": roles.get(row.role_id, str(row.role_id)), "can_create": row.can_create,
              "read": row.read_scope, "update": row.update_scope, "delete": row.delete_scope,
              "hidden_fields": list(row.hidden_fields),
-             "readonly_fields": list(row.readonly_fields)} for row in rows]
+             "readonly_fields": list(row.readonly_fields), "pool": row.pool} for row in rows]
 
 
 def set_permissions(scope: TenantScope, actor: Principal, form: Form,
@@ -59,6 +60,7 @@ def set_permissions(scope: TenantScope, actor: Principal, form: Form,
             read_scope=item.get("read", "none"), update_scope=item.get("update", "none"),
             delete_scope=item.get("delete", "none"),
             hidden_fields=list(item.get("hidden_fields", [])),
-            readonly_fields=list(item.get("readonly_fields", []))))
+            readonly_fields=list(item.get("readonly_fields", [])),
+            pool=bool(item.get("pool", False))))
     scope.session.flush()
     return permissions_of(scope, actor, form)

@@ -28,7 +28,7 @@ from crm_platform.services.imports.columns import RECORD_ID
 from crm_platform.services.imports.files import Sheet
 from crm_platform.services.records import changes
 from crm_platform.services.records import operations as record_service
-from crm_platform.services.records.access import Access, in_scope
+from crm_platform.services.records.access import Access, in_scope, may_read
 from crm_platform.services.records.derived import refresh_related
 from crm_platform.services.records.duplicates import (
     lock_unique_fields,
@@ -365,7 +365,7 @@ class Importer:
     def check_update(self, number: int, data: dict[str, Any], record_id: int
                      ) -> Outcome | None:
         record = self.scope.find(Record, record_id)
-        if record is None or not in_scope(self.scope, self.actor, self.access.read, record):
+        if record is None or not may_read(self.scope, self.actor, self.access, record):
             self.duplicate_error(number, self.match_on, "import_existing_record", record_id,
                                  False, data)
             return None

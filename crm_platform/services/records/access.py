@@ -1,11 +1,17 @@
 """Who may do what with the records of a form: role × form permissions with scopes
-(own / department / department_tree / all) and field-level hidden / read-only.
+(own / department / department_tree / all), field-level hidden / read-only, and the
+customer pool.
 
 One policy, used by every path that touches records (API, batch, and later import and
 export). Tenant administrators and designers may do everything. A form nobody configured
 lets every member create records and see and change their own. Once a form has
 permissions, a member gets the union of their roles' rights: the widest scope of any role,
 and a field is hidden (or read-only) only if it is for every one of their roles.
+
+The pool is the records nobody owns (an automation released them, their owner left). A
+role with `pool` reads them besides its read scope and may claim one; it may change or
+delete a pool record only once it has claimed it, so update and delete scopes never
+reach the pool.
 """
 
 from __future__ import annotations
@@ -17,7 +23,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, true
 
 from crm_platform.auth.principal import Principal
-from crm_platform.models import Department, Form, FormPermission, Record, User, UserRole
+from crm_platform.models import (
+    Department,
+    Form,
+    FormPermission,
+    Record,
+    RecordHistory,
+    User,
+    UserRole,
+)
 from crm_platform.scoping import TenantScope
 from crm_platform.services.storage.sql_plans import Binder, Plan
 
@@ -32,9 +46,10 @@ class Access:
     delete: str
     hidden: frozenset[str] = frozenset()
     readonly: frozenset[str] = frozenset()
+    pool: bool = False
 
 
-FULL = Access(True, "all", "all", "all")
+FULL = Access(True, "all", "all", "all", pool=True)
 UNCONFIGURED = Access(True, "own", "own", "own")
 NOTHING = Access(False, "none", "none", "none")
 
@@ -89,12 +104,13 @@ def _combined(mine: list[FormPermission]) -> Access:
     for row in mine:
         access = Access(access.can_create or row.can_create, _wider(access.read, row.read_scope),
                         _wider(access.update, row.update_scope),
-                        _wider(access.delete, row.delete_scope))
+                        _wider(access.delete, row.delete_scope),
+                        pool=access.pool or bool(row.pool))
         hidden = set(row.hidden_fields) if hidden is None else hidden & set(row.hidden_fields)
         readonly = set(row.readonly_fields) if readonly is None else readonly & set(
             row.readonly_fields)
     return Access(access.can_create, access.read, access.update, access.delete,
-                  frozenset(hidden or ()), frozenset(readonly or ()))
+                  frozenset(hidden or ()), frozenset(readonly or ()), access.pool)
 
 
 def hidden_from_any_role(scope: TenantScope, form: Form) -> frozenset[str]:
@@ -131,15 +147,18 @@ def _departments(scope: TenantScope, actor: Principal, kind: str) -> set[int]:
     return _department_tree(scope, user.department_id)
 
 
-def scope_plan(scope: TenantScope, actor: Principal, kind: str) -> Plan:
+def scope_plan(scope: TenantScope, actor: Principal, kind: str, pool: bool = False) -> Plan:
     """The records a scope covers, as a plan (sql_plans): the caller and their departments
-    are bound values, so every caller with the same kind of scope shares one SQL."""
-    if kind in ("all", "none"):
-        return Plan(_render_scope, (kind,))
+    are bound values, so every caller with the same kind of scope shares one SQL. `pool`
+    (reads only) adds the records nobody owns."""
+    if kind == "all":
+        return Plan(_render_scope, ("all",))
+    if kind == "none":
+        return Plan(_render_scope, ("pool",) if pool else ("none",))
     if kind == "own":
-        return Plan(_render_scope, ("own", 0), (actor.user_id,))
+        return Plan(_render_scope, ("own", 0, pool), (actor.user_id,))
     departments = sorted(_departments(scope, actor, kind))
-    return Plan(_render_scope, ("own", len(departments)), (actor.user_id, *departments))
+    return Plan(_render_scope, ("own", len(departments), pool), (actor.user_id, *departments))
 
 
 def _render_scope(shape: tuple[Any, ...], values: Iterator[Any], bind: Binder
@@ -148,26 +167,57 @@ def _render_scope(shape: tuple[Any, ...], values: Iterator[Any], bind: Binder
         return true()
     if shape[0] == "none":
         return false()
-    own = Record.owner_id == bind(next(values), Record.owner_id.type)
-    if not shape[1]:
-        return own
-    return own | Record.department_id.in_([bind(next(values), Record.department_id.type)
-                                           for _ in range(shape[1])])
+    if shape[0] == "pool":
+        return Record.owner_id.is_(None)
+    covered = Record.owner_id == bind(next(values), Record.owner_id.type)
+    if shape[1]:
+        covered = covered | Record.department_id.in_(
+            [bind(next(values), Record.department_id.type) for _ in range(shape[1])])
+    return covered | Record.owner_id.is_(None) if shape[2] else covered
 
 
-def scope_condition(scope: TenantScope, actor: Principal, kind: str) -> ColumnElement[bool]:
+def read_plan(scope: TenantScope, actor: Principal, access: Access) -> Plan:
+    """The records `access` may read: its read scope, and the pool when it has it."""
+    return scope_plan(scope, actor, access.read, access.pool)
+
+
+def scope_condition(scope: TenantScope, actor: Principal, kind: str, pool: bool = False
+                    ) -> ColumnElement[bool]:
     """The records a scope covers, as a SQL condition."""
-    return scope_plan(scope, actor, kind).clause()
+    return scope_plan(scope, actor, kind, pool).clause()
 
 
-def in_scope(scope: TenantScope, actor: Principal, kind: str, record: Record) -> bool:
-    if kind == "all":
+def in_scope(scope: TenantScope, actor: Principal, kind: str, record: Record,
+             pool: bool = False) -> bool:
+    """Whether `record` is in the scope; `pool` (reads only) counts unowned records in."""
+    if kind == "all" or (pool and record.owner_id is None):
         return True
     if kind == "none":
         return False
     if record.owner_id == actor.user_id:
         return True
     return kind != "own" and record.department_id in _departments(scope, actor, kind)
+
+
+def may_read(scope: TenantScope, actor: Principal, access: Access, record: Record) -> bool:
+    """Whether `access` reads `record` (its read scope, or the pool)."""
+    return in_scope(scope, actor, access.read, record, access.pool)
+
+
+def claimed_from_pool(scope: TenantScope, form: Form, record_id: int) -> bool:
+    """Whether the record was claimed from the pool and has an owner since: what a late
+    claimer, who no longer sees it, is told (409, not 404). They learn no more than that a
+    record they could see in the pool was taken."""
+    record = scope.find(Record, record_id)
+    if record is None or record.form_id != form.id or record.deleted_at is not None or (
+            record.owner_id is None):
+        return False
+    last = scope.session.scalars(scope.select(
+        RecordHistory, RecordHistory.record_id == record.id,
+        RecordHistory.action.in_(("claim", "release")))
+        .with_only_columns(RecordHistory.action)
+        .order_by(RecordHistory.id.desc()).limit(1)).first()
+    return last == "claim"
 
 
 def visible_data(data: dict[str, Any], access: Access) -> dict[str, Any]:
@@ -177,4 +227,5 @@ def visible_data(data: dict[str, Any], access: Access) -> dict[str, Any]:
 
 
 __all__ = ["FULL", "NOTHING", "SCOPES", "UNCONFIGURED", "Access", "access_for",
-           "hidden_from_any_role", "in_scope", "scope_condition", "scope_plan", "visible_data"]
+           "claimed_from_pool", "hidden_from_any_role", "in_scope", "may_read", "read_plan",
+           "scope_condition", "scope_plan", "visible_data"]

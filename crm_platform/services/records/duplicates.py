@@ -22,7 +22,7 @@ from crm_platform.errors import Conflict, FieldError
 from crm_platform.i18n import ADMINISTRATOR
 from crm_platform.models import Form, Record, Tenant, User
 from crm_platform.scoping import TenantScope
-from crm_platform.services.records.access import access_for, scope_condition
+from crm_platform.services.records.access import access_for, read_plan
 from crm_platform.services.storage.data_fields import data_field
 from form_engine.compiled import CompiledForm
 
@@ -143,13 +143,13 @@ def who_to_ask(scope: TenantScope, owner_id: int | None) -> str:
 def readable_ids(scope: TenantScope, actor: Principal, form: Form,
                  ids: Collection[int]) -> set[int]:
     """Those of `ids` (records of `form`) that `actor` may read."""
-    kind = access_for(scope, actor, form).read
-    if kind == "all" or not ids:
-        return set(ids) if kind == "all" else set()
-    if kind == "none":
+    access = access_for(scope, actor, form)
+    if access.read == "all" or not ids:
+        return set(ids) if access.read == "all" else set()
+    if access.read == "none" and not access.pool:
         return set()
     return set(scope.session.scalars(scope.select(
-        Record, Record.id.in_(list(ids)), scope_condition(scope, actor, kind))
+        Record, Record.id.in_(list(ids)), read_plan(scope, actor, access).clause())
         .with_only_columns(Record.id)))
 
 

@@ -1,5 +1,6 @@
-"""Records: create, read, change, delete and restore, every write validated by the form
-engine against the form's published version and written to the record's history.
+"""Records: create, read, change, delete and restore, transfer and claim from the pool,
+every write validated by the form engine against the form's published version and written
+to the record's history.
 
 Who may do what is decided here (with `record_access`), so the API, batches, imports and
 exports all obey the same rules: a record outside the caller's read scope is the same 404
@@ -31,7 +32,13 @@ from crm_platform.models import Form, FormVersion, IdempotencyKey, Record, Recor
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms import definitions as form_service
 from crm_platform.services.records import changes as record_changes
-from crm_platform.services.records.access import Access, access_for, in_scope, scope_plan
+from crm_platform.services.records.access import (
+    Access,
+    access_for,
+    claimed_from_pool,
+    in_scope,
+    read_plan,
+)
 from crm_platform.services.records.derived import refresh_related
 from crm_platform.services.records.duplicates import check_duplicates, lock_unique_fields
 from crm_platform.services.records.query import Listing
@@ -211,7 +218,7 @@ def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str,
 def listing(scope: TenantScope, actor: Principal, form: Form, deleted: bool = False
             ) -> Listing:
     """The form's live (or deleted) records the actor may read."""
-    readable = scope_plan(scope, actor, access_for(scope, actor, form).read)
+    readable = read_plan(scope, actor, access_for(scope, actor, form))
     return Listing(scope.tenant_id, form.id, deleted, (readable,))
 
 
@@ -371,15 +378,46 @@ def transfer_record(scope: TenantScope, actor: Principal, form: Form, record_id:
     if not owner.is_active:
         raise ValidationFailed(fields=[FieldError("owner", "user_inactive_owner", {})],
                                count=1)
+    return _hand_over(scope, actor, record, owner.id, owner.department_id, "transfer")
+
+
+def _hand_over(scope: TenantScope, actor: Principal, record: Record, owner_id: int | None,
+               department_id: int | None, action: str) -> Record:
+    """A new owner and department, a new version, and the `action` in the history."""
     before = {"owner": record.owner_id, "department": record.department_id}
-    record.owner_id, record.department_id = owner.id, owner.department_id
+    record.owner_id, record.department_id = owner_id, department_id
     record.version += 1
     record.updated_by_id = actor.acting_user_id
     record.updated_at = utcnow()
-    _history(scope, record, "transfer", actor, changes_between(
-        before, {"owner": owner.id, "department": owner.department_id}))
+    _history(scope, record, action, actor, changes_between(
+        before, {"owner": owner_id, "department": department_id}))
     scope.session.flush()
     return record
+
+
+def claim_record(scope: TenantScope, actor: Principal, form: Form, record_id: int) -> Record:
+    """Take a record from the pool (nobody owns it): the caller owns it, their department
+    follows. Of two claiming at once, the second waits for the row and finds it taken."""
+    write_first(scope.session)  # SQLite: claims queue up instead of failing as "locked"
+    access = access_for(scope, actor, form)
+    try:
+        record = get_record(scope, actor, form, record_id)
+    except NotFound:
+        if access.pool and claimed_from_pool(scope, form, record_id):
+            raise Conflict("already_claimed") from None
+        raise
+    if not access.pool or actor.acting_user_id is None:
+        raise Forbidden("record_claim_forbidden")
+    # Locked by id alone: filtered by the read scope, PostgreSQL would drop the row once
+    # another claim committed (404) instead of showing it claimed (409).
+    if scope.session.scalars(scope.select(Record, Record.id == record.id,
+                                          Record.deleted_at.is_(None)).with_for_update()
+                             .execution_options(populate_existing=True)).first() is None:
+        raise NotFound("resource_not_found", resource="record", id=record_id)
+    if record.owner_id is not None:
+        raise Conflict("already_claimed")
+    return _hand_over(scope, actor, record, actor.acting_user_id, actor.department_id,
+                      "claim")
 
 
 def access(scope: TenantScope, actor: Principal, form: Form) -> Access:

@@ -15,7 +15,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from crm_platform.auth.principal import Principal
 from crm_platform.models import Department, Form, Record, Sequence, User
 from crm_platform.scoping import TenantScope, is_valid_id
-from crm_platform.services.records.access import access_for, scope_condition
+from crm_platform.services.records.access import access_for, read_plan
 from crm_platform.services.storage.data_fields import data_field
 
 _AGGREGATES = {"sum": func.sum, "avg": func.avg, "min": func.min, "max": func.max}
@@ -74,8 +74,9 @@ class PlatformResolver:
                 Record.form_id == target.id, Record.id.in_(wanted),
                 Record.deleted_at.is_(None))
             if self.actor is not None:
-                readable = access_for(self.scope, self.actor, target).read
-                statement = statement.where(scope_condition(self.scope, self.actor, readable))
+                readable = access_for(self.scope, self.actor, target)   # the pool too
+                statement = statement.where(read_plan(self.scope, self.actor, readable)
+                                            .clause())
         return set(ids) - set(self.scope.session.scalars(statement))
 
     def related_rollup(self, form: str, link_field: str, column: str | None, function: str,

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from crm_platform.api.body import check_against
 from crm_platform.errors import BadRequest, ConfigError, FieldError, ValidationFailed, engine_fields
+from crm_platform.schema_checks import check_against
 from crm_platform.services.flows.definitions import CHECKERS
 from crm_platform.services.identity.roles import SYSTEM_ROLES
 from form_engine.checks import check_definition

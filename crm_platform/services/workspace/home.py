@@ -16,7 +16,7 @@ from crm_platform.services.flows.approvals import inbox_query
 from crm_platform.services.records.access import (
     access_to_forms,
     hidden_from_any_role,
-    in_scope,
+    may_read,
 )
 from crm_platform.services.workspace.notifications import notifications_query
 from crm_platform.services.workspace.records import RecordEntry, titled
@@ -65,7 +65,7 @@ def my_apps(scope: TenantScope, actor: Principal) -> list[AppEntry]:
         entry = FormEntry(form.id, form.key, form.draft.get("label") or form.key)
         if not form.published_version:
             drafts.setdefault(form.app_id, []).append(entry)
-        elif access[form.id].read != "none":
+        elif access[form.id].read != "none" or access[form.id].pool:
             by_app.setdefault(form.app_id, []).append(entry)
     return [AppEntry(app.key, app.name, tuple(by_app.get(app.id, ())),
                      tuple(drafts.get(app.id, ())))
@@ -84,7 +84,7 @@ def recent_records(scope: TenantScope, actor: Principal, limit: int = RECENT
     ).all()
     access = access_to_forms(scope, actor, [form.id for _r, form, _a in rows])
     readable = [(record, form, app) for record, form, app in rows
-                if in_scope(scope, actor, access[form.id].read, record)][:limit]
+                if may_read(scope, actor, access[form.id], record)][:limit]
     return list(titled(scope, readable, {form_id: item.hidden
                                           for form_id, item in access.items()}).values())
 

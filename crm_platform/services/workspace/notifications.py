@@ -14,7 +14,7 @@ from crm_platform.auth.principal import Principal
 from crm_platform.db import utcnow
 from crm_platform.models import App, Form, Notification, Record
 from crm_platform.scoping import TenantScope
-from crm_platform.services.records.access import access_to_forms, in_scope
+from crm_platform.services.records.access import access_to_forms, may_read
 from crm_platform.services.workspace.records import RecordEntry, titled
 
 LATEST = 50
@@ -48,7 +48,7 @@ def latest(scope: TenantScope, actor: Principal, limit: int = LATEST
         .order_by(Notification.id.desc()).limit(limit)).all()
     access = access_to_forms(scope, actor, [form.id for _n, _r, form, _a in rows if form])
     readable = [(record, form, app) for _n, record, form, app in rows
-                if record is not None and in_scope(scope, actor, access[form.id].read, record)]
+                if record is not None and may_read(scope, actor, access[form.id], record)]
     entries = titled(scope, readable, {key: item.hidden for key, item in access.items()})
     return [NotificationEntry(note.id, note.kind, dict(note.payload or {}), note.created_at,
                               note.read_at is not None,

@@ -12,7 +12,7 @@ from crm_platform.auth.principal import Principal
 from crm_platform.models import Department, Form, Record, User
 from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services.forms import definitions as form_service
-from crm_platform.services.records.access import access_for, scope_condition
+from crm_platform.services.records.access import access_for, read_plan
 from form_engine.compiled import CompiledForm
 from form_engine.titles import record_title
 
@@ -64,11 +64,11 @@ def _titles(scope: TenantScope, actor: Principal, app_id: int, key: str, ids: se
     if target is None or target.published_version is None:
         return {}
     access = access_for(scope, actor, target)
-    if access.read == "none":
+    if access.read == "none" and not access.pool:
         return {}
     records = scope.session.scalars(scope.select(
         Record, Record.form_id == target.id, Record.id.in_(ids), Record.deleted_at.is_(None),
-        scope_condition(scope, actor, access.read))).all()
+        read_plan(scope, actor, access).clause())).all()
     titles = {}
     for record in records:
         compiled = form_service.compiled(

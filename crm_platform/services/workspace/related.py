@@ -42,7 +42,7 @@ def related_lists(scope: TenantScope, actor: Principal, form: Form, record: Reco
             if item.type != "lookup" or item.spec.get("form") != form.key:
                 continue
             access = record_service.access(scope, actor, other)
-            if access.read == "none" or item.key in access.hidden:
+            if (access.read == "none" and not access.pool) or item.key in access.hidden:
                 continue
             found = find_records(scope, actor, other, {"field": item.key, "op": "eq",
                                                        "value": record.id})
