@@ -107,7 +107,7 @@ def design_walk(page: Any, base: str, language: str, suffix: str) -> None:
         for key, path in TEMPLATE_PICTURES.items():
             page.goto(f"{base}{path}")
             page.set_viewport_size({"width": 1280, "height": 720})
-            page.screenshot(path=str(GALLERY / f"{key}.png"))
+            page.screenshot(path=str(GALLERY / f"{key.replace('_', '-')}.png"))
     for name, path in (("gallery", "/templates"), ("gallery-detail", "/templates/retail"),
                        ("gallery-upgrade", "/apps/retail/upgrade"),
                        ("retail-members", "/apps/retail/member"),

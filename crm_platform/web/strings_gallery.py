@@ -41,9 +41,9 @@ GALLERY_UI: dict[str, dict[str, str]] = {
     "gallery_installed": {"en": "Installed app “{app}”.", "zh": "已安装应用“{app}”。"},
     "gallery_upgraded": {"en": "App “{app}” is now at version {version}.",
                          "zh": "应用“{app}”已升级到版本 {version}。"},
-    "gallery_built_on": {"en": "Built on the {name} template ({version}), installed with it "
-                               "in the same app.",
-                         "zh": "基于 {name} 模板（{version}），一并安装在同一应用中。"},
+    "gallery_built_on": {"en": "Built on the “{name}” template ({version}), installed with "
+                               "it in the same app.",
+                         "zh": "基于“{name}”模板（{version}），一并安装在同一应用中。"},
     "gallery_forms": {"en": "Forms", "zh": "表单"},
     "gallery_fields_records": {"en": "{fields} fields, {records} sample records",
                                "zh": "{fields} 个字段，{records} 条示例数据"},

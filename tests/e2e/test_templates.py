@@ -39,7 +39,7 @@ def test_install_export_clone_and_upgrade_from_the_gallery(
     page.get_by_role("link", name="Templates").click()
     expect(page.get_by_role("heading", name="Templates", level=1)).to_be_visible()
     page.get_by_role("link", name="Retail membership CRM").click()
-    expect(page.get_by_text("Built on the sales_core template")).to_be_visible()
+    expect(page.get_by_text("Built on the “Sales core” template")).to_be_visible()
     page.get_by_role("button", name="Install").click()
     expect(page.get_by_role("heading", name="Installed app “retail”.")).to_be_visible(
         timeout=INSTALL_TIMEOUT)                       # the page follows the job

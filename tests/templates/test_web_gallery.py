@@ -32,7 +32,7 @@ def test_the_gallery_shows_every_shipped_template_and_what_it_holds(client, tena
         assert name in page
     detail = client.get("/templates/retail").get_data(as_text=True)
     assert "Members" in detail and "Install" in detail
-    assert "Built on the sales_core template" in detail
+    assert "Built on the “Sales core” template" in detail
     assert client.get("/templates/nothing").status_code == 404
 
 

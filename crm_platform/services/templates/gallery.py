@@ -41,12 +41,20 @@ def summary(bundle: Mapping[str, Any]) -> dict[str, Any]:
     return {"key": manifest["key"], "version": manifest["version"],
             "industry": manifest["industry"], "name": manifest["name"],
             "description": manifest["description"], "app": manifest["app"],
-            "extends": manifest.get("built_on") or manifest.get("extends"),
+            "extends": _named(manifest.get("built_on") or manifest.get("extends")),
             "screenshots": manifest.get("screenshots", []),
             "counts": {"forms": len(bundle["forms"]), "flows": len(bundle.get("flows", [])),
                        "automations": len(bundle.get("automations", [])),
                        "views": len(bundle.get("views", [])),
                        "sample_records": sum(len(rows) for rows in samples.values())}}
+
+
+def _named(base: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The template a bundle is built on, with its name when it is shipped here."""
+    if base is None:
+        return None
+    found = shipped().get(base["key"])
+    return {**base, "name": found["manifest"]["name"] if found else base["key"]}
 
 
 def contents(bundle: Mapping[str, Any]) -> dict[str, Any]:
