@@ -18,6 +18,17 @@ from tests.conftest import PASSWORD
 INSTALL_TIMEOUT = 60_000   # a template with its sample records: a few seconds
 
 
+def _signed_in(page, live_server: str, tenant: str, email: str):
+    """The page signed in to another tenant than alpha."""
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=tenant]", tenant)
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    return page
+
+
 def _retail_v2(tmp_path) -> str:
     """The retail template's next version: a WeChat field, and the points field renamed."""
     bundle = json.loads((BUNDLES_DIR / "retail.json").read_text("utf-8"))
@@ -56,12 +67,7 @@ def test_install_export_clone_and_upgrade_from_the_gallery(
 
     # The second tenant installs the file: a clone.
     other = make_tenant("beta")
-    second = open_page()
-    second.goto(f"{live_server}/login")
-    second.fill("input[name=tenant]", "beta")
-    second.fill("input[name=email]", other.admin_email)
-    second.fill("input[name=password]", PASSWORD)
-    second.click("main button[type=submit]")
+    second = _signed_in(open_page(), live_server, "beta", other.admin_email)
     second.goto(f"{live_server}/templates")
     second.get_by_role("link", name="Install from a file").click()
     second.set_input_files("input[name=file]", str(exported))
@@ -103,12 +109,8 @@ def test_a_bad_file_is_refused_on_the_page_in_chinese(tenant_a, make_tenant, ope
     bad = tmp_path / "bad.loom.json"
     bad.write_text(json.dumps(bundle, ensure_ascii=False), "utf-8")
     chinese = make_tenant("gamma", locale="zh")
-    page = open_page(locale="zh", width=390)
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=tenant]", "gamma")
-    page.fill("input[name=email]", chinese.admin_email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
+    page = _signed_in(open_page(locale="zh", width=390), live_server, "gamma",
+                      chinese.admin_email)
     page.goto(f"{live_server}/templates/file")
     page.set_input_files("input[name=file]", str(bad))
     page.get_by_role("button", name="安装").click()
