@@ -16,8 +16,10 @@ from templates_gallery.bundles import compose, shipped
 def templates() -> dict[str, dict[str, Any]]:
     """Every shipped template by key, composed with the template it extends."""
     found = shipped()
+    ordered = sorted(found.items(), key=lambda item: (   # what the others extend comes first
+        item[1]["manifest"]["industry"] != "general", item[0]))
     return {key: compose(bundle, found.get(bundle["manifest"].get("extends", {}).get("key", "")))
-            for key, bundle in found.items()}
+            for key, bundle in ordered}
 
 
 def template(key: str) -> dict[str, Any]:
