@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_platform.auth.principal import Principal
@@ -96,7 +95,3 @@ def _people(scope: TenantScope, console: Principal, password: str) -> list[Perso
     scope.session.flush()
     return list(PEOPLE)
 
-
-def demo_apps(session: Session, tenant: Tenant) -> list[str]:
-    return list(session.scalars(select(App.key).where(App.tenant_id == tenant.id)
-                                .order_by(App.id)))

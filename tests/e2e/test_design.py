@@ -45,6 +45,12 @@ def drag(page, source, target) -> None:
     page.mouse.up()
 
 
+def settled(page) -> None:
+    """htmx has swapped and settled: new content answers to its triggers (a person is
+    never faster than this; a test can be)."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
 def select_field(page, name: str) -> None:
     page.locator(".canvas-field a", has_text=name).click()
     expect(page.locator("#properties-h")).to_contain_text(name)
@@ -120,6 +126,7 @@ def test_a_business_user_builds_previews_publishes_and_uses_a_form(
     frame = page.locator(".preview-frame")
     expect(frame).to_have_class(re.compile("preview-phone"))
     expect(frame.get_by_label("预算")).to_be_hidden()              # level is not A yet
+    settled(page)   # htmx wires the swapped-in preview a moment after it shows
     frame.get_by_label("客户等级").select_option(value="a")
     expect(frame.get_by_label("预算")).to_be_visible()
     frame.get_by_label("预算").fill("6000000")
