@@ -19,6 +19,9 @@ from typing import Any
 from werkzeug.wsgi import ClosingIterator
 
 _SPOOL = 1024 * 1024
+# Routes that take a file larger than other bodies (each then applies its own limit):
+# imports, and template bundles (installed, or offered as an upgrade).
+UPLOADS = ("/imports", "/templates/install", "/templates/file", "/upgrade/offer")
 _READ = 64 * 1024
 
 
@@ -27,7 +30,7 @@ class ChunkedBodyLimit:
                  upload_limit: int) -> None:
         self.app = app
         self.body_limit = body_limit        # every route's limit …
-        self.upload_limit = upload_limit    # … but uploads' (imports)
+        self.upload_limit = upload_limit    # … but uploads' (imports, bundles)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
@@ -35,7 +38,7 @@ class ChunkedBodyLimit:
                 "HTTP_TRANSFER_ENCODING", "").lower():
             return self.app(environ, start_response)
         ceiling = self.upload_limit if environ.get("PATH_INFO", "").rstrip("/").endswith(
-            "/imports") else self.body_limit
+            UPLOADS) else self.body_limit
         stream = environ["wsgi.input"]
         # open until the response has been sent: closed by the ClosingIterator below
         body = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115

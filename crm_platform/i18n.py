@@ -513,6 +513,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The install could not run, though it was tried several times; nothing was "
               "installed. Try again, or tell your administrator.",
         "zh": "安装多次尝试仍未能运行，未安装任何内容。请重试，或联系管理员。"},
+    "sample_ref_not_before": {
+        "en": "{field} refers to sample record {value}, which is not made before it: no "
+              "sample record has that ref, or it comes later (records are made form by form "
+              "in the order of the forms, row by row).",
+        "zh": "{field} 引用的示例记录 {value} 不在它之前创建：没有该 ref 的示例记录，或它排在后面"
+              "（示例记录按表单顺序逐行创建）。"},
+    "bundle_too_deep": {
+        "en": "{field} nests objects and lists more than {limit} levels deep.",
+        "zh": "{field} 中对象和列表嵌套超过 {limit} 层。"},
+    "upgrade_changed": {
+        "en": "The upgrade on offer changed since this page was shown (another file, or the "
+              "app changed). Look at it again before applying it.",
+        "zh": "自本页显示以来，待升级内容已变化（换了文件，或应用已修改）。请重新查看后再应用。"},
     "template_not_found": {"en": "There is no template {id}.", "zh": "没有模板 {id}。"},
     "not_from_template": {
         "en": "App {app} was not installed from a template, so there is nothing to upgrade.",

@@ -15,7 +15,7 @@ from typing import Any
 
 import simplejson
 
-from templates_gallery.schema import MAX_BUNDLE_BYTES
+from templates_gallery.schema import MAX_BUNDLE_BYTES, MAX_DEPTH
 
 BUNDLES_DIR = Path(__file__).parent / "bundles"
 SCREENSHOTS_DIR = Path(__file__).parent / "screenshots"
@@ -48,6 +48,22 @@ def read_bundle(raw: bytes, source: str = "bundle") -> Any:
                                ) from exc
     except (ValueError, RecursionError) as exc:
         raise BundleUnreadable("not_json", str(exc)[:200]) from exc
+
+
+def too_deep(document: Any, limit: int = MAX_DEPTH) -> str | None:
+    """Where `document` nests objects and lists deeper than `limit` (looked at without
+    recursion: every later step may recurse), or None."""
+    stack: list[tuple[Any, int, str]] = [(document, 0, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if isinstance(value, dict | list):
+            if depth >= limit:
+                return path or "(the top)"
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((item, depth + 1, f"{path}.{key}" if isinstance(key, str) and path
+                          else str(key) if isinstance(key, str) else f"{path}[{key}]")
+                         for key, item in items)
+    return None
 
 
 def dump_bundle(bundle: Mapping[str, Any]) -> str:

@@ -21,7 +21,7 @@ merged: they are installed once, and are the tenant's own data from then on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,7 +93,7 @@ class _Walk:
         if isinstance(theirs, list) and isinstance(mine, list) and (
                 base is MISSING or isinstance(base, list)):
             old = [] if base is MISSING else base
-            identity = _identity(path, [*old, *theirs, *mine])
+            identity = _identity(path, old, theirs, mine)
             if identity is not None:
                 return self._items(old, theirs, mine, identity, path)
             if _plain_unique(old) and _plain_unique(theirs) and _plain_unique(mine):
@@ -126,6 +126,9 @@ class _Walk:
         old, new, own = by_id(base), by_id(theirs), by_id(mine)
         result = []
         for key in _placed(list(old), list(new), list(own)):
+            if len(path) == 1 and key not in new and key in own:
+                result.append(own[key])   # a form, flow or view the new version dropped
+                continue                  # stays while the tenant has it
             value = self.merge(old.get(key, MISSING), new.get(key, MISSING),
                                own.get(key, MISSING), (*path, key))
             if value is not MISSING:
@@ -133,19 +136,24 @@ class _Walk:
         return result
 
 
-def _identity(path: tuple[str, ...], items: Sequence[Any]
-              ) -> Callable[[int, Any], str] | None:
+def _identity(path: tuple[str, ...], *sides: list[Any]) -> Callable[[int, Any], str] | None:
     """How the items of a list are told apart, or None when they are not (a list of
-    approvers, of branches: merged whole)."""
+    approvers, of branches, a filter's conditions: merged whole). An identity must be
+    unique within each side, or two items would be taken for one."""
+    items = [item for side in sides for item in side]
     if not items or not all(isinstance(item, Mapping) for item in items):
         return None
-    for name in ("key", "value", "role"):
-        if all(isinstance(item.get(name), str) for item in items):
-            return lambda _index, item, name=name: item[name]
+    candidates: list[Callable[[int, Any], str]] = [
+        lambda _index, item, name=name: item[name] for name in ("key", "value", "role")
+        if all(isinstance(item.get(name), str) for item in items)]
     if path[-1] == "views" and all("form" in item and "name" in item for item in items):
-        return lambda _index, item: f"{item['form']}:{_name(item['name'])}"
+        candidates.append(lambda _index, item: f"{item['form']}:{_name(item['name'])}")
     if path[-1] == "layout":
-        return lambda index, _item: str(index + 1)
+        candidates.append(lambda index, _item: str(index + 1))
+    for identity in candidates:
+        if all(len({identity(index, item) for index, item in enumerate(side)}) == len(side)
+               for side in sides):
+            return identity
     return None
 
 
@@ -162,20 +170,38 @@ def _plain_unique(items: list[Any]) -> bool:
 def _ordered_sets(base: list[Any], theirs: list[Any], mine: list[Any]) -> list[Any]:
     """What both kept, and what either added; in mine's order, theirs' additions placed
     after what they follow in theirs."""
-    gone = {item for item in base if item not in theirs or item not in mine}
+    kept_theirs, kept_mine = set(theirs), set(mine)
+    gone = {item for item in base if item not in kept_theirs or item not in kept_mine}
     return [item for item in _placed(base, theirs, mine) if item not in gone]
 
 
 def _placed(base: list[Any], theirs: list[Any], mine: list[Any]) -> list[Any]:
     """Every item of the three lists once: mine's order, then each item only theirs has
     after its predecessor in theirs, then each item only base has (deleted by mine; the
-    merge decides whether it stays) after its predecessor in base."""
-    order = list(mine)
+    merge decides whether it stays) after its predecessor in base. Linear: each item is
+    hung after an anchor, and the anchors are read out in order."""
+    placed = set(mine)
+    after: dict[Any, list[Any]] = {}
+    first: list[Any] = []
     for source in (theirs, base):
-        for index, item in enumerate(source):
-            if item in order:
-                continue
-            before = next((source[back] for back in range(index - 1, -1, -1)
-                           if source[back] in order), None)
-            order.insert(0 if before is None else order.index(before) + 1, item)
+        previous = None
+        for item in source:
+            if item not in placed:
+                (after.setdefault(previous, []) if previous is not None else first
+                 ).append(item)
+                placed.add(item)
+            previous = item
+    order: list[Any] = []
+
+    def out(item: Any) -> None:
+        stack = [item]
+        while stack:
+            current = stack.pop()
+            order.append(current)
+            stack.extend(reversed(after.pop(current, [])))
+    for item in [*first, *mine]:
+        out(item)
+    for anchor in list(after):   # anchored on an item never placed (cannot happen)
+        for item in after.pop(anchor, []):
+            out(item)
     return order

@@ -31,6 +31,8 @@ TEXT = {"type": "object", "additionalProperties": False, "required": ["en", "zh"
 VERSION = {"type": "string", "maxLength": 40,
            "pattern": r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})$"}
 PIECE = {"type": "object", "required": ["key"], "properties": {"key": KEY}}
+FLOW = {"type": "object", "required": ["key", "form"], "properties": {"key": KEY, "form": KEY}}
+MAX_DEPTH = 48   # nesting of objects and lists: far past any real bundle, far from recursion
 SCOPE = {"enum": ["none", "own", "department", "department_tree", "all"]}
 
 BUNDLE_SCHEMA: dict[str, Any] = {
@@ -87,11 +89,12 @@ BUNDLE_SCHEMA: dict[str, Any] = {
                                                       "uniqueItems": True},
                                     "readonly_fields": {"type": "array", "items": KEY,
                                                         "uniqueItems": True}}}}},
-        "flows": {"type": "array", "maxItems": 100, "items": PIECE},
-        "automations": {"type": "array", "maxItems": 200, "items": PIECE},
+        "flows": {"type": "array", "maxItems": 100, "items": FLOW},
+        "automations": {"type": "array", "maxItems": 200, "items": FLOW},
         "views": {"type": "array", "maxItems": 200, "items": {
             "type": "object", "required": ["form", "name", "kind"],
-            "properties": {"form": KEY}}},
+            "properties": {"form": KEY, "roles": {"type": "array", "items": KEY,
+                                                   "maxItems": 50}}}},
         # Filled by the reports issue: kept as they are, installed once reports exist.
         "reports": {"type": "array", "maxItems": 100, "items": PIECE},
         "dashboards": {"type": "array", "maxItems": 50, "items": PIECE},
@@ -99,7 +102,7 @@ BUNDLE_SCHEMA: dict[str, Any] = {
             "type": "array", "maxItems": MAX_SAMPLE_RECORDS, "items": {
                 "type": "object", "additionalProperties": False, "required": ["data"],
                 "properties": {
-                    "ref": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,40}$"},
+                    "ref": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"},
                     "owner_role": KEY,
                     "data": {"type": "object"}}}}},
     },

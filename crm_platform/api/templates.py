@@ -40,12 +40,16 @@ UPGRADE = schemas.obj({
     "template": schemas.KEY,
     "bundle": {"type": "object", "description": "A bundle file's content, instead of a "
                "shipped `template`."},
-    "resolutions": {"type": "object", "maxProperties": 1000,
+    "token": {"type": "string", "maxLength": 64, "description": "The plan's `token`: the "
+              "upgrade applies only if it is still that plan (409 `upgrade_changed`)."},
+    "resolutions": {"type": "object", "maxProperties": 100_000,
                     "additionalProperties": {"enum": ["mine", "theirs"]},
                     "description": "For each conflict's path: keep `mine` or take `theirs`."},
-    "migrations": {"type": "object", "description": "By form key: the migration choices a "
-                   "breaking change of that form needs, as its publish takes them."}})
-PLAN = schemas.obj({"app": schemas.KEY, "template": schemas.KEY,
+    "migrations": {"type": "object", "maxProperties": 100, "propertyNames": schemas.KEY,
+                   "additionalProperties": schemas.PUBLISH_REQUEST["properties"]["migrations"],
+                   "description": "By form key: the migration choices a breaking change of "
+                   "that form needs, as its publish takes them."}})
+PLAN = schemas.obj({"app": schemas.KEY, "template": schemas.KEY, "token": {"type": "string"},
                     "from_version": {"type": "string"}, "to_version": {"type": "string"},
                     "conflicts": {"type": "array"}, "changes": {"type": "array"}},
                    ("conflicts", "changes"))
@@ -152,6 +156,6 @@ def upgrade_to_version(principal: Principal, app: str, body: dict[str, Any]):
     scope = scope_of(principal)
     write_from_here(scope.session)
     plan = upgrade_app(scope, principal, app_by_key(scope, app), _offered(principal, body),
-                       body.get("resolutions"), body.get("migrations"))
+                       body.get("resolutions"), body.get("migrations"), body.get("token"))
     current_app.logger.info("app %s upgraded to %s", app, plan.theirs["manifest"]["version"])
     return plan.as_dict()

@@ -28,6 +28,7 @@ from crm_platform.web.signed_in import signed_in
 from crm_platform.web.strings import ui_text
 from templates_gallery.bundles import SCREENSHOTS_DIR, dump_bundle
 from templates_gallery.merge import MINE, THEIRS
+from templates_gallery.schema import MAX_BUNDLE_BYTES
 
 
 def _installed_apps(scope: TenantScope) -> dict[str, list[dict[str, Any]]]:
@@ -93,6 +94,7 @@ def template_file(principal: Principal, scope: TenantScope):
     principal.require_tenant_admin()
     error = None
     if request.method == "POST":
+        request.max_content_length = MAX_BUNDLE_BYTES + 64 * 1024   # the file and its form
         upload = request.files.get("file")
         try:
             if upload is None or not upload.filename:
@@ -145,9 +147,8 @@ def _upgrade_page(principal: Principal, scope: TenantScope, app: str,
     if origin is not None and origin.pending is not None:
         try:
             plan = upgrades.pending_plan(scope, principal, row)
-        except LoomError as problem:   # the app changed since: offer again
+        except LoomError as problem:   # e.g. a draft saved since: say so, keep the offer
             error = error or render_error(problem, principal.locale)
-            origin.pending = None
     shipped = gallery.templates().get(origin.template_key) if origin else None
     newer = shipped is not None and origin is not None and upgrades.version_tuple(
         shipped["manifest"]["version"]) > upgrades.version_tuple(origin.version)
@@ -168,6 +169,7 @@ def app_upgrade_offer(principal: Principal, scope: TenantScope, app: str):
     principal.require_tenant_admin()
     write_from_here(scope.session)
     row = app_by_key(scope, app)
+    request.max_content_length = MAX_BUNDLE_BYTES + 64 * 1024
     try:
         upload = request.files.get("file")
         if upload is not None and upload.filename:
@@ -192,7 +194,8 @@ def app_upgrade_apply(principal: Principal, scope: TenantScope, app: str):
     chosen = {name[len("conflict:"):]: value for name, value in request.form.items()
               if name.startswith("conflict:") and value in (MINE, THEIRS)}
     try:
-        plan = upgrades.apply_pending(scope, principal, row, chosen)
+        plan = upgrades.apply_pending(scope, principal, row, chosen,
+                                      request.form.get("token", ""))
     except LoomError as problem:
         scope.session.rollback()
         return _upgrade_page(principal, scope, app, chosen,

@@ -193,10 +193,14 @@ def test_markers_in_subtable_rows_are_resolved_and_checked(db, tenant_a):
                              "label": {"en": "Visits", "zh": "上门记录"}, "fields": [
                                  {"key": "on", "type": "date", "label": {"en": "On", "zh": "日期"}},
                                  {"key": "note", "type": "text",
-                                  "label": {"en": "Note", "zh": "备注"}}]})
+                                  "label": {"en": "Note", "zh": "备注"}},
+                                 {"key": "with", "type": "lookup", "form": "client",
+                                  "display_field": "name",
+                                  "label": {"en": "With", "zh": "陪同客户"}}]})
     ticket["layout"][0]["fields"].append("visits")
     row = bundle["sample_data"]["ticket"][0]["data"]
-    row["visits"] = [{"on": {"$days": -3}, "note": "首次上门"}, {"on": {"$days": 0}}]
+    row["visits"] = [{"on": {"$days": -3}, "note": "首次上门", "with": {"$ref": "k2"}},
+                     {"on": {"$days": 0}}]
     broken = copy.deepcopy(bundle)
     broken["sample_data"]["ticket"][0]["data"]["visits"][1]["on"] = {"$days": "soon"}
     with pytest.raises(ValidationFailed) as refused:
@@ -214,3 +218,38 @@ def test_markers_in_subtable_rows_are_resolved_and_checked(db, tenant_a):
         today = form_service.now_in(scope).date()
         assert [visit["on"] for visit in first.data["visits"]] == [
             (today - timedelta(days=3)).isoformat(), today.isoformat()]
+        second_client = first.data["visits"][0]["with"]
+    exported = export(db, tenant_a, "helpdesk", sample_data=True)   # a lookup in a line too
+    assert exported["sample_data"]["ticket"][0]["data"]["visits"][0]["with"] == {
+        "$ref": f"client_{second_client}"}
+
+
+@pytest.mark.parametrize(("change", "path"), [
+    (lambda b: b["flows"][0].__setitem__("form", []), "flows[0].form"),
+    (lambda b: b["views"][0].__setitem__("roles", 5), "views[0].roles"),
+    (lambda b: b["views"][0].__setitem__("roles", [{}]), "views[0].roles[0]"),
+    (lambda b: b["sample_data"]["ticket"][0]["data"].__setitem__("client", {"$ref": ["k1"]}),
+     "sample_data.ticket[0].data.client"),
+    (lambda b: b["sample_data"]["ticket"][0]["data"].__setitem__("refund", {"$days": "x"}),
+     "sample_data.ticket[0].data.refund"),
+    # a ref to a record made later (tickets come after clients) or to itself
+    (lambda b: b["sample_data"]["client"][0]["data"].__setitem__("name", {"$ref": "k2"}),
+     "sample_data.client[0].data.name"),
+    (lambda b: b["sample_data"]["client"][0].__setitem__("data", _nested(200)),
+     "sample_data.client[0].data"),
+], ids=["flow form", "view roles", "view role", "ref kind", "days kind", "ref later", "deep"])
+def test_a_malformed_bundle_is_a_clear_refusal_not_a_crash(change, path) -> None:
+    from crm_platform.services.templates.checks import checked_bundle
+
+    bundle = fixture("helpdesk_v1.json")
+    change(bundle)
+    with pytest.raises(ValidationFailed) as refused:
+        checked_bundle(bundle, "en")
+    assert refused.value.fields[0].path.startswith(path)
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value

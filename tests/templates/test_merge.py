@@ -140,3 +140,46 @@ def test_a_form_only_the_tenant_added_and_one_only_the_template_added_are_both_k
     merged = merge_bundles(base, theirs, mine)
 
     assert [form["key"] for form in merged.bundle["forms"]] == ["note", "deal", "payment"]
+
+
+def test_items_that_share_an_identity_are_merged_whole_never_taken_for_one() -> None:
+    """A filter's two conditions both say value "open": told apart by nothing, so the
+    list is one value — changed on both sides, a conflict, not a lost condition."""
+    view = {"form": "deal", "name": {"en": "Open"}, "kind": "list",
+            "filter": {"and": [{"field": "stage", "op": "eq", "value": "open"},
+                               {"field": "status", "op": "eq", "value": "open"}]}}
+    base = {**_bundle(), "views": [view]}
+    theirs, mine = copy.deepcopy(base), copy.deepcopy(base)
+    theirs["views"][0]["filter"]["and"][0]["op"] = "ne"
+    mine["views"][0]["filter"]["and"][1]["op"] = "ne"
+
+    merged = merge_bundles(base, theirs, mine)
+
+    [conflict] = merged.conflicts
+    assert conflict.path == "views/deal:Open/filter/and"
+    assert merged.bundle["views"][0]["filter"] == mine["views"][0]["filter"]
+
+
+def test_a_form_the_new_version_dropped_stays_while_the_tenant_has_it() -> None:
+    base, theirs, mine = _bundle(), _bundle("2.0.0"), _bundle()
+    base["forms"].append({"key": "old", "fields": []})
+    mine["forms"].append({"key": "old", "fields": [{"key": "mine", "type": "text"}]})
+
+    merged = merge_bundles(base, theirs, mine)
+
+    assert [form["key"] for form in merged.bundle["forms"]] == ["deal", "old"]
+    assert merged.conflicts == []
+
+
+def test_a_long_list_keeps_mine_order_with_theirs_additions_after_their_anchors() -> None:
+    """20 000 options (placing is linear: the quadratic version took minutes here)."""
+    from templates_gallery.merge import _Walk
+
+    size = 20_000
+    base = [{"value": f"o{n}"} for n in range(size)]
+    theirs = [{"value": "new"}, *base[: size // 2], {"value": "mid"}, *base[size // 2:]]
+    mine = list(reversed(base))
+    merged = _Walk({}).merge(base, theirs, mine, ("options",))
+    values = [item["value"] for item in merged]
+    assert values[0] == "new" and len(values) == size + 2
+    assert values.index("mid") == values.index(f"o{size // 2 - 1}") + 1

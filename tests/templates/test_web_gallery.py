@@ -69,11 +69,20 @@ def test_a_file_installs_exports_and_upgrades_with_a_conflict_resolved(client, t
     assert "<code>refund &gt; 3000</code>" in page and "<code>refund &gt; 8000</code>" in page
     assert "Changed form: ticket" in page
 
-    unresolved = client.post("/apps/helpdesk/upgrade/apply", data={"csrf_token": csrf})
+    token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
+    unresolved = client.post("/apps/helpdesk/upgrade/apply", data={"csrf_token": csrf,
+                                                                  "token": token})
     assert unresolved.status_code == 409
     assert "conflict" in unresolved.get_data(as_text=True)
+    token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
+    stale = client.post("/apps/helpdesk/upgrade/apply", data={
+        "csrf_token": csrf, "token": "0" * 32,
+        "conflict:forms/ticket/rules/refund_cap/error_if": "theirs"})
+    assert stale.status_code == 409                  # not the plan this page showed
+    assert "changed since this page was shown" in stale.get_data(as_text=True)
     done = client.post("/apps/helpdesk/upgrade/apply", data={
-        "csrf_token": csrf, "conflict:forms/ticket/rules/refund_cap/error_if": "theirs"})
+        "csrf_token": csrf, "token": token,
+        "conflict:forms/ticket/rules/refund_cap/error_if": "theirs"})
     assert done.status_code == 302
     assert "is now at version 2.0.0" in client.get("/templates").get_data(as_text=True)
     rule = client.get("/api/v1/apps/helpdesk/forms/ticket", headers=api

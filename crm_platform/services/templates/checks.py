@@ -26,8 +26,9 @@ from templates_gallery.bundles import (
     normalised,
     read_bundle,
     shipped,
+    too_deep,
 )
-from templates_gallery.schema import BUNDLE_SCHEMA, MAX_SAMPLE_RECORDS
+from templates_gallery.schema import BUNDLE_SCHEMA, MAX_DEPTH, MAX_SAMPLE_RECORDS
 from workflow_engine.automations import check_automation, value_types
 
 MARKERS = ("$ref", "$days", "$hours")
@@ -44,6 +45,10 @@ def parsed(raw: bytes) -> Any:
 def checked_bundle(document: Any, locale: str, env: TypeEnv | None = None) -> dict[str, Any]:
     """The bundle composed with the template it extends, every part checked; raises
     ValidationFailed listing every problem."""
+    deep = too_deep(document)
+    if deep is not None:
+        raise ValidationFailed(fields=[FieldError(deep, "bundle_too_deep",
+                                                  {"limit": MAX_DEPTH})], count=1)
     check_against(BUNDLE_SCHEMA, document)
     bundle = compose(document, _extended(document))
     check_composed(bundle, locale, env)
@@ -138,7 +143,8 @@ def _problems(bundle: Mapping[str, Any], locale: str, env: TypeEnv) -> Iterator[
             if role not in roles:
                 yield FieldError(f"views[{index}].roles", "no_such_reference",
                                  {"resource": "role", "value": role})
-    yield from _sample_problems(bundle.get("sample_data", {}), form_keys, roles)
+    yield from _sample_problems(bundle.get("sample_data", {}),
+                                [form["key"] for form in forms], roles)
 
 
 def _role_problems(flow: Mapping[str, Any], roles: set[str], where: str
@@ -162,41 +168,36 @@ def named_roles(value: Any) -> Iterator[str]:
             yield from named_roles(item)
 
 
-def _sample_problems(samples: Mapping[str, Any], form_keys: set[str], roles: set[str]
+def _sample_problems(samples: Mapping[str, Any], form_keys: list[str], roles: set[str]
                      ) -> Iterator[FieldError]:
-    refs: set[str] = set()
-    total = 0
-    for form, rows in samples.items():
-        total += len(rows)
+    """Each sample record's form, ref, owner role and markers. A `$ref` must name a record
+    made before it: records are made form by form in the order of `forms`, row by row."""
+    for form in samples:
         if form not in form_keys:
             yield FieldError(f"sample_data.{form}", "no_such_reference",
                              {"resource": "form", "value": form})
-        for index, row in enumerate(rows):
+    if sum(len(rows) for rows in samples.values()) > MAX_SAMPLE_RECORDS:
+        yield FieldError("sample_data", "too_many_items", {"limit": MAX_SAMPLE_RECORDS})
+        return
+    refs: set[str] = set()
+    for form in form_keys:
+        for index, row in enumerate(samples.get(form, [])):
+            where = f"sample_data.{form}[{index}]"
+            if row.get("owner_role") is not None and row["owner_role"] not in roles:
+                yield FieldError(f"{where}.owner_role", "no_such_reference",
+                                 {"resource": "role", "value": row["owner_role"]})
+            for path, value in _values(row["data"], f"{where}.data"):
+                if isinstance(value, Mapping) and len(value) == 1 and next(
+                        iter(value)) in MARKERS:
+                    found = marker(value)
+                    if found is None:
+                        yield FieldError(path, "invalid", {})
+                    elif found[0] == "$ref" and found[1] not in refs:
+                        yield FieldError(path, "sample_ref_not_before", {"value": found[1]})
             if "ref" in row:
                 if row["ref"] in refs:
-                    yield FieldError(f"sample_data.{form}[{index}].ref", "taken",
-                                     {"value": row["ref"]})
+                    yield FieldError(f"{where}.ref", "taken", {"value": row["ref"]})
                 refs.add(row["ref"])
-            if row.get("owner_role") is not None and row["owner_role"] not in roles:
-                yield FieldError(f"sample_data.{form}[{index}].owner_role",
-                                 "no_such_reference", {"resource": "role",
-                                                       "value": row["owner_role"]})
-    if total > MAX_SAMPLE_RECORDS:
-        yield FieldError("sample_data", "too_many_items", {"limit": MAX_SAMPLE_RECORDS})
-    for form, rows in samples.items():
-        for index, row in enumerate(rows):
-            for where, value in _values(row["data"], f"sample_data.{form}[{index}].data"):
-                found = marker(value)
-                if found is None:
-                    continue
-                kind, target = found
-                if kind == "$ref" and target not in refs:
-                    yield FieldError(where, "no_such_reference",
-                                     {"resource": "sample record", "value": target})
-                elif kind in ("$days", "$hours") and (
-                        not isinstance(target, int) or isinstance(target, bool)
-                        or abs(target) > 36_500):
-                    yield FieldError(where, "invalid", {})
 
 
 def _values(data: Mapping[str, Any], path: str) -> Iterator[tuple[str, Any]]:
@@ -212,9 +213,13 @@ def _values(data: Mapping[str, Any], path: str) -> Iterator[tuple[str, Any]]:
 
 
 def marker(value: Any) -> tuple[str, Any] | None:
-    """(`$ref`, "c001") for `{"$ref": "c001"}`; None for a plain value."""
+    """(`$ref`, "c001") for `{"$ref": "c001"}`, (`$days`, -3) for `{"$days": -3}`; None for
+    a plain value, and for a marker of the wrong kind (the checks name it)."""
     if isinstance(value, Mapping) and len(value) == 1:
         [(name, target)] = value.items()
-        if name in MARKERS:
+        if name == "$ref" and isinstance(target, str):
+            return name, target
+        if name in ("$days", "$hours") and isinstance(target, int) and not isinstance(
+                target, bool) and abs(target) <= 36_500 * (24 if name == "$hours" else 1):
             return name, target
     return None

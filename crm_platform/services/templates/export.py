@@ -151,15 +151,28 @@ def _sample(compiled: CompiledForm, data: Mapping[str, Any], exported: set[str]
         value = data.get(item.key)
         if value is None or item.type in REFERENCE_TYPES:
             continue
-        if item.type == "lookup":
-            ref = f"{item.spec['form']}_{value}"
-            if ref in exported:   # a lookup of a deleted record is not carried
-                values[item.key] = {"$ref": ref}
-        elif item.rows is not None:
-            keys = {column.key for column in item.rows.inputs
-                    if column.type not in REFERENCE_TYPES}
-            values[item.key] = [{key: cell for key, cell in row.items() if key in keys}
-                                for row in value]
+        if item.rows is not None:
+            values[item.key] = [_sample_row(item.rows.inputs, row, exported) for row in value
+                                if isinstance(row, Mapping)]
         else:
-            values[item.key] = value
+            _carry(values, item, value, exported)
     return values
+
+
+def _sample_row(columns: Any, row: Mapping[str, Any], exported: set[str]) -> dict[str, Any]:
+    """A subtable line: its inputs, lookups as `$ref`s as on the record itself."""
+    values: dict[str, Any] = {}
+    for column in columns:
+        value = row.get(column.key)
+        if value is not None and column.type not in REFERENCE_TYPES:
+            _carry(values, column, value, exported)
+    return values
+
+
+def _carry(values: dict[str, Any], item: Any, value: Any, exported: set[str]) -> None:
+    if item.type != "lookup":
+        values[item.key] = value
+        return
+    ref = f"{item.spec['form']}_{value}"
+    if ref in exported:   # a lookup of a deleted record is not carried
+        values[item.key] = {"$ref": ref}

@@ -59,8 +59,18 @@ class UpgradePlan:
     conflicts: list[MergeConflict]
     changes: list[dict[str, str]] = field(default_factory=list)
 
+    @property
+    def token(self) -> str:
+        """What the plan is of: the version on offer and the app as it is, hashed. An
+        apply that carries the token of the plan it was shown applies that plan or none."""
+        import hashlib
+
+        text = json.dumps([self.theirs, self.merged, [c.as_dict() for c in self.conflicts]],
+                          sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
     def as_dict(self) -> dict[str, Any]:
-        return {"app": self.app.key, "template": self.installed.template_key,
+        return {"app": self.app.key, "template": self.installed.template_key, "token": self.token,
                 "from_version": self.installed.version,
                 "to_version": self.theirs["manifest"]["version"],
                 "conflicts": [conflict.as_dict() for conflict in self.conflicts],
@@ -97,10 +107,14 @@ def plan_upgrade(scope: TenantScope, actor: Principal, app: App, document: Any,
 
 def upgrade_app(scope: TenantScope, actor: Principal, app: App, document: Any,
                 resolutions: Mapping[str, str] | None = None,
-                migrations: Mapping[str, Any] | None = None) -> UpgradePlan:
+                migrations: Mapping[str, Any] | None = None,
+                token: str | None = None) -> UpgradePlan:
     """Apply the upgrade, or raise: 409 listing the unresolved conflicts, 422 when the
     merged app would not be valid (a rule of theirs naming a field you deleted), 409 when
-    a form's publish needs a migration (`migrations` by form key)."""
+    a form's publish needs a migration (`migrations` by form key), 409 when `token` is
+    not the token of the plan as it is now (the app or the offer changed since)."""
+    if token is not None and plan_upgrade(scope, actor, app, document).token != token:
+        raise Conflict("upgrade_changed")
     plan = plan_upgrade(scope, actor, app, document, resolutions)
     if plan.conflicts:
         raise Conflict("upgrade_conflicts", fields=[
@@ -212,15 +226,17 @@ def _apply(scope: TenantScope, actor: Principal, app: App, merged: Mapping[str, 
 
 def _apply_views(scope: TenantScope, actor: Principal, forms: Mapping[str, Form],
                  views: list[Mapping[str, Any]]) -> None:
-    shared: dict[tuple[str, str], SavedView] = {}
-    keys = {form.id: key for key, form in forms.items()}
+    shared: dict[tuple[str, str], list[SavedView]] = {}   # by name, in order: each row
+    keys = {form.id: key for key, form in forms.items()}  # answers one view, never two
     for view in scope.session.scalars(scope.select(
             SavedView, SavedView.form_id.in_(keys), SavedView.visibility != "personal")
             .order_by(SavedView.id)):
-        shared.setdefault(_view_key({"form": keys[view.form_id], "name": view.name}), view)
+        shared.setdefault(_view_key({"form": keys[view.form_id], "name": view.name}),
+                          []).append(view)
     for index, view in enumerate(views):
         body = {name: value for name, value in view.items() if name != "form"}
-        row = shared.get(_view_key(view))
+        rows = shared.get(_view_key(view))
+        row = rows.pop(0) if rows else None
         if row is None:
             add_view(scope, actor, forms[view["form"]], view, f"views[{index}]")
             continue
@@ -252,11 +268,13 @@ def pending_plan(scope: TenantScope, actor: Principal, app: App,
 
 
 def apply_pending(scope: TenantScope, actor: Principal, app: App,
-                  resolutions: Mapping[str, str]) -> UpgradePlan:
+                  resolutions: Mapping[str, str], token: str | None = None) -> UpgradePlan:
+    """Apply the upgrade on offer — only if it is still the one whose plan (`token`) the
+    page showed: another file offered since, or a change to the app, is a 409."""
     origin = installed(scope, app)
     if origin is None or origin.pending is None:
         raise Conflict("not_from_template", app=app.key)
-    plan = upgrade_app(scope, actor, app, origin.pending, resolutions)
+    plan = upgrade_app(scope, actor, app, origin.pending, resolutions, token=token)
     plan.installed.pending = None
     return plan
 
