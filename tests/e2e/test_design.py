@@ -23,6 +23,7 @@ class Steps:
         expect(status).to_contain_text("Saved to the draft")
         expect(self.page.locator("#builder")).to_have_attribute("data-bound", "1")
         expect(self.page.locator(".canvas-fields").first).to_have_attribute("data-bound", "1")
+        settled(self.page)   # the swapped-in panel answers to its triggers
         self.seen = status.get_attribute("data-revision")
 
     def start(self) -> Steps:
