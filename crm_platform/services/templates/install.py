@@ -16,18 +16,17 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from crm_platform.auth.login import principal_for
 from crm_platform.auth.principal import Principal
 from crm_platform.db import utcnow
 from crm_platform.errors import FieldError, LoomError
-from crm_platform.models import App, Form, Role, TemplateInstall, User, UserRole
+from crm_platform.models import App, Form, Role, TemplateInstall, User
 from crm_platform.scoping import TenantScope
 from crm_platform.services.flows import definitions as flow_service
 from crm_platform.services.forms import apps as app_service
 from crm_platform.services.forms import definitions as form_service
 from crm_platform.services.forms.permissions import set_permissions
+from crm_platform.services.identity.directory import PlatformDirectory
 from crm_platform.services.identity.roles import create_role
 from crm_platform.services.records import operations as record_service
 from crm_platform.services.records.views import create_view
@@ -132,11 +131,8 @@ def view_owner(scope: TenantScope, actor: Principal) -> Principal:
     first administrator."""
     if actor.acting_user_id is not None:
         return actor
-    admin = scope.session.scalars(scope.filter(
-        select(User).join(UserRole, (UserRole.user_id == User.id)
-                          & (UserRole.tenant_id == User.tenant_id))
-        .join(Role, (Role.id == UserRole.role_id) & (Role.tenant_id == UserRole.tenant_id))
-        .where(Role.key == "admin", User.is_active.is_(True)).order_by(User.id), User)).first()
+    admins = PlatformDirectory(scope).users_with_roles(["admin"])
+    admin = scope.find(User, admins[0]) if admins else None
     return principal_for(scope.session, admin, "session") if admin is not None else actor
 
 
@@ -191,12 +187,9 @@ class _Owners:
         if role is None:
             return None
         if role not in self.users:
-            self.users[role] = list(self.scope.session.scalars(self.scope.filter(
-                select(User).join(UserRole, (UserRole.user_id == User.id)
-                                  & (UserRole.tenant_id == User.tenant_id))
-                .join(Role, (Role.id == UserRole.role_id)
-                      & (Role.tenant_id == UserRole.tenant_id))
-                .where(Role.key == role, User.is_active.is_(True)).order_by(User.id), User)))
+            ids = PlatformDirectory(self.scope).users_with_roles([role])
+            self.users[role] = list(self.scope.session.scalars(
+                self.scope.select(User, User.id.in_(ids)).order_by(User.id)))
             self.turn[role] = _cycle(self.users[role])
         return next(self.turn[role], None)
 
