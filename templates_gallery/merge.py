@@ -147,7 +147,7 @@ def _identity(path: tuple[str, ...], *sides: list[Any]) -> Callable[[int, Any], 
         lambda _index, item, name=name: item[name] for name in ("key", "value", "role")
         if all(isinstance(item.get(name), str) for item in items)]
     if path[-1] == "views" and all("form" in item and "name" in item for item in items):
-        candidates.append(lambda _index, item: f"{item['form']}:{_name(item['name'])}")
+        candidates.append(lambda _index, item: f"{item['form']}:{view_name(item['name'])}")
     if path[-1] == "layout":
         candidates.append(lambda index, _item: str(index + 1))
     for identity in candidates:
@@ -157,7 +157,8 @@ def _identity(path: tuple[str, ...], *sides: list[Any]) -> Callable[[int, Any], 
     return None
 
 
-def _name(name: Any) -> str:
+def view_name(name: Any) -> str:
+    """A view's one name for telling views apart: its English name, else its first."""
     return str(name.get("en") or next(iter(name.values()), "")) if isinstance(
         name, Mapping) else str(name)
 

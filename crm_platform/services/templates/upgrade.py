@@ -43,7 +43,7 @@ from crm_platform.services.templates.install import (
     view_owner,
 )
 from templates_gallery.bundles import without_samples
-from templates_gallery.merge import MISSING, merge_bundles
+from templates_gallery.merge import MISSING, merge_bundles, view_name
 from templates_gallery.merge import Conflict as MergeConflict
 
 
@@ -180,9 +180,7 @@ def _changes(mine: Mapping[str, Any], merged: Mapping[str, Any]) -> list[dict[st
 
 
 def _view_key(view: Mapping[str, Any]) -> tuple[str, str]:
-    name = view["name"]
-    return view["form"], str(name.get("en") or name.get("zh")) if isinstance(
-        name, Mapping) else str(name)
+    return view["form"], view_name(view["name"])   # as the merge tells views apart
 
 
 def _apply(scope: TenantScope, actor: Principal, app: App, merged: Mapping[str, Any],
