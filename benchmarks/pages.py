@@ -46,9 +46,9 @@ def page_times(app: Any, tenant_id: int, user_id: int, form_id: int, pages: int
     from crm_platform.models import Form, User
     from crm_platform.scoping import TenantScope
     from crm_platform.services.forms import definitions as form_service
-    from crm_platform.services.records import filters as record_filters
     from crm_platform.services.records import operations as record_service
     from crm_platform.services.records import query as record_query
+    from crm_platform.services.storage import filters as record_filters
 
     rng = random.Random(3)
     times = []

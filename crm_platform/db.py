@@ -31,6 +31,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -143,11 +144,15 @@ def load_json(text: str | bytes | memoryview) -> Any:
     return _DECODER.decode(text)
 
 
+SQLITE_BUSY_SECONDS = 30   # how long a SQLite writer waits for another to finish
+
+
 def build_engine(url: str) -> Engine:
     """An engine with the per-backend settings Loom needs."""
     json_options = {"json_serializer": dump_json, "json_deserializer": load_json}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS,
+                                                  "check_same_thread": False},
                                **json_options)
 
         @event.listens_for(engine, "connect")
@@ -181,6 +186,23 @@ def write_first(session: Session) -> None:
     takes it). PostgreSQL locks rows, not the database: nothing to do."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("UPDATE tenants SET id = id WHERE 0"))
+
+
+def try_write_first(session: Session, wait_seconds: float = 2) -> bool:
+    """SQLite: take the database's write lock now, waiting for it at most `wait_seconds`;
+    False when another writer holds it longer (or this transaction's snapshot is already
+    stale). PostgreSQL: True (it locks rows)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    connection = session.connection()
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")
+    try:
+        write_first(session)
+        return True
+    except OperationalError:
+        return False
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_SECONDS * 1000}")
 
 
 def write_from_here(session: Session) -> None:

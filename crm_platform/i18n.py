@@ -77,6 +77,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Only tenant administrators and designers may change apps and forms.",
         "zh": "只有租户管理员和设计者可以修改应用和表单。",
     },
+    "rollup_filter_broken": {
+        "en": "Another form's roll-up filters on what this change removes ({count} "
+              "problem(s)); change its filter first.",
+        "zh": "其他表单的汇总字段按此次修改删除的内容筛选（{count} 处问题），请先修改其筛选条件。",
+    },
+    "automation_failed": {
+        "en": "The automation rule {rule} could not finish; see fields.",
+        "zh": "自动化规则 {rule} 未能完成，详见 fields。",
+    },
     "definition_invalid": {
         "en": "The form definition has {count} problem(s); see fields.",
         "zh": "表单定义中有 {count} 处问题，详见 fields。",

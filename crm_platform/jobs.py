@@ -254,15 +254,17 @@ def sweep_jobs(app: Flask, now: datetime | None = None) -> int:
 
 
 def tick(app: Flask) -> None:
-    """The periodic work: fire due timers and scheduled rules, deliver the outbox, forget
-    import drafts nobody finished (the database says what is due)."""
+    """The periodic work: fire due timers, work date-dependent values out for a new day,
+    fire scheduled rules, deliver the outbox, forget import drafts nobody finished (the
+    database says what is due)."""
     from crm_platform.services.delivery.outbox import dispatch_due
     from crm_platform.services.flows.schedules import run_scheduled_rules
     from crm_platform.services.flows.timers import fire_due_timers
     from crm_platform.services.imports.wizard import drop_stale_drafts
+    from crm_platform.services.records.dated import refresh_dated_forms
 
-    for work in (sweep_jobs, fire_due_timers, run_scheduled_rules, dispatch_due,
-                 drop_stale_drafts):
+    for work in (sweep_jobs, fire_due_timers, refresh_dated_forms, run_scheduled_rules,
+                 dispatch_due, drop_stale_drafts):
         try:
             work(app)
         except Exception:  # a bad tick must not stop the ticker; the rows stay due

@@ -18,10 +18,13 @@ class Resolver(Protocol):
         (then `form` is the looked-up form's key)."""
 
     def related_rollup(self, form: str, link_field: str, column: str | None, function: str,
-                       record_id: int | None, result: str = "number") -> Any:
+                       record_id: int | None, result: str = "number",
+                       where: Mapping[str, Any] | None = None,
+                       now: datetime | None = None) -> Any:
         """sum/count/avg/min/max of `column` over records of `form` whose `link_field`
-        points at `record_id`; `result` "date" or "datetime" (min and max only): of a
-        date (date-time) column, as its ISO text or value."""
+        points at `record_id` (and that the filter `where` picks, relative dates counted
+        from `now`, in the tenant's zone); `result` "date" or "datetime" (min and max
+        only): of a date (date-time) column, as its ISO text or value."""
 
     def next_sequence(self, field_key: str, period: str) -> int:
         """The next autonumber for `field_key` in `period` ('' when it never resets)."""

@@ -194,13 +194,14 @@ class _Run:
             if resolver is None:
                 return None
             related = spec["related"]
-            if result_of(spec) == "number":
-                return resolver.related_rollup(related["form"], related["link_field"],
-                                               spec.get("column"), function,
-                                               self.context.record_id)
-            return item.strict(resolver.related_rollup(
+            options: dict[str, Any] = {}
+            if "filter" in related:
+                options = {"where": related["filter"],
+                           "now": self.context.clock().astimezone(self.timezone)}
+            value = resolver.related_rollup(
                 related["form"], related["link_field"], spec.get("column"), function,
-                self.context.record_id, result=result_of(spec)))
+                self.context.record_id, result=result_of(spec), **options)
+            return value if result_of(spec) == "number" else item.strict(value)
         rows = out.get(spec["subtable"]) or []
         column = spec.get("column")
         if function == "count":

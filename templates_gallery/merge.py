@@ -7,8 +7,9 @@ wins (only one side changed it). Where both sides changed the same thing differe
 - objects are merged key by key, so the tenant relabelling a field and the template
   changing the same field's maximum are both kept;
 - lists of identified items — fields, rules, nodes, options, permissions by role, views by
-  form and name, layout sections by position — are merged item by item, and an item added
-  on either side is placed after the item it follows there;
+  form and name, layout sections by their (English) title, or by position when they have
+  none or share one — are merged item by item, and an item added on either side is placed
+  after the item it follows there;
 - lists of plain values (the keys in a layout section) are merged as ordered sets: what
   either side added is there, what either side removed is gone;
 - anything else — the same property set to two values, an item one side deleted and the
@@ -148,7 +149,9 @@ def _identity(path: tuple[str, ...], *sides: list[Any]) -> Callable[[int, Any], 
         if all(isinstance(item.get(name), str) for item in items)]
     if path[-1] == "views" and all("form" in item and "name" in item for item in items):
         candidates.append(lambda _index, item: f"{item['form']}:{view_name(item['name'])}")
-    if path[-1] == "layout":
+    if path[-1] == "layout":   # a section by its title; untitled or repeated: its place
+        if all(item.get("section") for item in items):
+            candidates.append(lambda _index, item: f"section:{view_name(item['section'])}")
         candidates.append(lambda index, _item: str(index + 1))
     for identity in candidates:
         if all(len({identity(index, item) for index, item in enumerate(side)}) == len(side)

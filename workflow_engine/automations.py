@@ -10,9 +10,15 @@ checker, and the pure decision whether a rule fires for a change.
 ```
 
 Triggers on record changes: `created`, `updated` (optionally only when one of `fields`
-changed), `deleted`. Actions: `set_fields`, `assign_owner` (`round_robin` or
-`least_loaded` over `users` or a `role`; `by_field`: the value of a user field),
-`notify`, `webhook`, `start_approval` (`flow`).
+changed — a formula or a rollup too, when it changes because related records or the date
+did), `deleted`, `state_entered`, and `assigned` (the record was handed to a new owner:
+transferred, or claimed from the pool). `newly_met` fires an `updated` rule only when the
+change makes its condition hold (it did not before): "3 sessions left" once, not at 2, 1, 0.
+
+Actions: `set_fields` (`values` as they are, `expressions` worked out over the record:
+`{"assigned_on": "today()"}`), `assign_owner` (`round_robin` or `least_loaded` over
+`users` or a `role`; `by_field`: the value of a user field), `notify`, `webhook`,
+`send_email`, `create_record`, `start_approval` (`flow`), `release_to_pool`.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from workflow_engine.nodes import (
     is_user_field,
 )
 
-TRIGGERS = ("created", "updated", "deleted", "state_entered")
+TRIGGERS = ("created", "updated", "deleted", "state_entered", "assigned")
 # Triggers the platform's ticker checks over time, not on a change.
 SCHEDULED = ("schedule", "date_relative", "time_in_state")
 ACTION = {
@@ -50,6 +56,8 @@ ACTION = {
                           "start_approval", "release_to_pool", "send_email",
                           "create_record"]},
         "values": {"type": "object", "maxProperties": 200},
+        "expressions": {"type": "object", "maxProperties": 200,          # set_fields
+                        "additionalProperties": EXPRESSION},
         "strategy": {"enum": ["round_robin", "least_loaded", "by_field"]},
         "users": {"type": "array", "items": {"type": "integer", "minimum": 1},
                   "minItems": 1, "maxItems": 500},
@@ -82,7 +90,8 @@ META_SCHEMA: dict[str, Any] = {
             "cron": {"type": "string", "minLength": 9, "maxLength": 100},   # schedule
             "field": KEY,                                   # date_relative, time_in_state
             "days": {"type": "integer", "minimum": -3650, "maximum": 3650},
-            "value": {"type": ["string", "number", "boolean"]}},        # time_in_state
+            "value": {"type": ["string", "number", "boolean"]},         # time_in_state
+            "newly_met": {"type": "boolean"}},                          # updated
             "required": ["on"], "additionalProperties": False},
         "condition": EXPRESSION,
         "actions": {"type": "array", "items": ACTION, "minItems": 1, "maxItems": 20},
@@ -120,6 +129,8 @@ def check_automation(definition: Any, fields: Mapping[str, str],
             problems.append(FlowProblem(f"trigger.fields[{index}]", "flow_unknown_field",
                                         {"field": key}))
     problems.extend(_schedule_problems(definition["trigger"], fields, values or {}))
+    if definition["trigger"].get("newly_met") and definition["trigger"]["on"] != "updated":
+        problems.append(FlowProblem("trigger.newly_met", "flow_newly_met_updated_only", {}))
     context = CheckContext(fields)
     if "condition" in definition:
         problems.extend(context.expression_problems(definition["condition"], "condition"))
@@ -154,6 +165,8 @@ def _schedule_problems(trigger: Mapping[str, Any], fields: Mapping[str, str],
 def _assignment_problems(actions: list[Mapping[str, Any]], fields: Mapping[str, str]
                          ) -> Iterator[Problem]:
     for index, action in enumerate(actions):
+        if action["type"] == "set_fields":
+            yield from _set_fields_problems(action, f"actions[{index}]", fields)
         if action["type"] == "create_record":
             if "form" not in action:
                 yield FlowProblem(f"actions[{index}].form", "flow_missing_option",
@@ -193,6 +206,18 @@ def _assignment_problems(actions: list[Mapping[str, Any]], fields: Mapping[str, 
             yield FlowProblem(f"{path}.users", "flow_missing_option", {"name": "users"})
 
 
+def _set_fields_problems(action: Mapping[str, Any], path: str, fields: Mapping[str, str]
+                         ) -> Iterator[Problem]:
+    if "values" not in action and "expressions" not in action:
+        yield FlowProblem(f"{path}.values", "flow_missing_option", {"name": "values"})
+    for key, source in action.get("expressions", {}).items():
+        where = f"{path}.expressions.{key}"
+        if key not in fields:
+            yield FlowProblem(where, "flow_unknown_field", {"field": key})
+        for error in check_expression(source, {**fields, "id": "integer"}):
+            yield error.problem(where)
+
+
 def fires(definition: Mapping[str, Any], event: str, before: Mapping[str, Any] | None,
           after: Mapping[str, Any], now: datetime | None = None,
           evaluator: Evaluator | None = None) -> bool:
@@ -225,4 +250,7 @@ def holds(definition: Mapping[str, Any], before: Mapping[str, Any] | None,
     if not condition:
         return True
     evaluator = evaluator or Evaluator(EvaluationContext(lambda: now or datetime.now(UTC)))
+    if trigger.get("newly_met") and before is not None and condition_holds(
+            condition, before, evaluator):
+        return False   # it held before this change already
     return condition_holds(condition, after, evaluator)

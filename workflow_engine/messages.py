@@ -49,6 +49,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                 "{field} 不是表单的邮箱字段。"),
     "flow_not_a_date_field": ("{field} is not a date field of the form.",
                               "{field} 不是表单的日期字段。"),
+    "flow_newly_met_updated_only": (
+        "newly_met is for updated rules: only a change can make a condition start to hold.",
+        "newly_met 仅用于“更新时”触发的规则：只有修改记录才能使条件从不满足变为满足。"),
     "flow_bad_cron": ("{cron!r} is not a cron schedule (minute hour day month weekday).",
                       "“{cron}”不是有效的 cron 计划（分 时 日 月 周）。"),
 }

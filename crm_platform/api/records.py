@@ -17,7 +17,7 @@ from crm_platform.errors import BadRequest
 from crm_platform.http_downloads import export_response
 from crm_platform.models import Form, Record, RecordHistory
 from crm_platform.scoping import TenantScope
-from crm_platform.services.records import batches
+from crm_platform.services.records import batches, owners
 from crm_platform.services.records import operations as service
 from crm_platform.services.records import query as record_query
 from crm_platform.services.records.access import Access, visible_data
@@ -264,7 +264,7 @@ def record_history(principal: Principal, app: str, form: str, record_id: int,
            description="The new owner's department follows; recorded in the history.")
 def transfer(principal: Principal, app: str, form: str, record_id: int, body: dict[str, Any]):
     scope, row = form_of(principal, app, form)
-    record = service.transfer_record(scope, principal, row, record_id, body["owner"])
+    record = owners.transfer_record(scope, principal, row, record_id, body["owner"])
     return _with_etag(record, row.key, service.access(scope, principal, row))
 
 
@@ -275,5 +275,5 @@ def transfer(principal: Principal, app: str, form: str, record_id: int, body: di
                        "`already_claimed`. Recorded in the history as `claim`.")
 def claim(principal: Principal, app: str, form: str, record_id: int):
     scope, row = form_of(principal, app, form)
-    record = service.claim_record(scope, principal, row, record_id)
+    record = owners.claim_record(scope, principal, row, record_id)
     return _with_etag(record, row.key, service.access(scope, principal, row))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_platform.db import Base, IdType, JSONType, Timestamp, tenant_fk, utcnow
 from crm_platform.models.keys import RowId, references, tenant_key
+
+UNKNOWN_DAY = date(1970, 1, 1)   # Form.dated_as_of: not yet looked at (after a publish)
 
 
 class App(Base):
@@ -46,6 +49,10 @@ class Form(Base):
     # Counts the draft's saves: an edit made on an older revision is refused, not written
     # over someone else's (the builder's conflict).
     draft_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The day (tenant's zone) its records' date-dependent formulas and rollups were last
+    # worked out for (`records.dated`); None: it has none. UNKNOWN until first looked at.
+    dated_as_of: Mapped[date | None] = mapped_column(Date, default=UNKNOWN_DAY,
+                                                     server_default="1970-01-01")
 
 
 class FormDraftStep(Base):

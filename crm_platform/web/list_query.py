@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from crm_platform.services.records.filters import parse_filter
+from crm_platform.services.storage.filters import parse_filter
 
 NO_VALUE = frozenset({"is_empty", "not_empty", "today", "this_week", "this_month"})
 MANY_VALUES = frozenset({"in", "not_in", "between"})

@@ -15,6 +15,7 @@ from crm_platform.models import RecordHistory
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms.definitions import form_in_app
 from crm_platform.services.records import operations as record_service
+from crm_platform.services.records import owners
 from crm_platform.services.records.access import in_scope, visible_data
 from crm_platform.services.records.query import without
 from crm_platform.services.workspace.approval_panel import approval_panel
@@ -79,7 +80,7 @@ def record_claim(principal: Principal, scope: TenantScope, app: str, form: str,
     row = form_in_app(scope, app, form)
     try:
         with scope.session.begin_nested():
-            record = record_service.claim_record(scope, principal, row, record_id)
+            record = owners.claim_record(scope, principal, row, record_id)
     except LoomError as error:
         flash(error_text(error, principal.locale), "error")
         if error.code == "already_claimed":   # likely no longer theirs to see

@@ -22,6 +22,7 @@ from crm_platform.models import User
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms.definitions import form_in_app
 from crm_platform.services.records import operations as record_service
+from crm_platform.services.records import owners
 from crm_platform.services.records import query as record_query
 from crm_platform.services.records.finding import Found, find_records
 from crm_platform.services.workspace.references import Names, active_people, names_for
@@ -228,7 +229,7 @@ def record_bulk(principal: Principal, scope: TenantScope, app: str, form: str):
                 if action == "delete":
                     record_service.delete_record(scope, principal, row, record_id)
                 elif action == "transfer":
-                    record_service.transfer_record(scope, principal, row, record_id,
+                    owners.transfer_record(scope, principal, row, record_id,
                                                    owner.id)
                 else:
                     break

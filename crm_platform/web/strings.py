@@ -155,6 +155,11 @@ UI: dict[str, dict[str, str]] = {
     "claim": {"en": "Claim", "zh": "领取"},
     "claimed": {"en": "You now own “{title}”.", "zh": "您已领取“{title}”，现在由您负责。"},
     "history_automation": {"en": "an automation rule ran", "zh": "自动化规则已执行"},
+    "history_automation_stopped": {"en": "an automation rule was stopped (a loop)",
+                                   "zh": "自动化规则被中止（循环触发）"},
+    "history_automation_failed": {"en": "an automation rule could not finish; nothing it "
+                                        "did was kept",
+                                  "zh": "自动化规则未能完成，其操作均已撤销"},
     "history_other": {"en": "{action}", "zh": "{action}"},
     "empty_value": {"en": "(empty)", "zh": "（空）"},
     # entry and edit

@@ -127,6 +127,8 @@ GALLERY_UI: dict[str, dict[str, str]] = {
     "trigger_schedule": {"en": "on a schedule", "zh": "定时"},
     "trigger_date_relative": {"en": "days before or after a date", "zh": "某日期前后若干天"},
     "trigger_time_in_state": {"en": "after days in one state", "zh": "停留某状态若干天后"},
+    "trigger_assigned": {"en": "when a record is transferred or claimed",
+                         "zh": "记录被转交或领取时"},
     "view_kind_list": {"en": "list", "zh": "列表"},
     "view_kind_kanban": {"en": "board", "zh": "看板"},
     "templates_link": {"en": "Templates", "zh": "模板中心"},

@@ -206,12 +206,36 @@ def _add(left: Any, right: Any) -> Any:
     return left + right
 
 
+def _as_moment(text: str, like: date) -> Any:
+    """ISO text read as a date (a date-time) to compare with `like`; the text itself when
+    it is not one. Dates are ISO text in stored JSON, so `due == today()` and
+    `due >= '2026-01-01'` mean the same whichever form the value arrives in."""
+    try:
+        if isinstance(like, datetime):
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is None and like.tzinfo is not None:
+                moment = moment.replace(tzinfo=like.tzinfo)
+            return moment
+        return date.fromisoformat(text[:10]) if len(text) >= 10 else text
+    except ValueError:
+        return text
+
+
+def _aligned(left: Any, right: Any) -> tuple[Any, Any]:
+    if left.__class__ is str and isinstance(right, date):
+        return _as_moment(left, right), right
+    if right.__class__ is str and isinstance(left, date):
+        return left, _as_moment(right, left)
+    return left, right
+
+
 def _ordering(name: str, function: Any) -> Any:
     def compare(left: Any, right: Any) -> bool:
         if left is None or right is None:
             return False
         if left.__class__ in _EXACT_NUMBERS and right.__class__ in _EXACT_NUMBERS:
             return function(left, right)  # type: ignore[no-any-return]
+        left, right = _aligned(left, right)
         try:
             return function(to_number(left), to_number(right))
         except TypeError as exc:
@@ -246,11 +270,12 @@ def _negate(value: Any) -> Any:
 
 
 def _equal(left: Any, right: Any) -> bool:
+    left, right = _aligned(left, right)
     return to_number(left) == to_number(right)
 
 
 def _not_equal(left: Any, right: Any) -> bool:
-    return to_number(left) != to_number(right)
+    return not _equal(left, right)
 
 
 OPERATORS: dict[type, Any] = {

@@ -1,6 +1,8 @@
 """`rollup`: sum / count / avg / min / max over a subtable column (`subtable`, `column`) or
 over related records of another form that point here (`related: {form, link_field}`,
-computed by the platform through the resolver).
+computed by the platform through the resolver) — all of them, or those a `filter` in the
+platform's filter language picks (`{"field": "purchase_date", "op": "last_n_days",
+"value": 365}`: purchases in the last year; a relative date keeps it current as days pass).
 
 Its `result` is a number, or — for `min` and `max` over a date or date-time column (the
 latest purchase, the last follow-up) — a `date` or `datetime`, presented, filtered and
@@ -60,7 +62,8 @@ class Rollup(FieldType):
         "related": {"type": "object", "additionalProperties": False,
                     "required": ["form", "link_field"],
                     "properties": {"form": {"type": "string", "pattern": KEY_PATTERN},
-                                   "link_field": {"type": "string", "pattern": KEY_PATTERN}}},
+                                   "link_field": {"type": "string", "pattern": KEY_PATTERN},
+                                   "filter": {"type": "object", "minProperties": 1}}},
         "result": {"enum": list(RESULTS)},
         "precision": {"type": "integer", "minimum": 0, "maximum": 10},
     }

@@ -204,7 +204,7 @@ def test_of_two_claims_at_once_exactly_one_wins(app, db, client, tenant_a, sales
     from crm_platform.errors import Conflict
     from crm_platform.models import Form, User
     from crm_platform.scoping import TenantScope
-    from crm_platform.services.records.operations import claim_record
+    from crm_platform.services.records.owners import claim_record
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite serializes writers: concurrency is PostgreSQL's to show")

@@ -226,7 +226,7 @@ class FakeResolver:
         return {identifier for identifier in ids if identifier not in existing}
 
     def related_rollup(self, form: str, link_field: str, column: str | None, function: str,
-                       record_id: int | None) -> Any:
+                       record_id: int | None, result: str = "number", **filtered: Any) -> Any:
         self.questions.append(("related_rollup", form, link_field, column, function, record_id))
         return self.rollups.get((form, link_field, column, function, record_id), Decimal(0))
 

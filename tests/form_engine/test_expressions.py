@@ -242,6 +242,19 @@ def test_dates_compare_in_calendar_order() -> None:
     assert run("signed_on >= date(2024, 1, 1)", signed_on=date(2023, 12, 31)) is False
 
 
+def test_a_date_and_its_iso_text_compare_as_dates() -> None:
+    # stored JSON holds dates as ISO text: either side may arrive as text
+    assert run("due == date(2024, 3, 1)", due="2024-03-01") is True
+    assert run("due != date(2024, 3, 1)", due="2024-03-01") is False
+    assert run("due >= '2024-01-01'", due=date(2024, 3, 1)) is True
+    assert run("due < '2024-01-01'", due=date(2024, 3, 1)) is False
+    assert run("at > '2024-03-01T08:00:00Z'",
+               at=datetime(2024, 3, 1, 9, tzinfo=UTC)) is True
+    assert run("due == 'soon'", due=date(2024, 3, 1)) is False       # not a date: unequal
+    with pytest.raises(ExpressionError):
+        run("due < 'soon'", due=date(2024, 3, 1))
+
+
 def test_conditional_expression_picks_a_branch() -> None:
     source = "'large' if amount > 10000 else 'standard'"
     assert run(source, amount=Decimal("25000")) == "large"

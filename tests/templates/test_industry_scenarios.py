@@ -229,6 +229,12 @@ def test_an_enrollment_down_to_three_sessions_reminds_about_renewal(db, tenant_a
     school.update("enrollment", enrollment, sessions_used=7)
     assert school.get("enrollment", enrollment)["data"]["sessions_remaining"] == 3
     assert notices(db, tenant_a, "renewal_low_sessions") == [tenant_a.admin_id]
+    for used in (8, 9, 10):          # 2, 1, 0 left: reminded once, when it crossed 3
+        school.update("enrollment", enrollment, sessions_used=used)
+    assert notices(db, tenant_a, "renewal_low_sessions") == [tenant_a.admin_id]
+    school.update("enrollment", enrollment, sessions_bought=20)    # renewed: 10 left
+    school.update("enrollment", enrollment, sessions_used=17)      # down to 3 again
+    assert notices(db, tenant_a, "renewal_low_sessions") == [tenant_a.admin_id] * 2
 
 
 def test_a_contract_ending_within_thirty_days_and_a_trial_tomorrow_are_reminded(
@@ -313,16 +319,17 @@ def _buy(shop, member: int, amount: int, on: int = 0) -> None:
 def test_a_member_crossing_the_spend_threshold_becomes_gold_and_is_notified(
         db, app, tenant_a, shop):
     member = shop.create("member", phone="+8613900001111", name="李娜")
-    _buy(shop, member, 6000)
+    _buy(shop, member, 6000)          # the purchase's save upgrades the member at once
+    assert shop.get("member", member)["data"]["tier"] == "silver"
     _buy(shop, member, 5000)
-    assert shop.get("member", member)["data"]["total_spent"] == 11000
+    data = shop.get("member", member)["data"]
+    assert (data["total_spent"], data["tier"]) == (11000, "gold")
     quiet = shop.create("member", phone="+8613900002222", name="赵敏")
     _buy(shop, quiet, 800)
-
-    run_scheduled_rules(app, now=utcnow() + timedelta(minutes=20))
-    run_scheduled_rules(app, now=utcnow() + timedelta(minutes=40))
-    assert shop.get("member", member)["data"]["tier"] == "gold"
     assert shop.get("member", quiet)["data"]["tier"] == "normal"
+    assert notices(db, tenant_a, "member_tier_silver") == [tenant_a.admin_id]
+    assert notices(db, tenant_a, "member_tier_gold") == [tenant_a.admin_id]
+    _buy(shop, member, 100)           # already gold: nobody is told again
     assert notices(db, tenant_a, "member_tier_gold") == [tenant_a.admin_id]
 
 
@@ -359,6 +366,11 @@ def test_rfm_scores_and_segments_are_formulas_over_the_purchases(shop):
     assert (loyal_data["recency_days"], loyal_data["purchase_count"],
             loyal_data["total_spent"], loyal_data["last_purchase"]) == (5, 3, 6300, days(-5))
     assert (loyal_data["rfm"], loyal_data["segment"]) == ("533", "important_value")
+    old_friend = shop.create("member", phone="+8613900009999", name="郑凯")
+    for on in (-400, -380, -370, -20):       # F counts the purchases of the last 365 days
+        _buy(shop, old_friend, 1500, on)
+    friend = shop.get("member", old_friend)["data"]
+    assert (friend["purchase_count"], friend["purchases_year"], friend["f_score"]) == (4, 1, 1)
     assert shop.get("member", newcomer)["data"]["segment"] == "important_develop"
     lapsed_data = shop.get("member", lapsed)["data"]
     assert (lapsed_data["recency_days"], lapsed_data["segment"]) == (120, "sleeping")

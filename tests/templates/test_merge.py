@@ -183,3 +183,19 @@ def test_a_long_list_keeps_mine_order_with_theirs_additions_after_their_anchors(
     values = [item["value"] for item in merged]
     assert values[0] == "new" and len(values) == size + 2
     assert values.index("mid") == values.index(f"o{size // 2 - 1}") + 1
+
+
+def test_sections_merge_by_title_so_a_section_added_on_top_takes_no_fields() -> None:
+    base = _bundle()
+    theirs, mine = _bundle("2.0.0"), copy.deepcopy(base)
+    # both insert a section above "Basics": theirs one for a new field, mine an empty one
+    _form(theirs)["fields"].append({"key": "source", "type": "text",
+                                    "label": {"en": "Source", "zh": "来源"}})
+    _form(theirs)["layout"].insert(0, {"section": {"en": "Origin"}, "fields": ["source"]})
+    _form(mine)["layout"].insert(0, {"section": {"en": "Notes"}, "fields": []})
+    _form(mine)["layout"][1]["fields"].remove("stage")        # and mine hides a field
+    merged = merge_bundles(base, theirs, mine)
+    assert merged.conflicts == []
+    layout = {section["section"]["en"]: section["fields"]
+              for section in _form(merged.bundle)["layout"]}
+    assert layout == {"Notes": [], "Origin": ["source"], "Basics": ["name", "amount"]}

@@ -222,6 +222,15 @@ def test_a_customer_not_followed_up_for_30_days_goes_back_to_the_pool(client, te
     assert late.status_code == 409                      # already claimed
     gone = client.get(f"{API}/customer/records/{quiet['id']}", headers=team.headers["north_1"])
     assert gone.status_code == 404                      # no longer the rep's customer
+    # A claim starts the claimer's 30 days again: "Assigned on" is set by itself.
+    reclaimed = client.post(f"{API}/customer/records/{busy['id']}/claim",
+                            headers=team.headers["east_1"])
+    assert reclaimed.status_code == 200, reclaimed.get_json()
+    assert reclaimed.get_json()["data"]["assigned_on"] == today.isoformat()
+    run_scheduled_rules(app, now=utcnow() + timedelta(days=25))   # 35 days since the visit
+    assert read(client, team, "customer", busy["id"])["owner"] == team.ids["east_1"]
+    run_scheduled_rules(app, now=utcnow() + timedelta(days=32))   # 32 days since the claim
+    assert read(client, team, "customer", busy["id"])["owner"] is None
 
 
 def test_fifteen_days_in_quotation_reminds_the_owner_once(client, team) -> None:

@@ -34,6 +34,9 @@ def test_the_gallery_shows_every_shipped_template_and_what_it_holds(client, tena
     assert "Members" in detail and "Install" in detail
     assert "Built on the “Sales core” template" in detail
     assert client.get("/templates/nothing").status_code == 404
+    core = client.get("/templates/sales_core").get_data(as_text=True)
+    assert "when a record is transferred or claimed" in core     # every trigger is named
+    assert "trigger_" not in core + detail
 
 
 def test_a_file_installs_exports_and_upgrades_with_a_conflict_resolved(client, tenant_a):

@@ -19,6 +19,7 @@ from sqlalchemy import func
 
 from crm_platform.auth.principal import Principal
 from crm_platform.db import utcnow
+from crm_platform.errors import LoomError, ValidationFailed, engine_fields
 from crm_platform.models import (
     Flow,
     FlowVersion,
@@ -31,9 +32,12 @@ from crm_platform.models import (
 )
 from crm_platform.scoping import TenantScope
 from crm_platform.services.flows.people import with_people
+from crm_platform.services.forms import definitions as form_service
 from crm_platform.services.identity.directory import PlatformDirectory
 from crm_platform.services.records.resolver import PlatformResolver
+from form_engine.errors import ExpressionError
 from form_engine.expressions import EvaluationContext, Evaluator, compile_expression
+from form_engine.validation import stored_values
 from workflow_engine.automations import fires
 from workflow_engine.engine import resolve
 
@@ -65,15 +69,45 @@ def has_rules(scope: TenantScope, form: Form) -> bool:
     return bool(_rules(scope, form))
 
 
+def evaluator_for(scope: TenantScope) -> Evaluator:
+    """An evaluator whose today() is the tenant's day (not UTC's)."""
+    return Evaluator(EvaluationContext(timezone=form_service.type_env(scope).timezone))
+
+
 def on_change(scope: TenantScope, actor: Principal, form: Form, record: Record, event: str,
               before: Mapping[str, Any] | None) -> None:
-    """Run the form's rules for this change (called by the record service)."""
+    """Run the form's rules for this change (called through the record-change hook).
+
+    `recomputed`: the record's formulas or rollups changed without it being edited (a
+    related record was written, or the day turned); its `updated` rules that watch one of
+    the changed fields run, as the system."""
     rules = _rules(scope, form)
+    if event == "recomputed":
+        after = record.data
+        changed = {key for key in {*(before or {}), *after}
+                   if (before or {}).get(key) != after.get(key)}
+        rules = [rule for rule in rules if rule["trigger"]["on"] == "updated"
+                 and changed & set(rule["trigger"].get("fields", ()))]
+        _run_rules(scope, Principal.console(scope.tenant_id), form, record, "updated",
+                   before, rules, isolated=True)
+        return
+    _run_rules(scope, actor, form, record, event, before, rules)
+
+
+def _run_rules(scope: TenantScope, actor: Principal, form: Form, record: Record, event: str,
+               before: Mapping[str, Any] | None, rules: list[dict[str, Any]],
+               isolated: bool = False) -> None:
+    """`isolated`: a firing nobody's change asked for (a value changed by itself) — an
+    action that fails (an approval already running, a record that no longer validates)
+    is undone and noted in the record's history, and what caused it goes on."""
     if not rules:
         return
     chain: list[tuple[str, int]] = scope.session.info.setdefault(_CHAIN, [])
-    after = dict(record.data)
-    evaluator = Evaluator(EvaluationContext())
+    # conditions see typed values, as scheduled rules do: a date is a date, not its text
+    compiled = form_service.compiled(scope, form_service.published_row(scope, form))
+    after = stored_values(compiled, record.data)
+    before = None if before is None else stored_values(compiled, before)
+    evaluator = evaluator_for(scope)
     for rule in rules:
         if not fires(rule, event, before, after, evaluator=evaluator):
             continue
@@ -85,9 +119,23 @@ def on_change(scope: TenantScope, actor: Principal, form: Form, record: Record, 
             continue
         chain.append(link)
         try:
-            fire(scope, actor, form, record, rule, event)
+            if isolated:
+                _fire_isolated(scope, actor, form, record, rule, event)
+            else:
+                fire(scope, actor, form, record, rule, event)
         finally:
             chain.pop()
+
+
+def _fire_isolated(scope: TenantScope, actor: Principal, form: Form, record: Record,
+                   rule: Mapping[str, Any], event: str) -> None:
+    try:
+        with scope.session.begin_nested():
+            fire(scope, actor, form, record, rule, event)
+    except (LoomError, ExpressionError) as error:
+        scope.session.expire(record)
+        write_history(scope, actor, record, "automation_failed", rule["key"], event,
+                      error=error.code)
 
 
 def fire(scope: TenantScope, actor: Principal, form: Form, record: Record,
@@ -113,7 +161,30 @@ def _set_fields(scope: TenantScope, actor: Principal, form: Form, record: Record
         return
     from crm_platform.services.records.operations import system_update
 
-    system_update(scope, actor, form, record, dict(action.get("values", {})))
+    values = dict(action.get("values", {}))
+    if action.get("expressions"):
+        values.update(_worked_out(scope, form, record, rule, action["expressions"],
+                                  actor.locale))
+    system_update(scope, actor, form, record, values)
+
+
+def _worked_out(scope: TenantScope, form: Form, record: Record, rule: Mapping[str, Any],
+                sources: Mapping[str, str], locale: str) -> dict[str, Any]:
+    """{key: expression} worked out over the record's (typed) values, as JSON values; an
+    expression that fails is the rule's failure, named (a 422, never a 500)."""
+    evaluator = evaluator_for(scope)
+    compiled = form_service.compiled(scope, form_service.published_row(scope, form))
+    names = {**stored_values(compiled, record.data), "id": record.id}
+    values = {}
+    for key, source in sources.items():
+        try:
+            value = evaluator.run(compile_expression(source), names)
+        except ExpressionError as error:
+            raise ValidationFailed("automation_failed", fields=engine_fields(
+                [error.problem(f"automations.{rule['key']}.{key}")], locale),
+                rule=rule["key"]) from None
+        values[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return values
 
 
 def _candidates(scope: TenantScope, action: Mapping[str, Any]) -> list[int]:
@@ -207,12 +278,7 @@ def _create_record(scope: TenantScope, actor: Principal, form: Form, record: Rec
     (`{"title": "'Follow up ' + name", "customer": "id"}`), checked like any new record."""
     from crm_platform.services.records.operations import create_by_system
 
-    evaluator = Evaluator(EvaluationContext())
-    names = {**record.data, "id": record.id}
-    data = {}
-    for key, source in action.get("values", {}).items():
-        value = evaluator.run(compile_expression(source), names)
-        data[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    data = _worked_out(scope, form, record, rule, action.get("values", {}), actor.locale)
     if isinstance(action.get("data"), Mapping):  # an approval flow's literal data
         data.update(action["data"])
     create_by_system(scope, actor, form.app_id, action["form"], data)

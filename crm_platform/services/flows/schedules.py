@@ -1,7 +1,7 @@
 """Scheduled automation rules, checked by every tick (DESIGN §5):
 
-- `schedule` — at each time of a cron expression, for every record its condition holds for
-  (only occurrences after the rule was published);
+- `schedule` — at each time of a cron expression, in the tenant's time zone, for every
+  record its condition holds for (only occurrences after the rule was published);
 - `date_relative` — `days` after (or, negative, before) a date field, a date formula or
   a rollup of the latest date of related records (all stored with the record, the rollup
   kept current as those records change): 30 days before `maintenance_due`, 30 days after
@@ -17,7 +17,7 @@ when the occurrence changes (a new follow-up date, a new stay in the state).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +32,7 @@ from crm_platform.models import AutomationRun, Flow, FlowVersion, Form, Record, 
 from crm_platform.scoping import TenantScope
 from crm_platform.services.flows.automations import fire
 from crm_platform.services.forms import definitions as form_service
+from crm_platform.services.records.dated import ensure_current
 from crm_platform.services.storage.data_fields import data_field
 from form_engine.expressions import EvaluationContext, Evaluator
 from form_engine.validation import stored_values
@@ -66,22 +67,23 @@ def _run(scope: TenantScope, flow_id: int, form_id: int, definition: dict[str, A
     form = scope.find(Form, form_id)
     if form is None or form.published_version is None:
         return 0
+    ensure_current(scope, form, now)   # conditions read date-dependent values: today's
     compiled = form_service.compiled(scope, form_service.version_row(scope, form))
     live = scope.select(Record, Record.form_id == form.id, Record.deleted_at.is_(None))
-    trigger, today = definition["trigger"], now.astimezone(form_service.type_env(
-        scope).timezone).date()
-    if trigger["on"] == "schedule" and _cron_time(trigger, now) < published_at:
+    zone = form_service.type_env(scope).timezone
+    trigger, today = definition["trigger"], now.astimezone(zone).date()
+    if trigger["on"] == "schedule" and _cron_time(trigger, now, zone) < published_at:
         return 0   # nothing is due since the rule was published
     return _fire_due(scope, flow_id, form, compiled, definition, now,
-                     _candidates(scope, live, trigger, today, now))
+                     _candidates(scope, live, trigger, today, now, zone))
 
 
 def _candidates(scope: TenantScope, live: Any, trigger: dict[str, Any], today: date,
-                now: datetime) -> Iterator[tuple[Record, str]]:
+                now: datetime, zone: tzinfo) -> Iterator[tuple[Record, str]]:
     """Each record the trigger may be due for, with its occurrence: every one of the
     form, page by page (`BATCH` at a time), however many there are."""
     if trigger["on"] == "schedule":
-        occurrence = _cron_time(trigger, now).isoformat()
+        occurrence = _cron_time(trigger, now, zone).isoformat()
         for record in _pages(scope, live):
             yield record, occurrence
     elif trigger["on"] == "date_relative":
@@ -100,10 +102,13 @@ def _candidates(scope: TenantScope, live: Any, trigger: dict[str, Any], today: d
                 yield record, entered.isoformat()
 
 
-def _cron_time(trigger: dict[str, Any], now: datetime) -> datetime:
-    """The schedule's latest time at or before now (UTC)."""
-    occurrence = croniter(trigger["cron"], now).get_prev(datetime)
-    return occurrence if occurrence.tzinfo is not None else occurrence.replace(tzinfo=UTC)
+def _cron_time(trigger: dict[str, Any], now: datetime, zone: tzinfo = UTC) -> datetime:
+    """The schedule's latest time at or before now — its hours are the tenant's (`zone`:
+    "0 9 * * *" is nine in the morning where they are) — in UTC."""
+    occurrence = croniter(trigger["cron"], now.astimezone(zone)).get_prev(datetime)
+    if occurrence.tzinfo is None:
+        occurrence = occurrence.replace(tzinfo=zone)
+    return occurrence.astimezone(UTC)
 
 
 def _pages(scope: TenantScope, statement: Any) -> Iterator[Record]:
@@ -123,7 +128,8 @@ def _fire_due(scope: TenantScope, flow_id: int, form: Form, compiled: Any,
               definition: dict[str, Any], now: datetime,
               candidates: Iterator[tuple[Record, str]]) -> int:
     system = Principal.console(scope.tenant_id)
-    evaluator = Evaluator(EvaluationContext(lambda: now))
+    evaluator = Evaluator(EvaluationContext(lambda: now,
+                                            timezone=form_service.type_env(scope).timezone))
     fired = 0
     for record, occurrence in candidates:
         values = stored_values(compiled, record.data)

@@ -5,7 +5,7 @@ version is compiled once per process and cached."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,8 +23,10 @@ from crm_platform.errors import (
     invalid,
 )
 from crm_platform.models import App, Form, FormVersion, Tenant
+from crm_platform.models.apps import UNKNOWN_DAY
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms.versions import next_version_number, numbered_version
+from crm_platform.services.storage.filters import related_filter_errors
 from crm_platform.services.storage.stats import FormRecordStats
 from form_engine.checks import check_definition
 from form_engine.compiled import CompiledForm
@@ -117,7 +119,52 @@ def _checked(scope: TenantScope, app: App, definition: Any, locale: str,
     problems = check_definition(definition, known_forms=known, env=type_env(scope))
     if problems:
         raise definition_failed(problems, locale)
+    own = _lazily_compiled(scope, definition)
+    filtered = related_filter_errors(definition, lambda key: own(key) or _current(
+        scope, app, key))
+    if filtered:
+        raise ValidationFailed("definition_invalid", fields=filtered, count=len(filtered))
     return definition
+
+
+def _filters_still_fit(scope: TenantScope, form: Form, definition: Mapping[str, Any]) -> None:
+    """Publishing `definition` must not break the filter of another form's related roll-up
+    over this one (a field it filters on removed or retyped): refused, naming it."""
+    own = _lazily_compiled(scope, definition)
+    broken = []
+    for other in scope.session.scalars(scope.select(
+            Form, Form.app_id == form.app_id, Form.id != form.id,
+            Form.published_version.is_not(None)).order_by(Form.id)):
+        broken.extend(related_filter_errors(version_row(scope, other).definition, own,
+                                            f"{other.key}."))
+    if broken:
+        raise ValidationFailed("rollup_filter_broken", fields=broken, count=len(broken))
+
+
+def _lazily_compiled(scope: TenantScope, definition: Mapping[str, Any]
+                     ) -> Callable[[Any], CompiledForm | None]:
+    """`key` → the (checked) definition compiled, if it is that form's — compiled only
+    when first asked: most forms have no filtered roll-up."""
+    held: list[CompiledForm] = []
+
+    def of(key: Any) -> CompiledForm | None:
+        if key != definition.get("key"):
+            return None
+        if not held:
+            held.append(compile_form(definition, env=type_env(scope), checked=True))
+        return held[0]
+
+    return of
+
+
+def _current(scope: TenantScope, app: App, key: Any) -> CompiledForm | None:
+    """A form of the app as it is now: published, else its draft (None: not there)."""
+    form = scope.session.scalars(scope.select(Form, Form.app_id == app.id,
+                                              Form.key == key)).first()
+    if form is None:
+        return None
+    return compiled(scope, version_row(scope, form)) if form.published_version else (
+        compiled_draft(scope, form))
 
 
 def create_form(scope: TenantScope, actor: Principal, app: App, definition: Any,
@@ -216,6 +263,7 @@ def publish_form_version(scope: TenantScope, actor: Principal, form: Form,
     previous = version_row(scope, form) if form.published_version else None
     if previous is not None and previous.definition == definition:
         raise Conflict("nothing_to_publish", version=previous.version)
+    _filters_still_fit(scope, form, definition)
     plan = plan_publish(previous.definition if previous else None, definition,
                         stats or FormRecordStats(scope, form), migrations)
     if plan.problems:
@@ -227,6 +275,7 @@ def publish_form_version(scope: TenantScope, actor: Principal, form: Form,
                                 migrations=dict(migrations or {}),
                                 published_by_id=actor.acting_user_id))
     form.published_version = number
+    form.dated_as_of = UNKNOWN_DAY   # its date-dependent values: looked at on first read
     scope.session.flush()
     _build_indexes_after_commit(scope, form)
     return row

@@ -23,7 +23,10 @@ class Listener:
     """`listens_to(scope, form)` says cheaply whether any change of this form matters to
     the listener (bulk writes skip loading their records when none does);
     `changed(scope, actor, form, record, event, before)` reacts to one change, where
-    `event` is created | updated | deleted and `before` the data before (None on create)."""
+    `event` is created | updated | deleted, `assigned` (a new owner: a transfer, a claim)
+    or `recomputed` (formulas or rollups changed because related records were written or
+    the day turned; `actor` is the system), and `before` the data before (None on
+    create)."""
 
     listens_to: Callable[[TenantScope, Form], bool]
     changed: Callable[[TenantScope, Principal, Form, Record, str,
@@ -44,6 +47,21 @@ def announce(scope: TenantScope, actor: Principal, form: Form, record: Record, e
     scope.session.flush()
     for listener in tuple(_LISTENERS.values()):
         listener.changed(scope, actor, form, record, event, before)
+
+
+def announce_recomputed(scope: TenantScope, form: Form,
+                        changed: Iterable[tuple[Record, Mapping[str, Any]]]) -> None:
+    """Many records' formulas or rollups changed by themselves (`recomputed`, as the
+    system): each (record, data before) is announced to the listeners that care about
+    the form — asked once, not once per record."""
+    listening = [item for item in tuple(_LISTENERS.values()) if item.listens_to(scope, form)]
+    if not listening:
+        return
+    scope.session.flush()
+    system = Principal.console(scope.tenant_id)
+    for record, before in changed:
+        for listener in listening:
+            listener.changed(scope, system, form, record, "recomputed", before)
 
 
 def announce_created(scope: TenantScope, actor: Principal, form: Form,

@@ -11,12 +11,15 @@ and stored if they changed. A refreshed record's own dependants follow, a few le
 No update is lost when children are written concurrently: each parent is locked (in id
 order, so two writers never wait on each other crosswise) *before* its rollups are
 computed, so a second writer waits for the first to commit and then counts its child too.
-A refresh is not a change of the record's own: no history row, no new version, no rules.
+A refresh is not a change of the record's own: no history row, no new version; it is
+announced as `recomputed`, so the record's rules that watch a changed field run (a member
+whose spending crosses 10 000 becomes gold as the purchase is saved).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -24,7 +27,10 @@ from sqlalchemy import bindparam
 from crm_platform.models import Form, FormVersion, Record
 from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services.forms import definitions as form_service
+from crm_platform.services.records import changes as record_changes
+from crm_platform.services.records.resolver import PageResolver, PlatformResolver
 from crm_platform.services.storage.json_values import json_ready
+from form_engine.compiled import CompiledForm
 from form_engine.context import ValidationContext
 from form_engine.validation import derived_values
 
@@ -64,10 +70,10 @@ def _dependants(scope: TenantScope, form: Form) -> list[tuple[int, str]]:
 def refresh_related(scope: TenantScope, form: Form,
                     changes: Iterable[tuple[Mapping[str, Any] | None,
                                             Mapping[str, Any] | None]],
-                    depth: int = 0) -> None:
+                    depth: int = 0, now: datetime | None = None) -> None:
     """After records of `form` changed from `before` to `after` (None: not there), refresh
     the records they point at (before and after: a child that moved leaves one parent for
-    another) whose rollups count them."""
+    another) whose rollups count them (`now`: the time they are worked out for)."""
     dependants = _dependants(scope, form)
     if not dependants or depth >= MAX_DEPTH:
         return
@@ -87,25 +93,43 @@ def refresh_related(scope: TenantScope, form: Form,
                 Record.id.in_(ids[start:start + 500]), Record.deleted_at.is_(None))
                 .order_by(Record.id).with_for_update().execution_options(
                     populate_existing=True)).all()
+            page = Page(scope, parent_form, [parent.id for parent in parents], now)
             for parent in parents:
                 before = parent.data
-                derived = json_ready(_recomputed(scope, parent_form, parent))
+                derived = json_ready(page.recomputed(parent))
                 if any(before.get(key) != value for key, value in derived.items()):
                     parent.data = {**before, **derived}
-                    refreshed.append((before, parent.data))
+                    refreshed.append((parent, before))
         scope.session.flush()
         if refreshed:
-            refresh_related(scope, parent_form, refreshed, depth + 1)
+            refresh_related(scope, parent_form, [(before, parent.data)
+                                                 for parent, before in refreshed],
+                             depth + 1, now)
+            record_changes.announce_recomputed(scope, parent_form, refreshed)
 
 
-def _recomputed(scope: TenantScope, form: Form, record: Record) -> dict[str, Any]:
-    """The record's computed fields (formulas, rollups) as they compute now, under the
-    form version it is stored in."""
-    from crm_platform.services.records.resolver import PlatformResolver
+class Page:
+    """Records of one form worked out again together: each version compiled once, each
+    related rollup asked once for the page (`PageResolver`), at one moment (`now`)."""
 
-    version = form_service.version_row(scope, form, record.form_version)
-    compiled = form_service.compiled(scope, version)
-    context = ValidationContext(resolver=PlatformResolver(scope, form), record_id=record.id,
-                                system=True)
-    values = derived_values(compiled, record.data, context)
-    return {item.key: values[item.key] for item in compiled.computed}
+    def __init__(self, scope: TenantScope, form: Form, record_ids: list[int],
+                 now: datetime | None = None) -> None:
+        self.scope, self.form, self.now = scope, form, now
+        self.resolver = PageResolver(PlatformResolver(scope, form), record_ids)
+        self._compiled: dict[int, CompiledForm] = {}
+
+    def recomputed(self, record: Record) -> dict[str, Any]:
+        """The record's computed fields (formulas, rollups) as they compute now, under
+        the form version it is stored in."""
+        compiled = self._compiled.get(record.form_version)
+        if compiled is None:
+            compiled = self._compiled[record.form_version] = form_service.compiled(
+                self.scope, form_service.version_row(self.scope, self.form,
+                                                     record.form_version))
+        context = ValidationContext(resolver=self.resolver, record_id=record.id,
+                                    system=True)
+        if self.now is not None:
+            now = self.now
+            context.clock = lambda: now
+        values = derived_values(compiled, record.data, context)
+        return {item.key: values[item.key] for item in compiled.computed}

@@ -12,10 +12,10 @@ from crm_platform.auth.principal import Principal
 from crm_platform.models import Form
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms import definitions as form_service
-from crm_platform.services.records import filters as record_filters
 from crm_platform.services.records import operations as record_service
 from crm_platform.services.records import query as record_query
 from crm_platform.services.records.access import Access
+from crm_platform.services.storage import filters as record_filters
 from form_engine.compiled import CompiledForm
 
 

@@ -28,17 +28,17 @@ from crm_platform.errors import (
     ValidationFailed,
     engine_fields,
 )
-from crm_platform.models import Form, FormVersion, IdempotencyKey, Record, RecordHistory, User
+from crm_platform.models import Form, FormVersion, IdempotencyKey, Record, RecordHistory
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms import definitions as form_service
 from crm_platform.services.records import changes as record_changes
 from crm_platform.services.records.access import (
     Access,
     access_for,
-    claimed_from_pool,
     in_scope,
     read_plan,
 )
+from crm_platform.services.records.dated import ensure_current
 from crm_platform.services.records.derived import refresh_related
 from crm_platform.services.records.duplicates import check_duplicates, lock_unique_fields
 from crm_platform.services.records.query import Listing
@@ -108,7 +108,7 @@ def evaluate(scope: TenantScope, actor: Principal, form: Form, compiled: Compile
     return validate(compiled, data, validation_context(scope, actor, form, mode=mode))
 
 
-def _history(scope: TenantScope, record: Record, action: str, actor: Principal,
+def history_entry(scope: TenantScope, record: Record, action: str, actor: Principal,
              changes: Mapping[str, Any], comment: str | None = None) -> None:
     scope.add(RecordHistory(record_id=record.id, action=action, version=record.version,
                             form_version=record.form_version, actor_id=actor.acting_user_id,
@@ -209,7 +209,7 @@ def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str,
     check_duplicates(scope, actor, form, compiled, json_ready(result.data), record.id,
                      confirm_duplicate)
     record.data = json_ready(result.data)
-    _history(scope, record, "create", actor, changes_between({}, record.data))
+    history_entry(scope, record, "create", actor, changes_between({}, record.data))
     scope.session.flush()
     refresh_related(scope, form, [(None, record.data)])
     return record
@@ -217,7 +217,9 @@ def _create(scope: TenantScope, actor: Principal, form: Form, data: Mapping[str,
 
 def listing(scope: TenantScope, actor: Principal, form: Form, deleted: bool = False
             ) -> Listing:
-    """The form's live (or deleted) records the actor may read."""
+    """The form's live (or deleted) records the actor may read, their date-dependent
+    values worked out for today."""
+    ensure_current(scope, form)
     readable = read_plan(scope, actor, access_for(scope, actor, form))
     return Listing(scope.tenant_id, form.id, deleted, (readable,))
 
@@ -294,7 +296,7 @@ def _store(scope: TenantScope, actor: Principal, form: Form, record: Record,
     record.version += 1
     record.updated_by_id = actor.acting_user_id
     record.updated_at = utcnow()
-    _history(scope, record, "update", actor, changes)
+    history_entry(scope, record, "update", actor, changes)
     if changes:
         scope.session.flush()
         refresh_related(scope, form, [(before, new_data)])
@@ -353,7 +355,7 @@ def delete_record(scope: TenantScope, actor: Principal, form: Form, record_id: i
         raise Conflict("record_locked")
     record.deleted_at = utcnow()
     record.version += 1
-    _history(scope, record, "delete", actor, {})
+    history_entry(scope, record, "delete", actor, {})
     scope.session.flush()
     refresh_related(scope, form, [(record.data, None)])
     record_changes.announce(scope, actor, form, record, "deleted", record.data)
@@ -364,60 +366,10 @@ def restore_record(scope: TenantScope, actor: Principal, form: Form, record_id: 
     record = locked_record(scope, actor, form, record_id, action="delete", deleted=True)
     record.deleted_at = None
     record.version += 1
-    _history(scope, record, "restore", actor, {})
+    history_entry(scope, record, "restore", actor, {})
     scope.session.flush()
     refresh_related(scope, form, [(None, record.data)])
     return record
-
-
-def transfer_record(scope: TenantScope, actor: Principal, form: Form, record_id: int,
-                    owner_id: int) -> Record:
-    """Hand a record to another user (e.g. a salesperson leaving); their department follows."""
-    record = locked_record(scope, actor, form, record_id, action="update")
-    owner = scope.reference(User, owner_id, "owner", "user")
-    if not owner.is_active:
-        raise ValidationFailed(fields=[FieldError("owner", "user_inactive_owner", {})],
-                               count=1)
-    return _hand_over(scope, actor, record, owner.id, owner.department_id, "transfer")
-
-
-def _hand_over(scope: TenantScope, actor: Principal, record: Record, owner_id: int | None,
-               department_id: int | None, action: str) -> Record:
-    """A new owner and department, a new version, and the `action` in the history."""
-    before = {"owner": record.owner_id, "department": record.department_id}
-    record.owner_id, record.department_id = owner_id, department_id
-    record.version += 1
-    record.updated_by_id = actor.acting_user_id
-    record.updated_at = utcnow()
-    _history(scope, record, action, actor, changes_between(
-        before, {"owner": owner_id, "department": department_id}))
-    scope.session.flush()
-    return record
-
-
-def claim_record(scope: TenantScope, actor: Principal, form: Form, record_id: int) -> Record:
-    """Take a record from the pool (nobody owns it): the caller owns it, their department
-    follows. Of two claiming at once, the second waits for the row and finds it taken."""
-    write_first(scope.session)  # SQLite: claims queue up instead of failing as "locked"
-    access = access_for(scope, actor, form)
-    try:
-        record = get_record(scope, actor, form, record_id)
-    except NotFound:
-        if access.pool and claimed_from_pool(scope, form, record_id):
-            raise Conflict("already_claimed") from None
-        raise
-    if not access.pool or actor.acting_user_id is None:
-        raise Forbidden("record_claim_forbidden")
-    # Locked by id alone: filtered by the read scope, PostgreSQL would drop the row once
-    # another claim committed (404) instead of showing it claimed (409).
-    if scope.session.scalars(scope.select(Record, Record.id == record.id,
-                                          Record.deleted_at.is_(None)).with_for_update()
-                             .execution_options(populate_existing=True)).first() is None:
-        raise NotFound("resource_not_found", resource="record", id=record_id)
-    if record.owner_id is not None:
-        raise Conflict("already_claimed")
-    return _hand_over(scope, actor, record, actor.acting_user_id, actor.department_id,
-                      "claim")
 
 
 def access(scope: TenantScope, actor: Principal, form: Form) -> Access:

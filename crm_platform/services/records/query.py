@@ -43,8 +43,8 @@ from crm_platform.db import load_json
 from crm_platform.errors import FieldError, ValidationFailed, invalid
 from crm_platform.models import Record
 from crm_platform.scoping import TenantScope
-from crm_platform.services.records.filters import Column, column, like_escape, sortable
 from crm_platform.services.storage.data_fields import SearchText, fold_case
+from crm_platform.services.storage.filters import Column, column, like_escape, sortable
 from crm_platform.services.storage.kinds import search_keys
 from crm_platform.services.storage.sql_plans import Binder, Plan
 from form_engine.compiled import CompiledForm

@@ -3,16 +3,19 @@ always inside one tenant and, for records, one app."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, String, func, literal_column, update
+from sqlalchemy import Numeric, String, bindparam, func, literal_column, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.expression import ColumnElement
 
 from crm_platform.auth.principal import Principal
+from crm_platform.db import stable_json
+from crm_platform.errors import ValidationFailed
 from crm_platform.models import Department, Form, Record, Sequence, User
 from crm_platform.scoping import TenantScope, is_valid_id
 from crm_platform.services.records.access import access_for, read_plan
@@ -37,6 +40,35 @@ def _values_of(column: str, json_type: str, dialect: str) -> ColumnElement[Any]:
                           Numeric(30, 10) if json_type == "number" else String())
 
 
+def related_filter(scope: TenantScope, target: Form, where: Mapping[str, Any],
+                   now: datetime | None) -> ColumnElement[bool] | None:
+    """A related rollup's filter as SQL over `target`'s published fields; None when it
+    no longer fits them (a field was removed or changed type since it was checked)."""
+    from crm_platform.services.forms import definitions as form_service
+    from crm_platform.services.storage.filters import plan_filter
+
+    if target.published_version is None:
+        return None
+    compiled = form_service.compiled(scope, form_service.published_row(scope, target))
+    try:
+        plan = plan_filter(compiled, where, now or form_service.now_in(scope))
+    except ValidationFailed:
+        return None
+    return plan.clause()
+
+
+def _shaped(function: str, result: str, value: Any) -> Any:
+    """An aggregate as the rollup gives it: a count (0 when nothing links here), a date's
+    ISO text, or an exact number (a sum of nothing is 0)."""
+    if function == "count":
+        return value or 0
+    if result in ("date", "datetime"):
+        return value
+    if value is None:
+        return Decimal(0) if function == "sum" else None
+    return Decimal(value).normalize() if not isinstance(value, Decimal) else value.normalize()
+
+
 class PlatformResolver:
     """`actor`: whose eyes a lookup sees through — a record they may not read is as
     missing as one that does not exist (else a lookup would reveal which ids exist)."""
@@ -52,10 +84,6 @@ class PlatformResolver:
             return None
         return self.scope.session.scalars(
             self.scope.select(Form, Form.app_id == self.form.app_id, Form.key == key)).first()
-
-    def _form_id(self, key: str | None) -> int | None:
-        target = self._target(key)
-        return target.id if target is not None else None
 
     def missing_references(self, target: str, form: str | None, ids: Collection[int]
                            ) -> Collection[int]:
@@ -80,35 +108,52 @@ class PlatformResolver:
         return set(ids) - set(self.scope.session.scalars(statement))
 
     def related_rollup(self, form: str, link_field: str, column: str | None, function: str,
-                       record_id: int | None, result: str = "number") -> Any:
+                       record_id: int | None, result: str = "number",
+                       where: Mapping[str, Any] | None = None,
+                       now: datetime | None = None) -> Any:
         """`result` "date" / "datetime": the min/max of a date (date-time) column, as its
         ISO text (None when there is none) — compared as text, which orders ISO dates
         (and date-times, stored in UTC) as time does. Otherwise a number: only the
-        column's numbers count (a date is not 2026, nor an error)."""
-        form_id = self._form_id(form)
-        if form_id is None or record_id is None:
+        column's numbers count (a date is not 2026, nor an error). `where`: only the
+        records this filter picks (`filters.plan_filter` over the related form)."""
+        if record_id is None:
             return 0 if function in ("count", "sum") else None
-        linked = self.scope.select(Record).where(
-            Record.form_id == form_id, Record.deleted_at.is_(None),
-            data_field(link_field, "integer") == record_id)
-        if function == "count":
-            return self.scope.session.scalar(
-                linked.with_only_columns(func.count())) or 0
-        if column is None:
-            return Decimal(0) if function == "sum" else None
+        return self.related_rollups(form, link_field, column, function, [record_id], result,
+                                    where, now)[record_id]
+
+    def related_rollups(self, form: str, link_field: str, column: str | None,
+                        function: str, record_ids: list[int], result: str = "number",
+                        where: Mapping[str, Any] | None = None,
+                        now: datetime | None = None) -> dict[int, Any]:
+        """`related_rollup` for each of `record_ids`, in one query grouped by the link."""
+        target = self._target(form)
+        if target is None:
+            return dict.fromkeys(record_ids, 0 if function in ("count", "sum") else None)
+        parent = data_field(link_field, "integer")
+        linked = self.scope.select(Record).where(   # the form literal: its indexes are partial
+            Record.form_id == bindparam(None, target.id, literal_execute=True),
+            Record.deleted_at.is_(None), parent.in_(list(record_ids)))
+        if where is not None:
+            picked = related_filter(self.scope, target, where, now)
+            if picked is None:   # the related form changed under the filter: unknown
+                return dict.fromkeys(record_ids)
+            linked = linked.where(picked)
         dialect = self.scope.session.get_bind().dialect.name
-        if result in ("date", "datetime"):
+        if function == "count":
+            aggregate: ColumnElement[Any] = func.count()
+        elif column is None:
+            return dict.fromkeys(record_ids, Decimal(0) if function == "sum" else None)
+        elif result in ("date", "datetime"):
             if function not in ("min", "max"):
-                return None
-            return self.scope.session.scalar(linked.with_only_columns(
-                _AGGREGATES[function](_values_of(column, "string", dialect))))
-        value = _values_of(column, "number", dialect)
-        number = self.scope.session.scalar(
-            linked.with_only_columns(_AGGREGATES[function](value).cast(Numeric(30, 10))))
-        if number is None:
-            return Decimal(0) if function == "sum" else None
-        return Decimal(number).normalize() if not isinstance(number, Decimal) else (
-            number.normalize())
+                return dict.fromkeys(record_ids)
+            aggregate = _AGGREGATES[function](_values_of(column, "string", dialect))
+        else:
+            aggregate = _AGGREGATES[function](_values_of(column, "number", dialect)).cast(
+                Numeric(30, 10))
+        found = dict(self.scope.session.execute(
+            linked.with_only_columns(parent, aggregate).group_by(parent)).all())
+        return {record_id: _shaped(function, result, found.get(record_id))
+                for record_id in record_ids}
 
     def next_sequence(self, field_key: str, period: str) -> int:
         """The next autonumber: an atomic increment that concurrent creates queue on."""
@@ -126,4 +171,37 @@ class PlatformResolver:
                               .returning(Sequence.value))
 
 
-__all__ = ["PlatformResolver"]
+class PageResolver:
+    """A resolver for working out a page of records at once (a refresh): each related
+    rollup is asked once for every record of the page — one query per rollup, not one
+    per rollup and record — and the rest goes to the platform's resolver."""
+
+    def __init__(self, base: PlatformResolver, record_ids: list[int]) -> None:
+        self.base, self.record_ids = base, list(record_ids)
+        self._page = set(self.record_ids)
+        self._answers: dict[tuple[Any, ...], dict[int, Any]] = {}
+
+    def missing_references(self, target: str, form: str | None, ids: Collection[int]
+                           ) -> Collection[int]:
+        return self.base.missing_references(target, form, ids)
+
+    def next_sequence(self, field_key: str, period: str) -> int:
+        return self.base.next_sequence(field_key, period)
+
+    def related_rollup(self, form: str, link_field: str, column: str | None, function: str,
+                       record_id: int | None, result: str = "number",
+                       where: Mapping[str, Any] | None = None,
+                       now: datetime | None = None) -> Any:
+        if record_id not in self._page:
+            return self.base.related_rollup(form, link_field, column, function, record_id,
+                                            result, where, now)
+        # relative dates in a filter depend on the day (and zone), not the moment
+        key = (form, link_field, column, function, result, stable_json(where),
+               None if now is None else (now.date(), now.utcoffset()))
+        if key not in self._answers:
+            self._answers[key] = self.base.related_rollups(
+                form, link_field, column, function, self.record_ids, result, where, now)
+        return self._answers[key][record_id]
+
+
+__all__ = ["PageResolver", "PlatformResolver"]

@@ -22,8 +22,8 @@ from crm_platform.models import Form, Role, SavedView
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms.definitions import now_in
 from crm_platform.services.records import operations as record_service
-from crm_platform.services.records.filters import plan_filter
 from crm_platform.services.records.query import parse_sort, without
+from crm_platform.services.storage.filters import plan_filter
 from form_engine.field_types.rollup import result_of
 
 KEY = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"}

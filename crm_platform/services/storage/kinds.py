@@ -40,10 +40,13 @@ def search_keys(form: CompiledForm) -> tuple[str, ...]:
 
 
 def indexed_fields(compiled: CompiledForm) -> list[tuple[str, str]]:
-    """(key, SQL kind) of the fields marked `indexed` or `unique` that can be indexed."""
+    """(key, SQL kind) of the fields marked `indexed` or `unique` that can be indexed, and
+    every lookup: related records are found through it (a record's related lists, the
+    related roll-ups that count them), as a foreign key is."""
     fields = []
     for item in compiled.fields:
-        if item.kind == "value" and (item.spec.get("indexed") or item.spec.get("unique")):
+        if item.kind == "value" and (item.spec.get("indexed") or item.spec.get("unique")
+                                     or item.type == "lookup"):
             kind = field_kind(item)
             if kind in ("text", "integer", "number", "boolean"):
                 fields.append((item.key, kind))

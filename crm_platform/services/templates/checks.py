@@ -17,7 +17,9 @@ from crm_platform.errors import BadRequest, ConfigError, FieldError, ValidationF
 from crm_platform.schema_checks import check_against
 from crm_platform.services.flows.definitions import CHECKERS
 from crm_platform.services.identity.roles import SYSTEM_ROLES
+from crm_platform.services.storage.filters import related_filter_errors
 from form_engine.checks import check_definition
+from form_engine.compiled import CompiledForm
 from form_engine.compiler import compile_form
 from form_engine.field_types import TypeEnv
 from templates_gallery.bundles import (
@@ -101,15 +103,19 @@ def _problems(bundle: Mapping[str, Any], locale: str, env: TypeEnv) -> Iterator[
     roles = set(SYSTEM_ROLES) | {role["key"] for role in bundle.get("roles", [])}
     fields: dict[str, dict[str, str]] = {}
     values: dict[str, dict[str, str]] = {}     # what each field's value is (a date …)
+    compiled_forms: dict[str, CompiledForm] = {}
     for index, form in enumerate(forms):
         where = _where("forms", index, form)
         problems = check_definition(form, known_forms=form_keys, env=env)
         if problems:
             yield from engine_fields(problems, locale, where)
             continue
-        compiled = compile_form(form, env=env, checked=True)
+        compiled = compiled_forms[form["key"]] = compile_form(form, env=env, checked=True)
         fields[form["key"]] = {item.key: item.type for item in compiled.fields}
         values[form["key"]] = value_types(compiled.fields)
+    for index, form in enumerate(forms):
+        yield from related_filter_errors(form, compiled_forms.get,
+                                         f"{_where('forms', index, form)}.")
     for part, kind in (("flows", "approval"), ("automations", "automation")):
         for index, flow in enumerate(bundle.get(part, [])):
             where = _where(part, index, flow)

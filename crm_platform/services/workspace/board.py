@@ -17,9 +17,9 @@ from crm_platform.models import Form, Record
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms.definitions import now_in
 from crm_platform.services.records import query as record_query
-from crm_platform.services.records.filters import plan_filter
 from crm_platform.services.records.finding import Found, find_records
 from crm_platform.services.storage.data_fields import data_field
+from crm_platform.services.storage.filters import plan_filter
 from form_engine.compiled import CompiledField, CompiledForm
 from form_engine.field_types.rollup import result_of
 

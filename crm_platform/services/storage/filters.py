@@ -13,7 +13,7 @@ the SQL and the values it binds. Nothing here builds SQL until the plan is rende
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal, not_, or_
 
-from crm_platform.errors import invalid
+from crm_platform.errors import FieldError, ValidationFailed, invalid
 from crm_platform.models import Record
 from crm_platform.scoping import MAX_ID
 from crm_platform.services.storage.data_fields import data_field, sort_field
@@ -35,7 +35,7 @@ MAX_DEPTH = 5
 MAX_CONDITIONS = 50
 SYSTEM_FIELDS = {"id": Record.id, "owner": Record.owner_id, "created_at": Record.created_at,
                  "updated_at": Record.updated_at}
-_RELATIVE = ("today", "this_week", "this_month", "last_n_days", "next_n_days")
+RELATIVE = ("today", "this_week", "this_month", "last_n_days", "next_n_days")
 _COMPARE = {"eq": "__eq__", "lt": "__lt__", "lte": "__le__", "gt": "__gt__", "gte": "__ge__"}
 _SYSTEM_OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "between")
 
@@ -185,7 +185,7 @@ def _condition(form: CompiledForm, node: dict[str, Any], path: str, now: datetim
         op = "is_empty" if op == "eq" else "not_empty"
     if op in ("is_empty", "not_empty"):
         return (op, ref), []
-    if op in _RELATIVE:
+    if op in RELATIVE:
         low, high = _relative_range(op, raw, now, f"{path}.value")
         if col.item is not None and col.item.type == "datetime":
             start = datetime.combine(low, time(), now.tzinfo).astimezone(UTC).isoformat()
@@ -244,6 +244,29 @@ def plan_filter(form: CompiledForm, node: Any, now: datetime) -> Plan:
     values: list[Any] = []
     shape = _check(form, node, now, "filter", 0, [MAX_CONDITIONS], values)
     return Plan(render_filter, shape, tuple(values))
+
+
+def related_filter_errors(definition: Any, compiled_of: Callable[[Any], CompiledForm | None],
+                          prefix: str = "") -> list[FieldError]:
+    """The mistakes of the filters of a definition's related rollups, each checked
+    against the form it counts (`compiled_of(key)`; None: not known yet, so not checked),
+    at paths like `fields[3].related.filter.and[0].op`."""
+    errors = []
+    fields = definition.get("fields", []) if isinstance(definition, dict) else []
+    for index, field in enumerate(fields if isinstance(fields, list) else []):
+        related = field.get("related") if isinstance(field, dict) and field.get(
+            "type") == "rollup" else None
+        if not isinstance(related, dict) or "filter" not in related:
+            continue
+        compiled = compiled_of(related.get("form"))
+        if compiled is None:
+            continue
+        try:
+            plan_filter(compiled, related["filter"], datetime.now(UTC))
+        except ValidationFailed as failed:
+            errors.extend(FieldError(f"{prefix}fields[{index}].related.{error.path}",
+                                     error.code, error.params) for error in failed.fields)
+    return errors
 
 
 # -- rendering a plan ---------------------------------------------------------------------
