@@ -45,24 +45,16 @@ def _world(url: str, members: int) -> tuple[Any, int]:
     """The shop app with `members` members and three purchases each; (app, tenant id)."""
     from sqlalchemy import select
 
-    from benchmarks.records import loom
-    from crm_platform.auth.login import principal_for
+    from benchmarks.records import bench_tenant, loom
     from crm_platform.db import database
     from crm_platform.jobs import wait_for_jobs
-    from crm_platform.models import Record, User
-    from crm_platform.scoping import TenantScope
+    from crm_platform.models import Record
     from crm_platform.services.forms import apps as app_service
     from crm_platform.services.forms import definitions as form_service
-    from crm_platform.services.identity.tenants import create_tenant
 
     app = loom(url)
     with app.app_context(), database(app).transaction() as session:
-        tenant, admin = create_tenant(session, {
-            "slug": "bench", "name": "Bench",
-            "admin": {"email": "admin@bench.example", "password": "correct horse 9"}})
-        session.flush()
-        scope = TenantScope(session, tenant.id)
-        actor = principal_for(session, session.get(User, (tenant.id, admin.id)), "token")
+        scope, actor = bench_tenant(session)
         shop = app_service.create_app_record(scope, actor, {"key": "shop", "name": "Shop"})
         forms = {"member": form_service.create_form(
             scope, actor, shop, {**MEMBER, "fields": MEMBER["fields"] + ROLLUPS},
@@ -71,7 +63,7 @@ def _world(url: str, members: int) -> tuple[Any, int]:
         for form in forms.values():
             form_service.publish_form_version(scope, actor, form)
         ids = {key: form.id for key, form in forms.items()}
-        tenant_id, admin_id = tenant.id, admin.id
+        tenant_id, admin_id = scope.tenant_id, actor.user_id
     insert_records(url, tenant_id, ids["member"], admin_id,
                    ({"name": f"Member {n}"} for n in range(members)))
     with database(app).transaction() as session:

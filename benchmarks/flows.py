@@ -71,26 +71,18 @@ def engine_actions_per_second(count: int) -> float:
 def _world(url: str) -> tuple[Any, Any]:
     """A tenant with a manager chain, a director and two in finance; the deal form, the
     flow; returns (app, people {name: principal})."""
-    from benchmarks.records import loom
+    from benchmarks.records import bench_tenant, loom
     from crm_platform.auth.login import principal_for
     from crm_platform.db import database
-    from crm_platform.models import User
-    from crm_platform.scoping import TenantScope
     from crm_platform.services.flows import definitions as flow_service
     from crm_platform.services.forms import apps as app_service
     from crm_platform.services.forms import definitions as form_service
     from crm_platform.services.identity import roles as role_service
     from crm_platform.services.identity import users as user_service
-    from crm_platform.services.identity.tenants import create_tenant
 
     app = loom(url)
     with app.app_context(), database(app).transaction() as session:
-        tenant, admin = create_tenant(session, {
-            "slug": "bench", "name": "Bench",
-            "admin": {"email": "admin@bench.example", "password": "correct horse 9"}})
-        session.flush()
-        scope = TenantScope(session, tenant.id)
-        actor = principal_for(session, session.get(User, (tenant.id, admin.id)), "token")
+        scope, actor = bench_tenant(session)
         ids = {}
         for key in ("director", "finance"):
             ids[key] = role_service.create_role(scope, actor, {"key": key, "name": key}).id

@@ -125,29 +125,35 @@ def loom(url: str) -> Any:
     return create_app({"database_url": url, "secret_key": "bench", "testing": True})
 
 
+def bench_tenant(session: Any) -> tuple[Any, Any]:
+    """The benchmarks' tenant and its administrator, in `session`: (scope, principal)."""
+    from crm_platform.auth.login import principal_for
+    from crm_platform.models import User
+    from crm_platform.scoping import TenantScope
+    from crm_platform.services.identity.tenants import create_tenant
+
+    tenant, admin = create_tenant(session, {
+        "slug": "bench", "name": "Bench",
+        "admin": {"email": "admin@bench.example", "password": "correct horse 9"}})
+    session.flush()
+    actor = principal_for(session, session.get(User, (tenant.id, admin.id)), "token")
+    return TenantScope(session, tenant.id), actor
+
+
 def published_form(app: Any, definition: dict[str, Any] | None = None
                    ) -> tuple[int, int, int]:
     """A tenant, its admin and the published deal form (or `definition`): (tenant id,
     user id, form id)."""
-    from crm_platform.auth.login import principal_for
     from crm_platform.db import database
-    from crm_platform.models import User
-    from crm_platform.scoping import TenantScope
     from crm_platform.services.forms import apps as app_service
     from crm_platform.services.forms import definitions as form_service
-    from crm_platform.services.identity.tenants import create_tenant
 
     with app.app_context(), database(app).transaction() as session:
-        tenant, admin = create_tenant(session, {
-            "slug": "bench", "name": "Bench",
-            "admin": {"email": "admin@bench.example", "password": "correct horse 9"}})
-        session.flush()
-        actor = principal_for(session, session.get(User, (tenant.id, admin.id)), "token")
-        scope = TenantScope(session, tenant.id)
+        scope, actor = bench_tenant(session)
         application = app_service.create_app_record(scope, actor, {"key": "crm", "name": "CRM"})
         form = form_service.create_form(scope, actor, application, definition or DEAL_FORM)
         form_service.publish_form_version(scope, actor, form)
-        ids = tenant.id, admin.id, form.id
+        ids = scope.tenant_id, actor.user_id, form.id
     from crm_platform.jobs import wait_for_jobs
 
     wait_for_jobs(app)  # the form's indexes, built by a job once the publish committed
