@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 
 from crm_platform.auth.principal import Principal
+from crm_platform.db import write_from_here
 from crm_platform.errors import LoomError
 from crm_platform.http_errors import error_body
 from crm_platform.models import App, Form
@@ -45,6 +46,7 @@ def import_start(principal: Principal, scope: TenantScope, app: str, form: str):
 @web.post("/apps/<app>/<form>/import")
 @signed_in
 def import_upload(principal: Principal, scope: TenantScope, app: str, form: str):
+    write_from_here(scope.session)
     row = form_in_app(scope, app, form)
     upload = request.files.get("file")
     try:
@@ -88,6 +90,7 @@ def _chosen(draft) -> list[str | None]:
 @web.post("/imports/<int:draft_id>/run")
 @signed_in
 def import_run(principal: Principal, scope: TenantScope, draft_id: int):
+    write_from_here(scope.session)   # SQLite: an index build may commit while we read
     draft = wizard.get_draft(scope, principal, draft_id)
     chosen = _chosen(draft)
     columns = dict(zip(draft.options["headers"], chosen, strict=True))
