@@ -155,7 +155,8 @@ def refresh_dated_forms(app: Flask, now: datetime | None = None) -> int:
         forms = session.execute(select(Form.tenant_id, Form.id, Form.dated_as_of).where(
             Form.dated_as_of.is_not(None), Form.published_version.is_not(None))
             .order_by(Form.tenant_id, Form.id)).all()
-        zones = dict(session.execute(select(Tenant.id, Tenant.timezone)).all())
+        zones = dict(session.execute(select(Tenant.id, Tenant.timezone).where(
+            Tenant.id.in_({tenant for tenant, _form, _day in forms}))).all())
     now = now or utcnow()
     refreshed = 0
     for tenant_id, form_id, as_of in forms:
