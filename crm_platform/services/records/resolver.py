@@ -78,12 +78,17 @@ class PlatformResolver:
         self.scope = scope
         self.form = form
         self.actor = actor
+        self._targets: dict[str, Form | None] = {}
 
     def _target(self, key: str | None) -> Form | None:
+        """The app's form `key` (asked once per resolver: a record's roll-ups and lookups
+        often name the same form)."""
         if self.form is None or key is None:
             return None
-        return self.scope.session.scalars(
-            self.scope.select(Form, Form.app_id == self.form.app_id, Form.key == key)).first()
+        if key not in self._targets:
+            self._targets[key] = self.scope.session.scalars(self.scope.select(
+                Form, Form.app_id == self.form.app_id, Form.key == key)).first()
+        return self._targets[key]
 
     def missing_references(self, target: str, form: str | None, ids: Collection[int]
                            ) -> Collection[int]:

@@ -143,10 +143,12 @@ def wanted_indexes(dialect: Any, form_id: int, fields: list[tuple[str, str]],
     """(name, what follows `ON records`) of each index the form's fields need: the field
     itself, for filters; for text and numbers, the two orders a list sorts by it in, each
     followed by the record id (the tie-break), so a page is read from the index already in
-    order; on PostgreSQL, trigrams of the `searchable` text fields, for search."""
+    order (not for a `link`: a lookup found by its value only); on PostgreSQL, trigrams
+    of the `searchable` text fields, for search."""
     wanted = []
     for key, kind in fields:
-        field = str(data_field(key, kind).compile(dialect=dialect))
+        field = str(data_field(key, "integer" if kind == "link" else kind).compile(
+            dialect=dialect))
         wanted.append((key, f"(({field}))"))
         if kind in _BLANK_SQL:
             for suffix, descending in (("__asc_id", False), ("__desc_id", True)):

@@ -41,12 +41,15 @@ def search_keys(form: CompiledForm) -> tuple[str, ...]:
 
 def indexed_fields(compiled: CompiledForm) -> list[tuple[str, str]]:
     """(key, SQL kind) of the fields marked `indexed` or `unique` that can be indexed, and
-    every lookup: related records are found through it (a record's related lists, the
-    related roll-ups that count them), as a foreign key is."""
+    of every other lookup as `link`: related records are found through it (a record's
+    related lists, the related roll-ups that count them), as through a foreign key — its
+    value indexed, not the orders a list sorts by."""
     fields = []
     for item in compiled.fields:
-        if item.kind == "value" and (item.spec.get("indexed") or item.spec.get("unique")
-                                     or item.type == "lookup"):
+        if item.kind == "value" and item.type == "lookup" and not (
+                item.spec.get("indexed") or item.spec.get("unique")):
+            fields.append((item.key, "link"))
+        elif item.kind == "value" and (item.spec.get("indexed") or item.spec.get("unique")):
             kind = field_kind(item)
             if kind in ("text", "integer", "number", "boolean"):
                 fields.append((item.key, kind))
