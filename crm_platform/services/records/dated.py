@@ -81,6 +81,8 @@ def ensure_current(scope: TenantScope, form: Form, now: datetime | None = None) 
     today = today_of(scope, now)
     if as_of == today or form.id in scope.session.info.get(_REFRESHING, ()):
         return
+    if not dated_keys(form_service.compiled(scope, form_service.published_row(scope, form))):
+        return    # nothing to work out: the ticker notes that, no reader need write
     if not try_write_first(scope.session):
         return
     try:
