@@ -27,7 +27,6 @@ from sqlalchemy import select, update
 
 from crm_platform.db import database, try_write_first, utcnow, write_first
 from crm_platform.models import Form, Record, Tenant
-from crm_platform.models.apps import UNKNOWN_DAY
 from crm_platform.scoping import TenantScope
 from crm_platform.services.forms import definitions as form_service
 from crm_platform.services.records import changes as record_changes
@@ -174,5 +173,5 @@ def refresh_dated_forms(app: Flask, now: datetime | None = None) -> int:
     return refreshed
 
 
-__all__ = ["UNKNOWN_DAY", "dated_keys", "ensure_current", "refresh_dated_forms",
+__all__ = ["dated_keys", "ensure_current", "refresh_dated_forms",
            "refresh_records"]
